@@ -1,0 +1,290 @@
+/* clients/client.c — connection lifecycle, receive reassembly, the outbound
+ * queue's write batching, and the periodic ping/pong/stale/expiry checks
+ * (see client.h). Command semantics live in commands.c. */
+#include "client.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server.h"
+
+_Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must match LWS_PRE");
+
+struct client *client_new(struct server *srv, struct lws *wsi, enum wire w)
+{
+    struct client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->srv = srv;
+    c->wsi = wsi;
+    c->refs = 1; /* lws's reference, dropped in client_on_closed */
+    c->wire = w;
+    c->state = CLIENT_NEW;
+    c->created_ms = server_now_ms();
+    rand_uuid(c->id);
+    outq_init(&c->q);
+    c->next = srv->clients;
+    if (srv->clients)
+        srv->clients->prev = c;
+    srv->clients = c;
+    srv->nclients++;
+    srv->stats.connections_total++;
+    return c;
+}
+
+void client_hold(struct client *c) { c->refs++; }
+
+void client_release(struct client *c)
+{
+    if (--c->refs)
+        return;
+    outq_free(&c->q);
+    free(c->subs);
+    free(c->rx);
+    free(c->user);
+    free(c->conn_info);
+    free(c);
+}
+
+void client_on_closed(struct client *c)
+{
+    struct server *srv = c->srv;
+    /* leave every room: the client is gone, so nobody is mid-walk over it */
+    while (c->nsubs)
+        client_remove_sub(c, c->subs[c->nsubs - 1], true);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->nclients--;
+    if (c->close_code >= 3000 && c->close_code < 4000)
+        srv->stats.disconnects[c->close_code - 3000]++;
+    c->wsi = NULL;
+    c->state = CLIENT_CLOSING;
+    outq_free(&c->q);
+    client_release(c);
+}
+
+void client_disconnect(struct client *c, uint16_t code, const char *reason, bool flush)
+{
+    if (c->state == CLIENT_CLOSING || !c->wsi)
+        return;
+    c->state = CLIENT_CLOSING;
+    c->close_code = code;
+    c->close_flush = flush;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    log_debug("client", "client=%s disconnect code=%u reason=%s", c->id, code, reason);
+    if (!flush)
+        outq_free(&c->q);
+    lws_callback_on_writable(c->wsi);
+    /* a peer that never reads never makes us writeable: hard stop in 5 s */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+}
+
+int client_send(struct client *c, struct frame *f)
+{
+    if (c->state == CLIENT_CLOSING || !c->wsi)
+        return -EPIPE;
+    int r = outq_push(&c->q, f, c->srv->cfg->client_queue_max_size);
+    if (r == -ENOBUFS) {
+        c->srv->stats.queue_overflows++;
+        client_disconnect(c, 3008, "slow", false);
+        return r;
+    }
+    if (r)
+        return r;
+    c->srv->stats.messages_out++;
+    if (c->q.count == 1)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+int client_send_reply(struct client *c, const struct reply *r)
+{
+    struct wbuf b;
+    wbuf_init(&b);
+    int rc = proto_encode_reply(c->wire, &b, r);
+    if (rc == -EINVAL) {
+        wbuf_free(&b);
+        client_disconnect(c, 3506, "inappropriate protocol", true);
+        return rc;
+    }
+    struct frame *f = rc == 0 ? wbuf_finish(&b) : NULL;
+    if (!f) {
+        wbuf_free(&b);
+        client_disconnect(c, 3004, "internal server error", false);
+        return -ENOMEM;
+    }
+    rc = client_send(c, f);
+    frame_unref(f);
+    return rc;
+}
+
+int client_send_error(struct client *c, uint32_t id, uint32_t code, const char *message)
+{
+    struct reply r = {.id = id, .kind = REPLY_ERROR, .err_code = code, .err_message = message,
+                      .err_temporary = code == 100 || code == 111 || code == 113};
+    return client_send_reply(c, &r);
+}
+
+static int process_message(struct client *c, uint8_t *buf, size_t len)
+{
+    struct proto_reader rd;
+    proto_reader_init(&rd, c->wire, buf, len);
+    for (;;) {
+        struct cmd cmd;
+        int r = proto_read_next(&rd, &cmd);
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            client_disconnect(c, 3501, "bad request", true);
+            return 0;
+        }
+        c->srv->stats.messages_in++;
+        if (client_dispatch(c, &cmd) != 0 || c->state == CLIENT_CLOSING)
+            return 0;
+    }
+}
+
+int client_on_receive(struct client *c, void *in, size_t len, bool first, bool final,
+                      size_t remaining, bool binary)
+{
+    const struct config *cfg = c->srv->cfg;
+    c->srv->stats.bytes_in += len;
+    if (c->state == CLIENT_CLOSING)
+        return 0; /* decided already: drop input */
+    if (binary != (c->wire == WIRE_MSGPACK)) {
+        client_disconnect(c, 3501, "bad request", true);
+        return 0;
+    }
+    bool whole = first && final && remaining == 0 && c->rx_len == 0;
+    if (whole) {
+        if (len > cfg->max_message_size) {
+            lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too big", 15);
+            return -1;
+        }
+        return process_message(c, in, len), 0;
+    }
+    /* fragmented (or larger than lws's rx buffer): reassemble, bounded */
+    if (first && c->rx_len) /* protocol violation guarded by lws; be safe */
+        c->rx_len = 0;
+    if (c->rx_len + len > cfg->max_message_size) {
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too big", 15);
+        return -1;
+    }
+    if (c->rx_len + len > c->rx_cap) {
+        size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+        while (ncap < c->rx_len + len)
+            ncap *= 2;
+        if (ncap > cfg->max_message_size)
+            ncap = cfg->max_message_size;
+        uint8_t *nb = realloc(c->rx, ncap);
+        if (!nb)
+            return -1;
+        c->rx = nb;
+        c->rx_cap = ncap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!final || remaining)
+        return 0;
+    size_t n = c->rx_len;
+    c->rx_len = 0;
+    process_message(c, c->rx, n);
+    if (c->rx_cap > 16384) { /* don't keep a big buffer for an idle client */
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+    return 0;
+}
+
+/* Packs as many queued messages as fit into one WebSocket frame and writes
+ * it (lws allows one write per writeable callback). A lone message is written
+ * straight from its shared frame, using the frame's LWS_PRE headroom. */
+int client_on_writeable(struct client *c)
+{
+    struct server *srv = c->srv;
+    if (!c->wsi)
+        return -1;
+    if (c->q.count == 0) {
+        if (c->state == CLIENT_CLOSING) {
+            size_t rl = strlen(c->close_reason);
+            lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                             (unsigned char *)c->close_reason, rl);
+            return -1;
+        }
+        return 0;
+    }
+    enum lws_write_protocol wp = c->wire == WIRE_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
+    size_t sep = proto_batch_sep_len(c->wire);
+    struct frame *f0 = outq_peek(&c->q, 0);
+    uint32_t take = 1;
+    size_t total = f0->len;
+    while (take < c->q.count) {
+        struct frame *f = outq_peek(&c->q, take);
+        if (total + sep + f->len > SERVER_BATCH_MAX)
+            break;
+        total += sep + f->len;
+        take++;
+    }
+    int n;
+    if (take == 1) {
+        n = lws_write(c->wsi, frame_data(f0), f0->len, wp);
+    } else {
+        uint8_t *out = srv->scratch + LWS_PRE, *w = out;
+        for (uint32_t i = 0; i < take; i++) {
+            struct frame *f = outq_peek(&c->q, i);
+            if (i && sep)
+                *w++ = '\n';
+            memcpy(w, frame_data(f), f->len);
+            w += f->len;
+        }
+        n = lws_write(c->wsi, out, total, wp);
+    }
+    for (uint32_t i = 0; i < take; i++)
+        outq_pop(&c->q);
+    if (n < 0 || (size_t)n < total) {
+        c->close_code = 3009;
+        return -1;
+    }
+    srv->stats.frames_out++;
+    srv->stats.bytes_out += total;
+    if (c->q.count || c->state == CLIENT_CLOSING)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void client_tick(struct client *c, int64_t now)
+{
+    const struct config *cfg = c->srv->cfg;
+    switch (c->state) {
+    case CLIENT_NEW:
+    case CLIENT_FAILED:
+        if (now - c->created_ms >= (int64_t)cfg->stale_close_delay * 1000)
+            client_disconnect(c, 3502, "stale", false);
+        return;
+    case CLIENT_CLOSING:
+        return;
+    case CLIENT_CONNECTED:
+        break;
+    }
+    if (c->pong_deadline_ms && now >= c->pong_deadline_ms) {
+        client_disconnect(c, 3012, "no pong", false);
+        return;
+    }
+    if (c->expires_ms && now >= c->expires_ms + (int64_t)cfg->expired_close_delay * 1000) {
+        client_disconnect(c, 3005, "connection expired", true);
+        return;
+    }
+    if (now >= c->next_ping_ms) {
+        c->next_ping_ms = now + (int64_t)cfg->ping_interval * 1000;
+        if (client_send(c, c->srv->ping[c->wire]) == 0 && cfg->pong_timeout && !c->pong_deadline_ms)
+            c->pong_deadline_ms = now + (int64_t)cfg->pong_timeout * 1000;
+    }
+}

@@ -1,0 +1,92 @@
+/* clients/client.h — one WebSocket connection: its state machine
+ * (new -> connected -> closing), its subscriptions, its receive reassembly
+ * buffer and its bounded outbound queue with write batching.
+ *
+ * Ownership: a client is created when lws establishes the WebSocket and is
+ * referenced by lws's per-session pointer; engine operations in flight hold
+ * extra references (client_hold/client_release), so it is freed only once
+ * lws has closed it AND no callback still needs it. The client owns its subs,
+ * its user/conn_info strings, its queue and rx buffer. A client is never
+ * closed from inside another client's callback: client_disconnect() only
+ * marks it and asks lws for a writeable callback, where the close frame is
+ * sent. Loop thread only. */
+#ifndef HEARTH_CLIENT_H
+#define HEARTH_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub.h"
+#include "outq.h"
+#include "proto.h"
+#include "rand.h"
+
+struct server;
+struct lws;
+
+enum client_state {
+    CLIENT_NEW,         /* waiting for connect */
+    CLIENT_CONNECTED,
+    CLIENT_FAILED,      /* connect was refused with an error reply */
+    CLIENT_CLOSING,     /* disconnect decided; flushing then close */
+};
+
+struct client {
+    struct server *srv;         /* borrowed */
+    struct lws *wsi;            /* borrowed from lws; NULL once closed */
+    struct client *prev, *next; /* srv->clients list */
+    uint32_t refs;
+    enum wire wire;
+    enum client_state state;
+    bool close_flush;           /* flush queued messages before the close frame */
+    uint16_t close_code;
+    char close_reason[64];
+    char id[UUID_STR_LEN + 1];
+    char *user;                 /* owned, "" for anonymous */
+    char *conn_info;            /* owned raw JSON or NULL */
+    size_t conn_info_len;
+    int64_t created_ms;
+    int64_t expires_ms;         /* connection token expiry, 0 = never */
+    int64_t next_ping_ms;
+    int64_t pong_deadline_ms;   /* 0 = no ping outstanding */
+    struct outq q;
+    struct sub **subs;          /* owned array of owned subs */
+    uint32_t nsubs, capsubs;
+    uint8_t *rx;                /* owned reassembly buffer for fragmented messages */
+    size_t rx_len, rx_cap;
+};
+
+struct client *client_new(struct server *srv, struct lws *wsi, enum wire w);
+void client_hold(struct client *c);
+void client_release(struct client *c);
+/* lws callbacks. Return -1 to make lws close the connection now. */
+int client_on_receive(struct client *c, void *in, size_t len, bool first, bool final,
+                      size_t remaining, bool binary);
+int client_on_writeable(struct client *c);
+void client_on_closed(struct client *c);
+/* Periodic checks (ping, pong, stale, expiry), now in ms. */
+void client_tick(struct client *c, int64_t now);
+
+/* Decide to disconnect with a Centrifuge code (3xxx) or a WebSocket code
+ * (1009, 1011). flush: deliver what is queued first (not for 3008). */
+void client_disconnect(struct client *c, uint16_t code, const char *reason, bool flush);
+/* Queue one encoded message (takes its own ref). On overflow the client is
+ * disconnected with 3008 and -ENOBUFS returned. */
+int client_send(struct client *c, struct frame *f);
+/* Encode r for this client and queue it. */
+int client_send_reply(struct client *c, const struct reply *r);
+int client_send_error(struct client *c, uint32_t id, uint32_t code, const char *message);
+
+/* commands.c */
+/* Runs one decoded command. Returns 0, or -1 when the client is now closing
+ * and the rest of the frame must be dropped. */
+int client_dispatch(struct client *c, struct cmd *cmd);
+struct sub *client_find_sub(struct client *c, struct span channel);
+/* Removes one subscription: hub unlink, presence removal, leave event. */
+void client_remove_sub(struct client *c, struct sub *s, bool emit_leave);
+/* hub_ops for fan-out */
+void client_deliver_pub(struct sub *s, struct publication *pub);
+void client_deliver_frame(struct sub *s, struct frame *f);
+
+#endif

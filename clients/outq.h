@@ -1,0 +1,34 @@
+/* clients/outq.h — a client's bounded outbound queue: a ring of frame
+ * references plus their byte total. Each slot owns one reference. The ring
+ * grows on demand and is released when it drains, so an idle connection
+ * holds no queue memory. Limits (bytes, OUTQ_MAX_FRAMES) are enforced on
+ * push; the caller decides what an overflow means (3008 slow). */
+#ifndef HEARTH_OUTQ_H
+#define HEARTH_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+#define OUTQ_MAX_FRAMES 16384u
+
+struct outq {
+    struct frame **ring;  /* owned; NULL when empty and idle */
+    uint32_t cap, head, count;
+    size_t bytes;
+};
+
+void outq_init(struct outq *q);
+void outq_free(struct outq *q);           /* drops every reference */
+/* Takes a new reference to f. 0; -ENOBUFS when the queue would exceed
+ * max_bytes or OUTQ_MAX_FRAMES; -ENOMEM. A single frame larger than
+ * max_bytes is still accepted into an empty queue. */
+int outq_push(struct outq *q, struct frame *f, size_t max_bytes);
+static inline struct frame *outq_peek(const struct outq *q, uint32_t i)
+{
+    return q->ring[(q->head + i) & (q->cap - 1)];
+}
+void outq_pop(struct outq *q);            /* drops the head's reference */
+
+#endif

@@ -1,0 +1,330 @@
+/* rooms/engine_memory.c — the memory engine: one node, nothing to install.
+ * Owns per-channel state (struct mchan: history stream + presence entries) in
+ * a dict keyed by channel name. Every op completes synchronously: callbacks
+ * run before the op returns, and publications are handed straight to
+ * ev.on_publication (this node is the only subscriber there is).
+ * A channel's state is freed by the sweep once it has no presence, no live
+ * publications and its stream meta (epoch/top) has outlived history_meta_ttl. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dict.h"
+#include "engine.h"
+#include "history.h"
+
+struct pentry {                 /* one presence entry */
+    struct dict_entry de;       /* key = info.client */
+    struct clientinfo info;     /* spans into mem */
+    uint8_t mem[];
+};
+
+struct mchan {
+    struct dict_entry de;       /* key = name */
+    struct history h;
+    bool has_stream;            /* h is initialised (epoch exists) */
+    int64_t meta_expire_ms;
+    struct dict presence;       /* of struct pentry, owned */
+    size_t name_len;
+    char name[];
+};
+
+struct memengine {
+    struct engine base;
+    struct dict chans;          /* of struct mchan, owned */
+    struct publication **scratch; /* owned: history_select output */
+    size_t scratch_cap;
+    struct clientinfo *pscratch;  /* owned: presence_get output */
+    size_t pscratch_cap;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct mchan *find(struct memengine *m, struct span ch)
+{
+    struct dict_entry *e = dict_find(&m->chans, ch.p, ch.n);
+    return e ? DICT_CONTAINER(e, struct mchan, de) : NULL;
+}
+
+static struct mchan *get(struct memengine *m, struct span ch)
+{
+    struct mchan *c = find(m, ch);
+    if (c)
+        return c;
+    c = calloc(1, sizeof(*c) + ch.n + 1);
+    if (!c)
+        return NULL;
+    memcpy(c->name, ch.p, ch.n);
+    c->name_len = ch.n;
+    c->de.key = c->name;
+    c->de.klen = ch.n;
+    dict_init(&c->presence);
+    if (dict_insert(&m->chans, &c->de) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void stream_touch(struct memengine *m, struct mchan *c)
+{
+    if (!c->has_stream) {
+        history_init(&c->h);
+        c->has_stream = true;
+    }
+    c->meta_expire_ms = now_ms() + (int64_t)m->base.cfg->history_meta_ttl * 1000;
+}
+
+static void chan_free(struct memengine *m, struct mchan *c)
+{
+    dict_remove(&m->chans, &c->de);
+    struct dict_iter it;
+    dict_iter_init(&it, &c->presence);
+    for (struct dict_entry *e; (e = dict_next(&it));)
+        free(DICT_CONTAINER(e, struct pentry, de));
+    dict_free(&c->presence);
+    if (c->has_stream)
+        history_free(&c->h);
+    free(c);
+}
+
+static void maybe_free(struct memengine *m, struct mchan *c, int64_t now)
+{
+    if (c->presence.count)
+        return;
+    if (c->has_stream && (c->h.count || c->meta_expire_ms > now))
+        return;
+    chan_free(m, c);
+}
+
+static int mem_publish(struct engine *e, struct publication *pub, const struct ns_config *ns,
+                       engine_publish_cb *cb, void *arg)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct publish_result res = {0};
+    if (ns_has_history(ns)) {
+        struct mchan *c = get(m, pub->channel);
+        if (!c)
+            return ENGINE_ENOMEM;
+        stream_touch(m, c);
+        int64_t now = now_ms();
+        history_expire(&c->h, now);
+        if (history_append(&c->h, pub, ns->history_size, now + (int64_t)ns->history_ttl * 1000))
+            return ENGINE_ENOMEM;
+        res.offset = pub->offset;
+        res.epoch = c->h.epoch;
+    }
+    e->ev.on_publication(e->ev.arg, pub);
+    if (cb)
+        cb(arg, &res);
+    return 0;
+}
+
+static int mem_publish_join(struct engine *e, struct span channel, const struct clientinfo *info,
+                            bool leave)
+{
+    e->ev.on_join(e->ev.arg, channel, info, leave);
+    return 0;
+}
+
+static int mem_history(struct engine *e, struct span channel, const struct ns_config *ns,
+                       const struct history_query *q, engine_history_cb *cb, void *arg)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct mchan *c = get(m, channel); /* a read creates the epoch, as Centrifuge does */
+    if (!c)
+        return ENGINE_ENOMEM;
+    if (!c->has_stream)
+        stream_touch(m, c);
+    history_expire(&c->h, now_ms());
+    struct history_result res = {.top = c->h.top, .epoch = c->h.epoch};
+    if (q->has_since && q->since_epoch.n &&
+        (q->since_epoch.n != strlen(c->h.epoch) ||
+         memcmp(q->since_epoch.p, c->h.epoch, q->since_epoch.n) != 0)) {
+        res.err = ENGINE_EUNRECOVERABLE;
+        cb(arg, &res);
+        return 0;
+    }
+    if (m->scratch_cap < c->h.count) {
+        struct publication **s = realloc(m->scratch, sizeof(*s) * c->h.count);
+        if (!s)
+            return ENGINE_ENOMEM;
+        m->scratch = s;
+        m->scratch_cap = c->h.count;
+    }
+    res.npubs = history_select(&c->h, q, m->scratch, c->h.count);
+    res.pubs = m->scratch;
+    cb(arg, &res);
+    return 0;
+}
+
+static int mem_history_remove(struct engine *e, struct span channel)
+{
+    struct mchan *c = find((struct memengine *)e, channel);
+    if (c && c->has_stream)
+        history_clear(&c->h);
+    return 0;
+}
+
+static int mem_presence_add(struct engine *e, struct span channel, const struct clientinfo *info)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct mchan *c = get(m, channel);
+    if (!c)
+        return ENGINE_ENOMEM;
+    if (dict_find(&c->presence, info->client.p, info->client.n))
+        return 0; /* refresh: nothing expires in memory while the client lives */
+    size_t n = info->user.n + info->client.n + info->conn_info.n + info->chan_info.n;
+    struct pentry *pe = malloc(sizeof(*pe) + n);
+    if (!pe)
+        return ENGINE_ENOMEM;
+    uint8_t *w = pe->mem;
+    const struct span *src[4] = {&info->user, &info->client, &info->conn_info, &info->chan_info};
+    struct span *dst[4] = {&pe->info.user, &pe->info.client, &pe->info.conn_info,
+                           &pe->info.chan_info};
+    for (int i = 0; i < 4; i++) {
+        dst[i]->p = w;
+        dst[i]->n = src[i]->n;
+        if (src[i]->n)
+            memcpy(w, src[i]->p, src[i]->n);
+        w += src[i]->n;
+    }
+    pe->de.key = (const char *)pe->info.client.p;
+    pe->de.klen = pe->info.client.n;
+    if (dict_insert(&c->presence, &pe->de) != 0) {
+        free(pe);
+        return ENGINE_ENOMEM;
+    }
+    return 0;
+}
+
+static int mem_presence_remove(struct engine *e, struct span channel, struct span client_id)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct mchan *c = find(m, channel);
+    if (!c)
+        return 0;
+    struct dict_entry *de = dict_find(&c->presence, client_id.p, client_id.n);
+    if (de) {
+        dict_remove(&c->presence, de);
+        free(DICT_CONTAINER(de, struct pentry, de));
+    }
+    maybe_free(m, c, now_ms());
+    return 0;
+}
+
+static int mem_presence_get(struct engine *e, struct span channel, engine_presence_cb *cb,
+                            void *arg)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct mchan *c = find(m, channel);
+    size_t n = c ? c->presence.count : 0;
+    if (n > m->pscratch_cap) {
+        struct clientinfo *s = realloc(m->pscratch, sizeof(*s) * n);
+        if (!s)
+            return ENGINE_ENOMEM;
+        m->pscratch = s;
+        m->pscratch_cap = n;
+    }
+    size_t i = 0;
+    if (c) {
+        struct dict_iter it;
+        dict_iter_init(&it, &c->presence);
+        for (struct dict_entry *de; (de = dict_next(&it));)
+            m->pscratch[i++] = DICT_CONTAINER(de, struct pentry, de)->info;
+    }
+    cb(arg, 0, m->pscratch, i);
+    return 0;
+}
+
+static int mem_presence_stats(struct engine *e, struct span channel, engine_stats_cb *cb, void *arg)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct mchan *c = find(m, channel);
+    uint32_t clients = 0, users = 0;
+    if (c) {
+        /* distinct users: a throwaway dict keyed by the entries' own user spans */
+        struct dict seen;
+        dict_init(&seen);
+        struct dict_entry *keys = calloc(c->presence.count ? c->presence.count : 1, sizeof(*keys));
+        if (!keys)
+            return ENGINE_ENOMEM;
+        struct dict_iter it;
+        dict_iter_init(&it, &c->presence);
+        for (struct dict_entry *de; (de = dict_next(&it));) {
+            struct pentry *pe = DICT_CONTAINER(de, struct pentry, de);
+            clients++;
+            if (dict_find(&seen, pe->info.user.p, pe->info.user.n))
+                continue;
+            keys[users].key = (const char *)pe->info.user.p;
+            keys[users].klen = pe->info.user.n;
+            if (dict_insert(&seen, &keys[users]) == 0)
+                users++;
+        }
+        dict_free(&seen);
+        free(keys);
+    }
+    cb(arg, 0, clients, users);
+    return 0;
+}
+
+static int mem_noop(struct engine *e, struct span channel) { return 0; }
+
+static void mem_sweep(struct engine *e, int64_t now)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct dict_iter it;
+    dict_iter_init(&it, &m->chans);
+    for (struct dict_entry *de; (de = dict_next(&it));) {
+        struct mchan *c = DICT_CONTAINER(de, struct mchan, de);
+        if (c->has_stream)
+            history_expire(&c->h, now);
+        maybe_free(m, c, now);
+    }
+}
+
+static void mem_destroy(struct engine *e)
+{
+    struct memengine *m = (struct memengine *)e;
+    struct dict_iter it;
+    dict_iter_init(&it, &m->chans);
+    for (struct dict_entry *de; (de = dict_next(&it));)
+        chan_free(m, DICT_CONTAINER(de, struct mchan, de));
+    dict_free(&m->chans);
+    free(m->scratch);
+    free(m->pscratch);
+    free(m);
+}
+
+static const struct engine_ops memory_ops = {
+    .name = "memory",
+    .publish = mem_publish,
+    .publish_join = mem_publish_join,
+    .history = mem_history,
+    .history_remove = mem_history_remove,
+    .presence_add = mem_presence_add,
+    .presence_remove = mem_presence_remove,
+    .presence_get = mem_presence_get,
+    .presence_stats = mem_presence_stats,
+    .subscribe = mem_noop,
+    .unsubscribe = mem_noop,
+    .sweep = mem_sweep,
+    .destroy = mem_destroy,
+};
+
+struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev)
+{
+    struct memengine *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->base.ops = &memory_ops;
+    m->base.ev = *ev;
+    m->base.cfg = cfg;
+    dict_init(&m->chans);
+    return &m->base;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# scripts/test.sh — install, build and run every test suite, then print one
+# line "N passed, N failed" (exit 1 if anything failed).
+#
+# Suites: cmocka unit tests and fuzz-corpus replay (normal build and under
+# AddressSanitizer+UBSan), the integration suite (real hearthd driven by the
+# official centrifuge SDK, raw sockets and a msgpack client; normal and ASan
+# builds), the chat page in headless Chromium, and a short libFuzzer run of
+# each decoder. Set HEARTH_FUZZ_SECONDS (default 20) to fuzz longer.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash scripts/deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+note() { printf '\n===== %s =====\n' "$*"; }
+count() { # count NAME PASS FAIL
+  passed=$((passed + $2)); failed=$((failed + $3))
+  [ "$3" -gt 0 ] && failures+=("$1: $3 failed")
+  echo "-- $1: $2 passed, $3 failed"
+}
+
+setup() { # setup DIR [meson options...]
+  local dir=$1; shift
+  if [ -d "$dir" ]; then meson setup --reconfigure "$dir" "$@" >/dev/null
+  else meson setup "$dir" "$@" >/dev/null; fi && ninja -C "$dir"
+}
+
+# meson suites: each test executable is one test; results from testlog.json
+meson_suites() { # meson_suites LABEL BUILDDIR
+  local label=$1 dir=$2
+  meson test -C "$dir" --suite unit --suite fuzz --print-errorlogs
+  local log="$dir/meson-logs/testlog.json"
+  local ok bad
+  ok=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(1 for t in r if t["result"] in ("OK","EXPECTEDFAIL")))' "$log")
+  bad=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(1 for t in r if t["result"] not in ("OK","EXPECTEDFAIL","SKIP")))' "$log")
+  count "$label" "${ok:-0}" "${bad:-1}"
+}
+
+# node --test suites: read the runner's own "# pass N" / "# fail N" lines
+node_suite() { # node_suite LABEL SCRIPT ARGS...
+  local label=$1; shift
+  local out; out=$(mktemp)
+  bash "$@" 2>&1 | tee "$out"
+  local rc=${PIPESTATUS[0]}
+  local ok bad
+  ok=$(grep -E '^# pass [0-9]+' "$out" | tail -1 | awk '{print $3}')
+  bad=$(grep -E '^# fail [0-9]+' "$out" | tail -1 | awk '{print $3}')
+  ok=${ok:-0}; bad=${bad:-0}
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi # the runner itself failed
+  count "$label" "$ok" "$bad"
+  rm -f "$out"
+}
+
+note "build (release with debug info)"
+setup build || { echo "0 passed, 1 failed"; exit 1; }
+note "build (AddressSanitizer + UBSan)"
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false || { echo "0 passed, 1 failed"; exit 1; }
+
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+
+note "unit + fuzz corpus replay"
+meson_suites "unit+fuzz-replay" build
+note "unit + fuzz corpus replay (ASan+UBSan)"
+meson_suites "unit+fuzz-replay (asan)" build-asan
+
+note "integration (official SDK, raw sockets, msgpack)"
+node_suite "integration" tests/run-integration.sh "$root/build/hearthd"
+note "integration (ASan+UBSan hearthd)"
+node_suite "integration (asan)" tests/run-integration.sh "$root/build-asan/hearthd"
+
+note "chat page in headless Chromium"
+node_suite "web" tests/run-web.sh "$root/build/hearthd"
+
+note "libFuzzer (short run per decoder)"
+if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then
+  for t in build-fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t"); corpus_src="tests/fuzz/corpus/${name#fuzz_}"
+    work=$(mktemp -d); cp -r "$corpus_src"/. "$work"/ 2>/dev/null || true
+    if "$t" -max_total_time="${HEARTH_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "$work" >"$work.log" 2>&1; then
+      count "$name" 1 0
+    else
+      tail -40 "$work.log"; count "$name" 0 1
+    fi
+    rm -rf "$work" "$work.log"
+  done
+else
+  count "libfuzzer build" 0 1
+fi
+
+echo
+for f in "${failures[@]+"${failures[@]}"}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

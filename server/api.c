@@ -1,0 +1,662 @@
+/* server/api.c — what each server API method does (see api.h). Bodies and
+ * replies follow Centrifugo's HTTP API: success {"result":{..}}, a method
+ * error {"error":{"code":N,"message":".."}} with HTTP 200; an undecodable
+ * body is HTTP 400, an unknown method 404. Calls that reach the engine are
+ * asynchronous in shape: each holds a reference on the HTTP request until
+ * its reply is written. */
+#include "api.h"
+
+#include <fnmatch.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "http.h"
+#include "server.h"
+
+typedef void api_done(void *arg, json_t *reply); /* takes ownership of reply */
+
+struct api_method {
+    const char *name;
+    void (*fn)(struct server *srv, json_t *params, api_done *done, void *arg);
+};
+
+static const struct api_method *find_method(const char *name);
+
+/* ---- replies ---- */
+
+static json_t *api_error(int code, const char *message)
+{
+    return json_pack("{s:{s:i,s:s}}", "error", "code", code, "message", message);
+}
+
+static json_t *api_result(json_t *result) /* steals result */
+{
+    return json_pack("{s:o}", "result", result ? result : json_object());
+}
+
+/* ---- shared checks ---- */
+
+static const char *get_str(json_t *params, const char *key)
+{
+    json_t *v = json_object_get(params, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Validates a channel like the client protocol does. Returns its namespace,
+ * or NULL with *err set to a reply. */
+static const struct ns_config *api_channel(struct server *srv, const char *ch, json_t **err)
+{
+    size_t n = ch ? strlen(ch) : 0;
+    if (!n || n > 255) {
+        *err = api_error(107, "bad request");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)ch[i] < 0x21 || (unsigned char)ch[i] > 0x7e) {
+            *err = api_error(107, "bad request");
+            return NULL;
+        }
+    const struct ns_config *ns = config_find_ns(srv->cfg, ch, n);
+    if (!ns)
+        *err = api_error(102, "unknown channel");
+    return ns;
+}
+
+/* Raw payload bytes → a JSON value for a reply (non-JSON payloads as b64data). */
+static void put_payload(json_t *obj, const char *key, struct span data, bool is_json)
+{
+    if (!data.n)
+        return;
+    if (is_json) {
+        json_t *v = json_loadb((const char *)data.p, data.n, JSON_DECODE_ANY, NULL);
+        if (v) {
+            json_object_set_new(obj, key, v);
+            return;
+        }
+    }
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *b = malloc((data.n + 2) / 3 * 4 + 1);
+    if (!b)
+        return;
+    size_t o = 0;
+    for (size_t i = 0; i < data.n; i += 3) {
+        uint32_t v = (uint32_t)data.p[i] << 16;
+        if (i + 1 < data.n) v |= (uint32_t)data.p[i + 1] << 8;
+        if (i + 2 < data.n) v |= data.p[i + 2];
+        b[o++] = t[(v >> 18) & 63];
+        b[o++] = t[(v >> 12) & 63];
+        b[o++] = i + 1 < data.n ? t[(v >> 6) & 63] : '=';
+        b[o++] = i + 2 < data.n ? t[v & 63] : '=';
+    }
+    b[o] = 0;
+    char key2[32];
+    snprintf(key2, sizeof(key2), "b64%s", key);
+    json_object_set_new(obj, key2, json_string(b));
+    free(b);
+}
+
+static json_t *clientinfo_json(const struct clientinfo *ci)
+{
+    json_t *o = json_pack("{s:s%,s:s%}", "user", (const char *)ci->user.p, ci->user.n, "client",
+                          (const char *)ci->client.p, ci->client.n);
+    put_payload(o, "conn_info", ci->conn_info, true);
+    put_payload(o, "chan_info", ci->chan_info, true);
+    return o;
+}
+
+static json_t *publication_json(const struct publication *p)
+{
+    json_t *o = json_object();
+    put_payload(o, "data", p->data, p->data_is_json);
+    if (p->has_info)
+        json_object_set_new(o, "info", clientinfo_json(&p->info));
+    if (p->offset)
+        json_object_set_new(o, "offset", json_integer((json_int_t)p->offset));
+    return o;
+}
+
+/* ---- publish, broadcast ---- */
+
+struct pub_call {
+    api_done *done;
+    void *arg;
+};
+
+static void on_api_published(void *arg, const struct publish_result *res)
+{
+    struct pub_call *x = arg;
+    if (res->err)
+        x->done(x->arg, api_error(100, "internal server error"));
+    else if (res->epoch)
+        x->done(x->arg, api_result(json_pack("{s:I,s:s}", "offset", (json_int_t)res->offset,
+                                             "epoch", res->epoch)));
+    else
+        x->done(x->arg, api_result(NULL));
+    free(x);
+}
+
+static void publish_one(struct server *srv, const char *channel, json_t *data, bool skip_history,
+                        api_done *done, void *arg)
+{
+    json_t *err = NULL;
+    const struct ns_config *ns = api_channel(srv, channel, &err);
+    if (!ns)
+        return done(arg, err);
+    if (!data)
+        return done(arg, api_error(107, "bad request"));
+    char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    struct pub_call *x = malloc(sizeof(*x));
+    struct publication *p = text ? publication_new(span_str(channel), span_str(text), true, NULL) : NULL;
+    free(text);
+    if (!p || !x) {
+        free(x);
+        publication_unref(p);
+        return done(arg, api_error(100, "internal server error"));
+    }
+    x->done = done;
+    x->arg = arg;
+    struct ns_config nohist;
+    if (skip_history) {
+        nohist = *ns;
+        nohist.history_size = 0;
+        ns = &nohist;
+    }
+    srv->stats.publications++;
+    int r = srv->engine->ops->publish(srv->engine, p, ns, on_api_published, x);
+    publication_unref(p);
+    if (r) {
+        free(x);
+        done(arg, api_error(100, "internal server error"));
+    }
+}
+
+static void m_publish(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    publish_one(srv, get_str(params, "channel"), json_object_get(params, "data"),
+                json_is_true(json_object_get(params, "skip_history")), done, arg);
+}
+
+struct bcast {
+    struct server *srv;
+    json_t *params;       /* owned ref */
+    json_t *responses;    /* owned */
+    size_t next;
+    api_done *done;
+    void *arg;
+};
+
+static void bcast_step(struct bcast *b);
+
+static void bcast_one_done(void *arg, json_t *reply)
+{
+    struct bcast *b = arg;
+    json_array_append_new(b->responses, reply);
+    bcast_step(b);
+}
+
+static void bcast_step(struct bcast *b)
+{
+    json_t *chans = json_object_get(b->params, "channels");
+    if (b->next < json_array_size(chans)) {
+        json_t *ch = json_array_get(chans, b->next++);
+        publish_one(b->srv, json_is_string(ch) ? json_string_value(ch) : NULL,
+                    json_object_get(b->params, "data"),
+                    json_is_true(json_object_get(b->params, "skip_history")), bcast_one_done, b);
+        return;
+    }
+    b->done(b->arg, api_result(json_pack("{s:o}", "responses", b->responses)));
+    json_decref(b->params);
+    free(b);
+}
+
+static void m_broadcast(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    json_t *chans = json_object_get(params, "channels");
+    if (!json_is_array(chans) || !json_array_size(chans) || !json_object_get(params, "data"))
+        return done(arg, api_error(107, "bad request"));
+    struct bcast *b = calloc(1, sizeof(*b));
+    if (!b)
+        return done(arg, api_error(100, "internal server error"));
+    *b = (struct bcast){srv, json_incref(params), json_array(), 0, done, arg};
+    bcast_step(b);
+}
+
+/* ---- presence, presence_stats, history, history_remove ---- */
+
+struct cb_call {
+    api_done *done;
+    void *arg;
+};
+
+static struct cb_call *cb_call_new(api_done *done, void *arg)
+{
+    struct cb_call *x = malloc(sizeof(*x));
+    if (x) {
+        x->done = done;
+        x->arg = arg;
+    }
+    return x;
+}
+
+static void on_api_presence(void *arg, int err, const struct clientinfo *e, size_t n)
+{
+    struct cb_call *x = arg;
+    if (err) {
+        x->done(x->arg, api_error(100, "internal server error"));
+    } else {
+        json_t *m = json_object();
+        for (size_t i = 0; i < n; i++) {
+            char id[64];
+            snprintf(id, sizeof(id), "%.*s", (int)e[i].client.n, (const char *)e[i].client.p);
+            json_object_set_new(m, id, clientinfo_json(&e[i]));
+        }
+        x->done(x->arg, api_result(json_pack("{s:o}", "presence", m)));
+    }
+    free(x);
+}
+
+static void on_api_stats(void *arg, int err, uint32_t clients, uint32_t users)
+{
+    struct cb_call *x = arg;
+    if (err)
+        x->done(x->arg, api_error(100, "internal server error"));
+    else
+        x->done(x->arg, api_result(json_pack("{s:i,s:i}", "num_clients", (int)clients,
+                                             "num_users", (int)users)));
+    free(x);
+}
+
+static void on_api_history(void *arg, const struct history_result *res)
+{
+    struct cb_call *x = arg;
+    if (res->err == ENGINE_EUNRECOVERABLE) {
+        x->done(x->arg, api_error(112, "unrecoverable position"));
+    } else if (res->err) {
+        x->done(x->arg, api_error(100, "internal server error"));
+    } else {
+        json_t *pubs = json_array();
+        for (size_t i = 0; i < res->npubs; i++)
+            json_array_append_new(pubs, publication_json(res->pubs[i]));
+        x->done(x->arg, api_result(json_pack("{s:o,s:I,s:s}", "publications", pubs, "offset",
+                                             (json_int_t)res->top, "epoch", res->epoch)));
+    }
+    free(x);
+}
+
+static void m_presence_common(struct server *srv, json_t *params, api_done *done, void *arg,
+                              bool stats)
+{
+    json_t *err = NULL;
+    const char *ch = get_str(params, "channel");
+    const struct ns_config *ns = api_channel(srv, ch, &err);
+    if (!ns)
+        return done(arg, err);
+    if (!ns->presence)
+        return done(arg, api_error(108, "not available"));
+    struct cb_call *x = cb_call_new(done, arg);
+    if (!x)
+        return done(arg, api_error(100, "internal server error"));
+    struct engine *e = srv->engine;
+    int r = stats ? e->ops->presence_stats(e, span_str(ch), on_api_stats, x)
+                  : e->ops->presence_get(e, span_str(ch), on_api_presence, x);
+    if (r) {
+        free(x);
+        done(arg, api_error(100, "internal server error"));
+    }
+}
+
+static void m_presence(struct server *srv, json_t *p, api_done *done, void *arg)
+{
+    m_presence_common(srv, p, done, arg, false);
+}
+
+static void m_presence_stats(struct server *srv, json_t *p, api_done *done, void *arg)
+{
+    m_presence_common(srv, p, done, arg, true);
+}
+
+static void m_history(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    json_t *err = NULL;
+    const char *ch = get_str(params, "channel");
+    const struct ns_config *ns = api_channel(srv, ch, &err);
+    if (!ns)
+        return done(arg, err);
+    if (!ns_has_history(ns))
+        return done(arg, api_error(108, "not available"));
+    struct history_query q = {0};
+    json_t *lim = json_object_get(params, "limit");
+    if (lim && !json_is_integer(lim))
+        return done(arg, api_error(107, "bad request"));
+    json_int_t l = lim ? json_integer_value(lim) : 0;
+    q.limit = (l < 0 || l > (json_int_t)srv->cfg->history_max_limit) ? (int32_t)srv->cfg->history_max_limit
+                                                                    : (int32_t)l;
+    q.reverse = json_is_true(json_object_get(params, "reverse"));
+    json_t *since = json_object_get(params, "since");
+    if (json_is_object(since)) {
+        json_t *off = json_object_get(since, "offset");
+        q.has_since = true;
+        q.since_offset = json_is_integer(off) ? (uint64_t)json_integer_value(off) : 0;
+        const char *ep = get_str(since, "epoch");
+        q.since_epoch = span_str(ep);
+        if (q.reverse && q.since_offset == 0)
+            return done(arg, api_error(107, "bad request"));
+    }
+    struct cb_call *x = cb_call_new(done, arg);
+    if (!x)
+        return done(arg, api_error(100, "internal server error"));
+    if (srv->engine->ops->history(srv->engine, span_str(ch), ns, &q, on_api_history, x)) {
+        free(x);
+        done(arg, api_error(100, "internal server error"));
+    }
+}
+
+static void m_history_remove(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    json_t *err = NULL;
+    const char *ch = get_str(params, "channel");
+    const struct ns_config *ns = api_channel(srv, ch, &err);
+    if (!ns)
+        return done(arg, err);
+    if (!ns_has_history(ns))
+        return done(arg, api_error(108, "not available"));
+    srv->engine->ops->history_remove(srv->engine, span_str(ch));
+    done(arg, api_result(NULL));
+}
+
+/* ---- node-local: channels, info, disconnect, unsubscribe, refresh ---- */
+
+static void m_channels(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    const char *pattern = get_str(params, "pattern");
+    json_t *m = json_object();
+    struct dict_iter it;
+    dict_iter_init(&it, &srv->hub.rooms);
+    for (struct dict_entry *e; (e = dict_next(&it));) {
+        struct hub_room *r = DICT_CONTAINER(e, struct hub_room, de);
+        if (pattern && *pattern && fnmatch(pattern, r->name, 0) != 0)
+            continue;
+        json_object_set_new(m, r->name, json_pack("{s:i}", "num_clients", (int)r->nsubs));
+    }
+    done(arg, api_result(json_pack("{s:o}", "channels", m)));
+}
+
+static uint32_t count_users(struct server *srv)
+{
+    struct dict seen;
+    dict_init(&seen);
+    struct dict_entry *keys = calloc(srv->nclients + 1, sizeof(*keys));
+    uint32_t n = 0;
+    for (struct client *c = srv->clients; c && keys; c = c->next) {
+        if (c->state != CLIENT_CONNECTED || dict_find(&seen, c->user, strlen(c->user)))
+            continue;
+        keys[n].key = c->user;
+        keys[n].klen = strlen(c->user);
+        if (dict_insert(&seen, &keys[n]) == 0)
+            n++;
+    }
+    dict_free(&seen);
+    free(keys);
+    return n;
+}
+
+static void m_info(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    json_t *node = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I}", "uid", srv->node_id, "name",
+                             srv->node_name, "version", HEARTH_VERSION, "num_clients",
+                             (int)srv->nclients, "num_users", (int)count_users(srv),
+                             "num_channels", (int)hub_room_count(&srv->hub), "uptime",
+                             (json_int_t)((server_now_ms() - srv->started_ms) / 1000), "num_subs",
+                             (json_int_t)srv->hub.nsubs);
+    done(arg, api_result(json_pack("{s:[o]}", "nodes", node)));
+}
+
+/* Does client c match the API's user (+ optional client id) selector? */
+static bool selected(const struct client *c, const char *user, const char *client)
+{
+    if (c->state != CLIENT_CONNECTED || strcmp(c->user, user) != 0)
+        return false;
+    return !client || !*client || strcmp(c->id, client) == 0;
+}
+
+static void m_disconnect(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    const char *user = get_str(params, "user"), *client = get_str(params, "client");
+    if (!user)
+        return done(arg, api_error(107, "bad request"));
+    int code = 3503;
+    const char *reason = "force disconnect";
+    json_t *d = json_object_get(params, "disconnect");
+    if (json_is_object(d)) {
+        json_t *jc = json_object_get(d, "code");
+        if (json_is_integer(jc)) {
+            json_int_t v = json_integer_value(jc);
+            if (v < 3000 || v > 4999)
+                return done(arg, api_error(107, "bad request"));
+            code = (int)v;
+        }
+        const char *r = get_str(d, "reason");
+        if (r && strlen(r) <= 100)
+            reason = r;
+    }
+    for (struct client *c = srv->clients; c; c = c->next)
+        if (selected(c, user, client))
+            client_disconnect(c, (uint16_t)code, reason, true);
+    done(arg, api_result(NULL));
+}
+
+static void m_unsubscribe(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    const char *user = get_str(params, "user"), *ch = get_str(params, "channel");
+    const char *client = get_str(params, "client");
+    if (!user || !ch)
+        return done(arg, api_error(107, "bad request"));
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (!selected(c, user, client))
+            continue;
+        struct sub *s = client_find_sub(c, span_str(ch));
+        if (!s)
+            continue;
+        struct wbuf b;
+        wbuf_init(&b);
+        if (proto_encode_push_unsubscribe(c->wire, &b, span_str(ch), 2000, "server unsubscribe") == 0) {
+            struct frame *f = wbuf_finish(&b);
+            if (f) {
+                client_remove_sub(c, s, true);
+                client_send(c, f);
+                frame_unref(f);
+                continue;
+            }
+        }
+        wbuf_free(&b);
+    }
+    done(arg, api_result(NULL));
+}
+
+static void m_refresh(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    const char *user = get_str(params, "user"), *client = get_str(params, "client");
+    if (!user)
+        return done(arg, api_error(107, "bad request"));
+    bool expired = json_is_true(json_object_get(params, "expired"));
+    json_t *ea = json_object_get(params, "expire_at");
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (!selected(c, user, client))
+            continue;
+        if (expired)
+            client_disconnect(c, 3005, "connection expired", true);
+        else if (json_is_integer(ea))
+            c->expires_ms = (int64_t)json_integer_value(ea) * 1000;
+    }
+    done(arg, api_result(NULL));
+}
+
+/* ---- batch ---- */
+
+struct batch {
+    struct server *srv;
+    json_t *cmds;      /* owned ref */
+    json_t *replies;   /* owned */
+    size_t next;
+    api_done *done;
+    void *arg;
+};
+
+static void batch_step(struct batch *b);
+
+static void batch_one_done(void *arg, json_t *reply)
+{
+    struct batch *b = arg;
+    /* batch replies name the method instead of wrapping in "result" */
+    json_t *res = json_object_get(reply, "result");
+    if (res) {
+        const char *k;
+        json_t *v;
+        json_t *cmd = json_array_get(b->cmds, b->next - 1);
+        json_object_foreach(cmd, k, v) {
+            json_array_append_new(b->replies, json_pack("{s:O}", k, res));
+            break;
+        }
+        json_decref(reply);
+    } else {
+        json_array_append_new(b->replies, reply);
+    }
+    batch_step(b);
+}
+
+static void batch_step(struct batch *b)
+{
+    while (b->next < json_array_size(b->cmds)) {
+        json_t *cmd = json_array_get(b->cmds, b->next++);
+        const char *k;
+        json_t *v;
+        const struct api_method *m = NULL;
+        json_t *params = NULL;
+        if (json_is_object(cmd) && json_object_size(cmd) == 1)
+            json_object_foreach(cmd, k, v) {
+                m = find_method(k);
+                params = v;
+            }
+        if (!m || !json_is_object(params) || !strcmp(m->name, "batch")) {
+            json_array_append_new(b->replies, api_error(107, "bad request"));
+            continue;
+        }
+        m->fn(b->srv, params, batch_one_done, b);
+        return;
+    }
+    json_t *out = json_pack("{s:o}", "replies", b->replies);
+    json_decref(b->cmds);
+    api_done *done = b->done;
+    void *arg = b->arg;
+    free(b);
+    /* batch's reply is top-level {"replies":[..]} (no "result" wrapper) */
+    done(arg, out);
+}
+
+static void m_batch(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    json_t *cmds = json_object_get(params, "commands");
+    if (!json_is_array(cmds))
+        return done(arg, api_error(107, "bad request"));
+    struct batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return done(arg, api_error(100, "internal server error"));
+    *b = (struct batch){srv, json_incref(cmds), json_array(), 0, done, arg};
+    batch_step(b);
+}
+
+static const struct api_method methods[] = {
+    {"publish", m_publish},
+    {"broadcast", m_broadcast},
+    {"unsubscribe", m_unsubscribe},
+    {"disconnect", m_disconnect},
+    {"refresh", m_refresh},
+    {"presence", m_presence},
+    {"presence_stats", m_presence_stats},
+    {"history", m_history},
+    {"history_remove", m_history_remove},
+    {"channels", m_channels},
+    {"info", m_info},
+    {"batch", m_batch},
+};
+#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+_Static_assert(NMETHODS < API_METHOD_SLOTS, "stats table too small");
+
+static const struct api_method *find_method(const char *name)
+{
+    for (size_t i = 0; i < NMETHODS; i++)
+        if (!strcmp(methods[i].name, name))
+            return &methods[i];
+    return NULL;
+}
+
+static const int status_codes[API_STATUS_SLOTS] = {200, 400, 401, 404, 413, 500};
+
+void api_count(struct server *srv, const char *method, int status)
+{
+    const struct api_method *m = find_method(method);
+    size_t mi = m ? (size_t)(m - methods) : API_METHOD_SLOTS - 1;
+    for (size_t s = 0; s < API_STATUS_SLOTS; s++)
+        if (status_codes[s] == status)
+            srv->stats.api_calls[mi][s]++;
+}
+
+const char *api_method_name(size_t i) { return i < NMETHODS ? methods[i].name : "unknown"; }
+int api_status_code(size_t i) { return status_codes[i]; }
+size_t api_method_count(void) { return NMETHODS; }
+
+/* ---- HTTP glue ---- */
+
+struct http_call {
+    struct http_req *r; /* held */
+    size_t method_index;
+};
+
+static void http_done(void *arg, json_t *reply)
+{
+    struct http_call *x = arg;
+    char *text = json_dumps(reply, JSON_COMPACT);
+    json_decref(reply);
+    api_count(x->r->srv, api_method_name(x->method_index), text ? 200 : 500);
+    if (text)
+        http_respond(x->r, 200, "application/json", text, strlen(text));
+    else
+        http_respond(x->r, 500, "application/json", NULL, 0);
+    http_req_release(x->r);
+    free(x);
+}
+
+static void respond_json(struct http_req *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    http_respond(r, status, "application/json", text, text ? strlen(text) : 0);
+}
+
+void api_handle(struct http_req *r, const char *method)
+{
+    const struct api_method *m = find_method(method);
+    if (!m) {
+        api_count(r->srv, method, 404);
+        return respond_json(r, 404, api_error(104, "method not found"));
+    }
+    json_t *params = r->body_len ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL)
+                                 : json_object();
+    if (!json_is_object(params)) {
+        json_decref(params);
+        api_count(r->srv, method, 400);
+        return respond_json(r, 400, api_error(107, "bad request"));
+    }
+    struct http_call *x = malloc(sizeof(*x));
+    if (!x) {
+        json_decref(params);
+        return respond_json(r, 500, api_error(100, "internal server error"));
+    }
+    x->r = r;
+    x->method_index = (size_t)(m - methods);
+    http_req_hold(r);
+    m->fn(r->srv, params, http_done, x);
+    json_decref(params);
+}

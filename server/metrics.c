@@ -1,0 +1,99 @@
+/* server/metrics.c — GET /metrics: the node's counters and gauges in the
+ * Prometheus text exposition format (version 0.0.4). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api.h"
+#include "server.h"
+
+struct out {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(struct out *o, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0 || o->oom)
+            return;
+        if (o->p && o->len + (size_t)n < o->cap) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t ncap = o->cap ? o->cap * 2 : 4096;
+        while (ncap < o->len + (size_t)n + 1)
+            ncap *= 2;
+        char *np = realloc(o->p, ncap);
+        if (!np) {
+            o->oom = 1;
+            return;
+        }
+        o->p = np;
+        o->cap = ncap;
+    }
+}
+
+static void metric(struct out *o, const char *name, const char *type, const char *help, double v)
+{
+    outf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+char *server_metrics_text(struct server *srv, size_t *len)
+{
+    struct out o = {0};
+    const struct server_stats *s = &srv->stats;
+    metric(&o, "hearth_connections", "gauge", "Open WebSocket connections.", srv->nclients);
+    metric(&o, "hearth_connections_total", "counter", "WebSocket connections accepted.",
+           (double)s->connections_total);
+    metric(&o, "hearth_subscriptions", "gauge", "Live channel subscriptions on this node.",
+           (double)srv->hub.nsubs);
+    metric(&o, "hearth_channels", "gauge", "Channels with at least one local subscriber.",
+           hub_room_count(&srv->hub));
+    metric(&o, "hearth_messages_in_total", "counter", "Protocol commands received.",
+           (double)s->messages_in);
+    metric(&o, "hearth_messages_out_total", "counter", "Protocol messages queued to clients.",
+           (double)s->messages_out);
+    metric(&o, "hearth_frames_out_total", "counter", "WebSocket frames written (batched messages).",
+           (double)s->frames_out);
+    metric(&o, "hearth_bytes_in_total", "counter", "WebSocket payload bytes received.",
+           (double)s->bytes_in);
+    metric(&o, "hearth_bytes_out_total", "counter", "WebSocket payload bytes written.",
+           (double)s->bytes_out);
+    metric(&o, "hearth_publications_total", "counter", "Publications accepted (clients and API).",
+           (double)s->publications);
+    metric(&o, "hearth_queue_overflows_total", "counter",
+           "Clients disconnected because their outbound queue overflowed (3008).",
+           (double)s->queue_overflows);
+    metric(&o, "hearth_loop_lag_seconds", "gauge", "How late the last housekeeping tick ran.",
+           s->loop_lag_ms / 1000.0);
+    metric(&o, "hearth_uptime_seconds", "gauge", "Seconds since start.",
+           (double)(server_now_ms() - srv->started_ms) / 1000.0);
+    outf(&o, "# HELP hearth_disconnects_total Disconnects decided by the server, by code.\n"
+             "# TYPE hearth_disconnects_total counter\n");
+    for (int i = 0; i < 1000; i++)
+        if (s->disconnects[i])
+            outf(&o, "hearth_disconnects_total{code=\"%d\"} %llu\n", 3000 + i,
+                 (unsigned long long)s->disconnects[i]);
+    outf(&o, "# HELP hearth_api_calls_total HTTP API calls by method and HTTP status.\n"
+             "# TYPE hearth_api_calls_total counter\n");
+    size_t nm = api_method_count();
+    for (size_t m = 0; m < API_METHOD_SLOTS; m++)
+        for (size_t st = 0; st < API_STATUS_SLOTS; st++)
+            if (s->api_calls[m][st])
+                outf(&o, "hearth_api_calls_total{method=\"%s\",status=\"%d\"} %llu\n",
+                     api_method_name(m < nm ? m : nm), api_status_code(st),
+                     (unsigned long long)s->api_calls[m][st]);
+    if (o.oom) {
+        free(o.p);
+        return NULL;
+    }
+    *len = o.len;
+    return o.p;
+}

@@ -1,0 +1,140 @@
+/* server/server.c — one node's life: wires the engine, hub and lws server
+ * together on the loop, runs the 500 ms housekeeping tick, and carries out
+ * the graceful shutdown on SIGINT/SIGTERM (clients get 3001 "shutdown" so
+ * they reconnect elsewhere, queued messages are flushed, then lws is torn
+ * down in the two-step order libwebsockets 4.1 needs on a foreign loop). */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+
+#define TICK_MS 500
+#define DRAIN_MAX_MS 3000
+
+int64_t server_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const struct hub_ops client_hub_ops = {
+    .deliver_pub = client_deliver_pub,
+    .deliver_frame = client_deliver_frame,
+};
+
+static void on_tick(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    int64_t now = server_now_ms();
+    srv->stats.loop_lag_ms = srv->next_tick_ms && now > srv->next_tick_ms
+                                 ? (double)(now - srv->next_tick_ms) : 0.0;
+    srv->next_tick_ms = now + TICK_MS;
+    for (struct client *c = srv->clients; c; c = c->next)
+        client_tick(c, now);
+    srv->engine->ops->sweep(srv->engine, now);
+}
+
+static void on_stop_loop(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    uv_stop(srv->loop);
+}
+
+static void on_drain(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    if (srv->nclients && server_now_ms() - srv->stop_ms < DRAIN_MAX_MS)
+        return;
+    uv_timer_stop(t);
+    log_info("server", "closing (%u clients still open)", srv->nclients);
+    ws_server_stop(srv); /* first lws_context_destroy: closes every connection */
+    uv_timer_start(&srv->drain, on_stop_loop, 100, 0); /* let lws finish on the loop */
+}
+
+static void begin_shutdown(struct server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    log_info("server", "shutting down: disconnecting %u clients with 3001", srv->nclients);
+    for (struct client *c = srv->clients; c; c = c->next)
+        client_disconnect(c, 3001, "shutdown", true);
+    srv->stop_ms = server_now_ms();
+    uv_timer_start(&srv->drain, on_drain, 0, 50);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    log_info("server", "signal %d", signum);
+    begin_shutdown(h->data);
+}
+
+static struct frame *encode_ping(enum wire w)
+{
+    struct wbuf b;
+    wbuf_init(&b);
+    if (proto_encode_ping(w, &b) != 0) {
+        wbuf_free(&b);
+        return NULL;
+    }
+    return wbuf_finish(&b);
+}
+
+int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->loop = loop;
+    srv->cfg = cfg;
+    srv->started_ms = server_now_ms();
+    rand_uuid(srv->node_id);
+    if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
+        snprintf(srv->node_name, sizeof(srv->node_name), "hearth");
+    hub_init(&srv->hub, &client_hub_ops);
+    struct engine_events ev = {.on_publication = hub_on_publication,
+                               .on_join = hub_on_join,
+                               .arg = &srv->hub};
+    srv->engine = engine_memory_new(cfg, &ev);
+    srv->hub.engine = srv->engine;
+    srv->scratch = malloc(FRAME_PRE + SERVER_BATCH_MAX);
+    for (int w = 0; w < WIRE_COUNT; w++)
+        srv->ping[w] = encode_ping((enum wire)w);
+    if (!srv->engine || !srv->scratch || !srv->ping[0] || !srv->ping[1])
+        return -1;
+    uv_timer_init(loop, &srv->tick);
+    uv_timer_init(loop, &srv->drain);
+    uv_signal_init(loop, &srv->sig_int);
+    uv_signal_init(loop, &srv->sig_term);
+    srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv;
+    if (ws_server_start(srv) != 0)
+        return -1;
+    uv_timer_start(&srv->tick, on_tick, TICK_MS, TICK_MS);
+    uv_signal_start(&srv->sig_int, on_signal, SIGINT);
+    uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
+    return 0;
+}
+
+static void on_closed_handle(uv_handle_t *h) { (void)h; }
+
+void server_finish(struct server *srv)
+{
+    ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
+    uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
+                         (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term};
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+        if (hs[i]->loop && !uv_is_closing(hs[i]))
+            uv_close(hs[i], on_closed_handle);
+    uv_run(srv->loop, UV_RUN_DEFAULT);
+    if (srv->engine)
+        srv->engine->ops->destroy(srv->engine);
+    hub_free(&srv->hub);
+    for (int w = 0; w < WIRE_COUNT; w++)
+        frame_unref(srv->ping[w]);
+    free(srv->scratch);
+}

@@ -1,0 +1,169 @@
+/* server/ws_server.c — libwebsockets 4.1 on our libuv loop: context + one
+ * explicit vhost (HTTP and WebSocket on one port), the WebSocket protocol
+ * callbacks that drive struct client, static files from web_root at /, and
+ * GET /health.
+ *
+ * Version notes (lws 4.1.6, Debian): the libuv event lib is a plugin
+ * (package libwebsockets-evlib-uv); with a foreign loop lws_create_context()
+ * may return an already-dying context when the default vhost fails, so we
+ * create the vhost explicitly and check it; destruction takes two
+ * lws_context_destroy() calls in different loop turns (ws_server_stop, then
+ * ws_server_destroy after uv_run returns). */
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+
+#define WS_PATH "/connection/websocket"
+
+static struct server *srv_of(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+static bool path_is_ws(struct lws *wsi)
+{
+    char uri[256];
+    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+    if (n <= 0)
+        return false;
+    char *q = strchr(uri, '?');
+    if (q)
+        *q = 0;
+    return strcmp(uri, WS_PATH) == 0 || strcmp(uri, WS_PATH "/") == 0;
+}
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    struct client **pc = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (!path_is_ws(wsi) || srv_of(wsi)->stopping)
+            return 1;
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED: {
+        const struct lws_protocols *p = lws_get_protocol(wsi);
+        *pc = client_new(srv_of(wsi), wsi, (enum wire)p->id);
+        return *pc ? 0 : -1;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        if (!*pc)
+            return -1;
+        return client_on_receive(*pc, in, len, lws_is_first_fragment(wsi),
+                                 lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi),
+                                 lws_frame_is_binary(wsi));
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return *pc ? client_on_writeable(*pc) : -1;
+    case LWS_CALLBACK_CLOSED:
+        if (*pc) {
+            client_on_closed(*pc);
+            *pc = NULL;
+        }
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    return http_callback(wsi, (int)reason, user, in, len);
+}
+
+/* protocols[0] is the default for a WebSocket that offers no subprotocol */
+static const struct lws_protocols protocols[] = {
+    {"centrifuge-json", cb_ws, sizeof(struct client *), 2048, WIRE_JSON, NULL, 0},
+    {"hearth-msgpack", cb_ws, sizeof(struct client *), 2048, WIRE_MSGPACK, NULL, 0},
+    {"hearth-http", cb_http, sizeof(struct http_pss), 0, 100, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void emit_lws_log(int level, const char *line)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", line);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = 0;
+    log_emit(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_INFO, "lws", "%s",
+             msg);
+}
+
+int ws_server_start(struct server *srv)
+{
+    const struct config *cfg = srv->cfg;
+    lws_set_log_level(LLL_ERR | LLL_WARN, emit_lws_log);
+
+    /* lws keeps pointing at the mounts for the vhost's life: they live in srv */
+    static const char *const dynamic[] = {"/health", "/metrics", "/api"};
+    struct lws_http_mount *mounts = calloc(4, sizeof(*mounts));
+    if (!mounts)
+        return -1;
+    srv->mounts = mounts;
+    for (int i = 0; i < 3; i++) {
+        mounts[i].mountpoint = dynamic[i];
+        mounts[i].mountpoint_len = (unsigned char)strlen(dynamic[i]);
+        mounts[i].origin = "hearth-http";
+        mounts[i].origin_protocol = LWSMPRO_CALLBACK;
+        mounts[i].mount_next = &mounts[i + 1];
+    }
+    mounts[3].mountpoint = "/";
+    mounts[3].mountpoint_len = 1;
+    mounts[3].origin = cfg->web_root;
+    mounts[3].def = "index.html";
+    mounts[3].origin_protocol = LWSMPRO_FILE;
+
+    void *loops[1] = {srv->loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.foreign_loops = loops;
+    info.pcontext = &srv->lws;
+    info.user = srv;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    /* many concurrent half-open handshakes must not starve real clients */
+    info.max_http_header_pool = 4096;
+    info.max_http_header_data = 4096;
+    info.timeout_secs = 10;
+    srv->lws = lws_create_context(&info);
+    if (!srv->lws) {
+        log_error("server", "libwebsockets context creation failed (is libwebsockets-evlib-uv installed?)");
+        return -1;
+    }
+    info.port = cfg->listen_port;
+    info.iface = cfg->listen_host;
+    info.protocols = protocols;
+    info.mounts = mounts;
+    info.vhost_name = "hearth";
+    srv->vhost = lws_create_vhost(srv->lws, &info);
+    if (!srv->vhost) {
+        log_error("server", "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
+        return -1;
+    }
+    log_info("server", "listening on http://%s:%d (WebSocket %s)", cfg->listen_host,
+             lws_get_vhost_listen_port(srv->vhost), WS_PATH);
+    return 0;
+}
+
+void ws_server_stop(struct server *srv)
+{
+    if (srv->lws)
+        lws_context_destroy(srv->lws);
+}
+
+void ws_server_destroy(struct server *srv)
+{
+    if (srv->lws)
+        lws_context_destroy(srv->lws);
+    srv->lws = NULL;
+    free(srv->mounts);
+    srv->mounts = NULL;
+}
