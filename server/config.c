@@ -10,7 +10,6 @@
 #define HEARTH_WEB_ROOT "web"
 #endif
 
-static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 
 static void defaults(struct config *c)
 {

@@ -19,7 +19,7 @@ struct http_req {
     struct server *srv;      /* borrowed */
     struct lws *wsi;         /* borrowed; NULL once lws closed the connection */
     uint32_t refs;
-    char path[128];          /* URI path without query */
+    char path[256];          /* URI path without query */
     int is_post;
     int authorized;          /* API key checked and good */
     char *body;              /* owned request body */

@@ -1,0 +1,163 @@
+/* tests/unit/test_config.c — config file parsing (defaults, every option,
+ * refusal of unknown keys and bad values), --listen parsing, and namespace
+ * resolution of channel names; plus the dict the registries are built on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "dict.h"
+
+static int load_text(struct config *c, const char *text, char *err, size_t n)
+{
+    char path[] = "/tmp/hearth-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    int r = config_load(c, path, err, n);
+    unlink(path);
+    return r;
+}
+
+static void test_defaults(void **state)
+{
+    struct config c;
+    char err[256];
+    assert_int_equal(config_load(&c, NULL, err, sizeof(err)), 0);
+    assert_true(c.demo_defaults);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 8000);
+    assert_true(c.allow_anonymous);
+    assert_int_equal(c.nnamespaces, 2);
+    assert_non_null(config_find_ns(&c, "lobby", 5));
+    assert_non_null(config_find_ns(&c, "chat:lobby", 10));
+    assert_null(config_find_ns(&c, "other:x", 7));
+    config_free(&c);
+}
+
+static void test_full(void **state)
+{
+    struct config c;
+    char err[256];
+    const char *text =
+        "{\"listen\":\"0.0.0.0:9001\",\"engine\":\"memory\",\"allow_anonymous\":false,"
+        "\"token_hmac_secret\":\"s\",\"api_key\":\"k\",\"ping_interval\":5,\"pong_timeout\":2,"
+        "\"max_message_size\":1024,\"client_queue_max_size\":8192,"
+        "\"namespaces\":[{\"name\":\"\"},{\"name\":\"room\",\"history_size\":10,"
+        "\"history_ttl\":60,\"presence\":true,\"join_leave\":true,\"allow_publish\":true,"
+        "\"force_recovery\":true}]}";
+    assert_int_equal(load_text(&c, text, err, sizeof(err)), 0);
+    assert_string_equal(c.listen_host, "0.0.0.0");
+    assert_int_equal(c.listen_port, 9001);
+    assert_false(c.allow_anonymous);
+    assert_string_equal(c.token_hmac_secret, "s");
+    assert_int_equal(c.ping_interval, 5);
+    const struct ns_config *ns = config_find_ns(&c, "room:a:b", 8);
+    assert_non_null(ns);
+    assert_string_equal(ns->name, "room");
+    assert_true(ns_has_history(ns));
+    assert_true(ns->force_recovery);
+    ns = config_find_ns(&c, "$room:secret", 12); /* private prefix is not the namespace */
+    assert_non_null(ns);
+    assert_string_equal(ns->name, "room");
+    ns = config_find_ns(&c, "plain", 5);
+    assert_non_null(ns);
+    assert_false(ns_has_history(ns));
+    config_free(&c);
+}
+
+static void test_refused(void **state)
+{
+    struct config c;
+    char err[256];
+    const char *bad[] = {
+        "{\"listn\":\"1.2.3.4:5\"}",
+        "{\"listen\":\"nocolon\"}",
+        "{\"listen\":\"h:99999\"}",
+        "{\"engine\":\"redis\"}",
+        "{\"ping_interval\":5,\"pong_timeout\":5}",
+        "{\"namespaces\":[{\"name\":\"a b\"}]}",
+        "{\"namespaces\":[{\"name\":\"x\"},{\"name\":\"x\"}]}",
+        "{\"namespaces\":[{\"history_size\":1}]}",
+        "{\"namespaces\":[{\"name\":\"x\",\"presense\":true}]}",
+        "{\"allow_anonymous\":1}",
+        "{\"max_message_size\":-1}",
+        "[1,2]",
+        "{",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        assert_int_equal(load_text(&c, bad[i], err, sizeof(err)), -1);
+        assert_true(err[0] != 0);
+        config_free(&c);
+    }
+}
+
+static void test_listen(void **state)
+{
+    struct config c;
+    char err[256];
+    config_load(&c, NULL, err, sizeof(err));
+    assert_int_equal(config_set_listen(&c, "[::1]:8080", err, sizeof(err)), 0);
+    assert_string_equal(c.listen_host, "::1");
+    assert_int_equal(c.listen_port, 8080);
+    assert_int_equal(config_set_listen(&c, ":80", err, sizeof(err)), -1);
+    assert_int_equal(config_set_listen(&c, "h:", err, sizeof(err)), -1);
+    config_free(&c);
+}
+
+struct item {
+    struct dict_entry de;
+    char name[16];
+};
+
+static void test_dict(void **state)
+{
+    struct dict d;
+    dict_init(&d);
+    enum { N = 1000 };
+    struct item *items = calloc(N, sizeof(*items));
+    for (int i = 0; i < N; i++) {
+        snprintf(items[i].name, sizeof(items[i].name), "k%d", i);
+        items[i].de.key = items[i].name;
+        items[i].de.klen = strlen(items[i].name);
+        assert_int_equal(dict_insert(&d, &items[i].de), 0);
+    }
+    assert_int_equal(d.count, N);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(dict_find(&d, items[i].name, strlen(items[i].name)), &items[i].de);
+    assert_null(dict_find(&d, "nope", 4));
+    /* remove every other entry while iterating */
+    struct dict_iter it;
+    dict_iter_init(&it, &d);
+    size_t seen = 0;
+    for (struct dict_entry *e; (e = dict_next(&it));) {
+        seen++;
+        struct item *x = DICT_CONTAINER(e, struct item, de);
+        if ((x - items) % 2 == 0)
+            dict_remove(&d, e);
+    }
+    assert_int_equal(seen, N);
+    assert_int_equal(d.count, N / 2);
+    assert_null(dict_find(&d, "k0", 2));
+    assert_non_null(dict_find(&d, "k1", 2));
+    dict_free(&d);
+    free(items);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_full),
+        cmocka_unit_test(test_refused), cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_dict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
