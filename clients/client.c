@@ -214,10 +214,10 @@ int client_on_writeable(struct client *c)
         return -1;
     if (c->q.count == 0) {
         if (c->state == CLIENT_CLOSING) {
-            size_t rl = strlen(c->close_reason);
-            lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                             (unsigned char *)c->close_reason, rl);
-            return -1;
+            /* lws 4.1 kills the socket without a close frame when a
+             * WRITEABLE callback returns -1; from a timer callback the
+             * close frame with our code and reason goes out (client_on_timer) */
+            lws_set_timer_usecs(c->wsi, 1);
         }
         return 0;
     }
@@ -258,6 +258,15 @@ int client_on_writeable(struct client *c)
     if (c->q.count || c->state == CLIENT_CLOSING)
         lws_callback_on_writable(c->wsi);
     return 0;
+}
+
+int client_on_timer(struct client *c)
+{
+    if (!c->wsi || c->state != CLIENT_CLOSING)
+        return 0;
+    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                     (unsigned char *)c->close_reason, strlen(c->close_reason));
+    return -1;
 }
 
 void client_tick(struct client *c, int64_t now)

@@ -65,6 +65,8 @@ int client_on_receive(struct client *c, void *in, size_t len, bool first, bool f
                       size_t remaining, bool binary);
 int client_on_writeable(struct client *c);
 void client_on_closed(struct client *c);
+/* LWS_CALLBACK_TIMER: sends the decided close frame. */
+int client_on_timer(struct client *c);
 /* Periodic checks (ping, pong, stale, expiry), now in ms. */
 void client_tick(struct client *c, int64_t now);
 

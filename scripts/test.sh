@@ -68,9 +68,9 @@ note "unit + fuzz corpus replay (ASan+UBSan)"
 meson_suites "unit+fuzz-replay (asan)" build-asan
 
 note "integration (official SDK, raw sockets, msgpack)"
-node_suite "integration" tests/run-integration.sh "$root/build/hearthd"
+node_suite "integration" tests/integration/run.sh "$root/build/hearthd"
 note "integration (ASan+UBSan hearthd)"
-node_suite "integration (asan)" tests/run-integration.sh "$root/build-asan/hearthd"
+node_suite "integration (asan)" tests/integration/run.sh "$root/build-asan/hearthd"
 
 note "chat page in headless Chromium"
 node_suite "web" tests/run-web.sh "$root/build/hearthd"

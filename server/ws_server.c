@@ -59,6 +59,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                                  lws_frame_is_binary(wsi));
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return *pc ? client_on_writeable(*pc) : -1;
+    case LWS_CALLBACK_TIMER:
+        return *pc ? client_on_timer(*pc) : -1;
     case LWS_CALLBACK_CLOSED:
         if (*pc) {
             client_on_closed(*pc);

@@ -1,0 +1,182 @@
+// tests/integration/lib/hearthd.mjs — the harness: starts a real hearthd on a
+// free loopback port with a given config, connects official SDK clients, raw
+// WebSockets and raw TCP sockets to it, mints HS256 tokens, and stops the
+// server again checking it exits 0 (so ASan/UBSan findings fail the test).
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Centrifuge } from 'centrifuge';
+import WebSocket from 'ws';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const HEARTHD = process.env.HEARTHD || join(root, 'build', 'hearthd');
+export { Centrifuge, WebSocket };
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const BASE_CONFIG = {
+  allow_anonymous: true,
+  token_hmac_secret: 'test-secret',
+  api_key: 'test-key',
+  namespaces: [
+    { name: '', presence: true, join_leave: true, allow_publish: true },
+    { name: 'chat', history_size: 100, history_ttl: 300, presence: true, join_leave: true,
+      allow_publish: true, force_recovery: true },
+    { name: 'small', history_size: 3, history_ttl: 300, allow_publish: true, force_recovery: true },
+    { name: 'ro', history_size: 10, history_ttl: 300, presence: true },
+    { name: 'nohist', allow_publish: true },
+  ],
+};
+
+/** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). */
+export async function startHearthd(cfg = {}, { raw = false } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
+  const cfgFile = join(dir, 'hearth.json');
+  writeFileSync(cfgFile, JSON.stringify(raw ? cfg : { ...BASE_CONFIG, ...cfg }));
+  const proc = spawn(HEARTHD, ['--config', cfgFile, '--listen', `127.0.0.1:${port}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  proc.stdout.on('data', (d) => { logs += d; });
+  proc.stderr.on('data', (d) => { logs += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const h = {
+    port, proc, cfgFile,
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}/connection/websocket`,
+    logs: () => logs,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+      const r = await exited;
+      clearTimeout(timer);
+      if (r.code !== 0) throw new Error(`hearthd exited ${JSON.stringify(r)}; log:\n${logs.slice(-4000)}`);
+      return r;
+    },
+  };
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`hearthd died at start: ${logs}`);
+    try {
+      const res = await fetch(`${h.http}/health`);
+      if (res.status === 200) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`hearthd did not start: ${logs}`);
+    await sleep(50);
+  }
+  return h;
+}
+
+/** An official SDK client (not yet connected). */
+export function sdk(h, opts = {}) {
+  return new Centrifuge(h.ws, { websocket: WebSocket, minReconnectDelay: 100, maxReconnectDelay: 500,
+    timeout: 4000, ...opts });
+}
+
+export function b64url(buf) {
+  return Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** HS256 JWT; header overridable for alg tests. */
+export function mintToken(claims, secret = 'test-secret', header = { alg: 'HS256', typ: 'JWT' }) {
+  const h = b64url(JSON.stringify(header));
+  const p = b64url(JSON.stringify(claims));
+  const sig = b64url(createHmac('sha256', secret).update(`${h}.${p}`).digest());
+  return `${h}.${p}.${sig}`;
+}
+
+/** Resolves with the first event emitted (args array), rejects after ms. */
+export function once(emitter, event, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timeout waiting for ${event}`)), ms);
+    emitter.once(event, (...args) => { clearTimeout(t); resolve(args.length > 1 ? args : args[0]); });
+  });
+}
+
+export async function waitFor(pred, ms = 5000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timeout waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * A raw WebSocket with a message queue: next() resolves with the next
+ * message (text split into protocol messages for JSON), closed resolves with
+ * {code, reason}.
+ */
+export async function rawWs(h, { protocol, binary = false } = {}) {
+  const ws = new WebSocket(h.ws, protocol ? [protocol] : undefined);
+  const queue = [];
+  const waiters = [];
+  const deliver = (m) => { const w = waiters.shift(); if (w) w(m); else queue.push(m); };
+  ws.on('message', (data, isBinary) => {
+    if (binary || isBinary) deliver(Buffer.from(data));
+    else for (const line of data.toString().split('\n')) deliver(JSON.parse(line));
+  });
+  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('error', () => {});
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  return {
+    ws, closed,
+    send(x) { ws.send(typeof x === 'string' || Buffer.isBuffer(x) ? x : JSON.stringify(x)); },
+    next(ms = 5000) {
+      if (queue.length) return Promise.resolve(queue.shift());
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('timeout waiting for a message')), ms);
+        waiters.push((m) => { clearTimeout(t); resolve(m); });
+      });
+    },
+    /** skips pings and pushes until a reply with this id arrives */
+    async reply(id, ms = 5000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const m = await this.next(Math.max(1, deadline - Date.now()));
+        if (m.id === id) return m;
+      }
+    },
+  };
+}
+
+/** A raw TCP socket to the server's port. */
+export function rawTcp(h) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(h.port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+export async function api(h, method, body, key = 'test-key') {
+  const headers = { 'Content-Type': 'application/json' };
+  if (key !== null) headers['X-API-Key'] = key;
+  const res = await fetch(`${h.http}/api/${method}`, { method: 'POST', headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+/** Resident set size of a pid in KiB. */
+export async function rssKiB(pid) {
+  const { readFileSync } = await import('node:fs');
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return m ? Number(m[1]) : 0;
+}
