@@ -73,7 +73,7 @@ note "integration (ASan+UBSan hearthd)"
 node_suite "integration (asan)" tests/integration/run.sh "$root/build-asan/hearthd"
 
 note "chat page in headless Chromium"
-node_suite "web" tests/run-web.sh "$root/build/hearthd"
+node_suite "web" tests/web/run.sh "$root/build/hearthd"
 
 note "libFuzzer (short run per decoder)"
 if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then

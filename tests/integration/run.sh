@@ -4,7 +4,7 @@
 # one file at a time) against the given hearthd binary.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export HEARTHD=${1:-$here/../../build/hearthd}
+export HEARTHD=$(realpath "${1:-$here/../../build/hearthd}")
 cd "$here"
 if [ ! -d node_modules/centrifuge ] || [ ! -d node_modules/ws ]; then
   npm ci --no-audit --no-fund --loglevel=error
