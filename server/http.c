@@ -117,6 +117,7 @@ static void route(struct http_req *r)
     respond_text(r, 404, "application/json", "{\"error\":\"not found\"}");
 }
 
+/* Writes the next piece of the response: -1 error, 0 more to come, 1 done. */
 static int write_response(struct http_req *r, struct lws *wsi)
 {
     uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
@@ -133,7 +134,7 @@ static int write_response(struct http_req *r, struct lws *wsi)
             lws_callback_on_writable(wsi);
             return 0;
         }
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return 1;
     }
     /* body in chunks of up to 16 KiB, one write per callback */
     uint8_t buf[LWS_PRE + 16384];
@@ -149,7 +150,18 @@ static int write_response(struct http_req *r, struct lws *wsi)
         lws_callback_on_writable(wsi);
         return 0;
     }
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return 1;
+}
+
+/* Drops lws's reference to the request (a call still in flight keeps its own). */
+static void detach(struct http_pss *pss)
+{
+    struct http_req *r = pss->req;
+    if (!r)
+        return;
+    pss->req = NULL;
+    r->wsi = NULL;
+    http_req_release(r);
 }
 
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
@@ -159,8 +171,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
     struct http_req *r = pss ? pss->req : NULL;
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
-        if (r) /* keep-alive: a new transaction on the same connection */
-            http_req_release(r);
+        detach(pss); /* keep-alive: a new transaction on the same connection */
         r = pss->req = calloc(1, sizeof(*r));
         if (!r)
             return -1;
@@ -211,16 +222,19 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
         if (r && !r->status)
             route(r);
         return 0;
-    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!r || !r->status)
             return 0;
-        return write_response(r, wsi);
+        int w = write_response(r, wsi);
+        if (w <= 0)
+            return w;
+        detach(pss);
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     case LWS_CALLBACK_CLOSED_HTTP:
-        if (r) {
-            r->wsi = NULL;
-            http_req_release(r);
-            pss->req = NULL;
-        }
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (pss)
+            detach(pss);
         return 0;
     default:
         break;

@@ -136,6 +136,7 @@ test('the chat page is served at /', async () => {
 test('SIGTERM: clients get 3001 shutdown, the SDK reconnects, hearthd exits 0', async () => {
   const own = await startHearthd();
   const c = sdk(own, { maxReconnectDelay: 60000, minReconnectDelay: 30000 });
+  clients.push(c);
   const s = c.newSubscription('chat:bye');
   const got = [];
   s.on('publication', (ctx) => got.push(ctx.data));

@@ -9,4 +9,4 @@ cd "$here"
 if [ ! -d node_modules/centrifuge ] || [ ! -d node_modules/ws ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-exec node --test --test-concurrency=1 "$here"/*.test.mjs
+exec timeout 900 node --test --test-concurrency=1 "$here"/*.test.mjs

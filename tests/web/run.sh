@@ -8,4 +8,4 @@ command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=n
 cd "$here"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 [ -d ../integration/node_modules/centrifuge ] || (cd ../integration && npm ci --no-audit --no-fund --loglevel=error)
-exec node --test --test-concurrency=1 "$here"/*.test.mjs
+exec timeout 900 node --test --test-concurrency=1 "$here"/*.test.mjs

@@ -18,6 +18,14 @@ export { Centrifuge, WebSocket };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A test file that leaves something running (an SDK client reconnecting to a
+// dead server) would keep node alive forever; never let one outlive this.
+const WATCHDOG_MS = Number(process.env.HEARTH_TEST_FILE_TIMEOUT_MS || 180000);
+setTimeout(() => {
+  console.error(`watchdog: test file still running after ${WATCHDOG_MS} ms, exiting`);
+  process.exit(1);
+}, WATCHDOG_MS).unref();
+
 export async function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
