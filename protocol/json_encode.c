@@ -35,7 +35,8 @@ static void str(struct wbuf *b, const uint8_t *p, size_t n)
             wbuf_putc(b, (uint8_t)hex[c & 15]);
         }
     }
-    wbuf_put(b, p + run, n - run);
+    if (n > run) /* p may be NULL when n == 0: no pointer arithmetic on it */
+        wbuf_put(b, p + run, n - run);
     wbuf_putc(b, '"');
 }
 

@@ -78,7 +78,7 @@ node_suite "web" tests/web/run.sh "$root/build/hearthd"
 note "libFuzzer (short run per decoder)"
 if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then
   for t in build-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$t" ] || continue
+    [ -f "$t" ] && [ -x "$t" ] || continue
     name=$(basename "$t"); corpus_src="tests/fuzz/corpus/${name#fuzz_}"
     work=$(mktemp -d); cp -r "$corpus_src"/. "$work"/ 2>/dev/null || true
     if "$t" -max_total_time="${HEARTH_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "$work" >"$work.log" 2>&1; then
