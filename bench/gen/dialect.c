@@ -347,6 +347,10 @@ static void sio_message(struct conn *c, uint8_t *p, size_t n)
 
 void dialect_on_open(struct conn *c)
 {
+    if (c->is_pub) { /* the WebSocket publisher always speaks hearth JSON */
+        json_open(c);
+        return;
+    }
     switch (c->b->o.dialect) {
     case D_JSON:
         json_open(c);

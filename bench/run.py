@@ -1,0 +1,645 @@
+#!/usr/bin/env python3
+"""bench/run.py — runs hearth and its peers side by side through the same
+scenarios with bench/hearth-bench and writes bench/results/<date>.md (plus the
+raw RESULT lines in <date>.jsonl). Called by bench/run.sh, which installs the
+peers and builds first; `--smoke` is the CI variant (hearth only, tiny sizes,
+checks loss and ordering, prints "-- bench-smoke: N passed, M failed").
+
+Every server under test is pinned to CPU 0 and the generator to CPU 1
+(taskset). Everything listens on and talks to 127.0.0.1 only, every run is
+bounded in count and time, and every process started here is stopped here,
+by its own pid.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SERVER_CPU = '0'
+GEN_CPU = '1'
+API_KEY = 'bench-key'
+STARTED = []  # every Popen we own, stopped at exit
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def loadavg():
+    with open('/proc/loadavg') as f:
+        return ' '.join(f.read().split()[:3])
+
+
+def wait_port(port, proc, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def spawn(cmd, cpu=SERVER_CPU, env=None, cwd=None, logfile=None):
+    out = open(logfile, 'wb') if logfile else subprocess.DEVNULL
+    p = subprocess.Popen(['taskset', '-c', cpu] + cmd, stdout=out, stderr=subprocess.STDOUT,
+                         env=env, cwd=cwd, start_new_session=True)
+    STARTED.append(p)
+    return p
+
+
+def stop(p, timeout=5):
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+            p.wait(timeout=timeout)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    if p in STARTED:
+        STARTED.remove(p)
+
+
+def stop_all():
+    for p in list(STARTED):
+        stop(p)
+
+
+def children(pid):
+    try:
+        with open(f'/proc/{pid}/task/{pid}/children') as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+class Server:
+    """One server under test: its processes, how to subscribe and publish."""
+
+    def __init__(self, name, dialect, urls, pub, pub_url, procs, pids, tmp):
+        self.name, self.dialect, self.urls = name, dialect, urls
+        self.pub, self.pub_url = pub, pub_url
+        self.procs, self.pids, self.tmp = procs, pids, tmp
+
+    def stop(self):
+        for p in reversed(self.procs):
+            stop(p)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.results = []
+        self.jsonl = None
+        self.runs = 0
+
+    # ---- servers ----
+
+    def start_hearth(self, name, dialect, cfg_extra=None, nodes=1, redis_port=None):
+        tmp = tempfile.mkdtemp(prefix='hearth-bench-')
+        procs, pids, urls, ports = [], [], [], []
+        for i in range(nodes):
+            port = free_port()
+            cfg = {'listen': f'127.0.0.1:{port}', 'api_key': API_KEY, 'log_level': 'warn',
+                   'namespaces': [{'name': '', 'allow_publish': True}]}
+            cfg.update(cfg_extra or {})
+            path = os.path.join(tmp, f'hearth{i}.json')
+            with open(path, 'w') as f:
+                json.dump(cfg, f)
+            p = spawn([self.a.hearthd, '--config', path], logfile=os.path.join(tmp, f'hearth{i}.log'))
+            procs.append(p)
+            if not wait_port(port, p):
+                with open(os.path.join(tmp, f'hearth{i}.log'), errors='replace') as f:
+                    msg = f.read().strip()
+                for q in procs:
+                    stop(q)
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise RuntimeError(f'hearthd did not start: {msg[-400:]}')
+            pids.append(p.pid)
+            ports.append(port)
+            urls.append(f'ws://127.0.0.1:{port}/connection/websocket')
+        return Server(name, dialect, urls, 'api', f'http://127.0.0.1:{ports[0]}/api/publish', procs, pids, tmp)
+
+    def start_nchan(self):
+        tmp = tempfile.mkdtemp(prefix='nchan-bench-')
+        port = free_port()
+        with open(os.path.join(HERE, 'peers', 'nginx-nchan.conf.in')) as f:
+            conf = f.read().replace('@PORT@', str(port)).replace('@DIR@', tmp)
+        path = os.path.join(tmp, 'nginx.conf')
+        with open(path, 'w') as f:
+            f.write(conf)
+        p = spawn(['nginx', '-c', path, '-p', tmp], logfile=os.path.join(tmp, 'nginx.out'))
+        if not wait_port(port, p):
+            stop(p)
+            raise RuntimeError('nginx/nchan did not start')
+        time.sleep(0.2)
+        workers = children(p.pid)
+        return Server('nchan', 'raw', [f'ws://127.0.0.1:{port}/sub/{{room}}'], 'post',
+                      f'http://127.0.0.1:{port}/pub/{{room}}', [p], workers or [p.pid], tmp)
+
+    def start_node(self, name, script, dialect, nodes=1, redis_url=None):
+        tmp = tempfile.mkdtemp(prefix='node-bench-')
+        procs, pids, urls, ports = [], [], [], []
+        env = dict(os.environ)
+        if redis_url:
+            env['REDIS_URL'] = redis_url
+        for i in range(nodes):
+            port = free_port()
+            p = spawn(['node', os.path.join(HERE, 'peers', script), str(port)], env=env,
+                      cwd=os.path.join(HERE, 'peers'), logfile=os.path.join(tmp, f'node{i}.log'))
+            procs.append(p)
+            if not wait_port(port, p, timeout=20):
+                for q in procs:
+                    stop(q)
+                raise RuntimeError(f'{name} did not start')
+            pids.append(p.pid)
+            ports.append(port)
+            if dialect == 'sio':
+                urls.append(f'ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket')
+            else:
+                urls.append(f'ws://127.0.0.1:{port}/sub/{{room}}')
+        return Server(name, dialect, urls, 'post', f'http://127.0.0.1:{ports[0]}/pub/{{room}}', procs, pids, tmp)
+
+    def start_redis(self):
+        port = free_port()
+        tmp = tempfile.mkdtemp(prefix='redis-bench-')
+        p = spawn(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+                   '--appendonly', 'no', '--dir', tmp], logfile=os.path.join(tmp, 'redis.log'))
+        if not wait_port(port, p):
+            stop(p)
+            raise RuntimeError('redis-server did not start')
+        return p, port, tmp
+
+    def start(self, name):
+        if name == 'hearth-json':
+            return self.start_hearth(name, 'json')
+        if name == 'hearth-msgpack':
+            return self.start_hearth(name, 'msgpack')
+        if name == 'nchan':
+            return self.start_nchan()
+        if name == 'node-ws':
+            return self.start_node(name, 'ws-server.mjs', 'raw')
+        if name == 'socketio':
+            return self.start_node(name, 'sio-server.mjs', 'sio')
+        raise ValueError(name)
+
+    # ---- one generator run ----
+
+    def gen(self, srv, scenario, point, subs, rooms=1, rate=0.0, seconds=3.0, extra=None, timeout=90):
+        self.runs += 1  # a fresh room prefix per run: nothing carries over between runs on one server
+        cmd = ['taskset', '-c', GEN_CPU, self.a.gen, '--dialect', srv.dialect, '--subs', str(subs),
+               '--room-prefix', f'b{self.runs}r',
+               '--rooms', str(rooms), '--rate', str(rate), '--seconds', str(seconds), '--json', '--quiet',
+               '--timeout', str(timeout), '--label', f'{scenario}/{srv.name}']
+        for u in srv.urls:
+            cmd += ['--url', u]
+        if rate > 0:
+            cmd += ['--pub', srv.pub, '--pub-url', srv.pub_url]
+            if srv.pub == 'api':
+                cmd += ['--api-key', API_KEY]
+        for pid in srv.pids:
+            cmd += ['--server-pid', str(pid)]
+        cmd += extra or []
+        la = loadavg()
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
+        except subprocess.TimeoutExpired:
+            log(f'  {scenario} {srv.name} {point}: generator timed out')
+            return None
+        res = None
+        for line in out.stdout.splitlines():
+            if line.startswith('RESULT '):
+                res = json.loads(line[7:])
+        if not res:
+            log(f'  {scenario} {srv.name} {point}: no result (rc {out.returncode}): {out.stderr.strip()[-300:]}')
+            return None
+        res.update({'scenario': scenario, 'server': srv.name, 'point': point, 'loadavg': la,
+                    'time': datetime.datetime.now().isoformat(timespec='seconds')})
+        self.results.append(res)
+        if self.jsonl:
+            self.jsonl.write(json.dumps(res) + '\n')
+            self.jsonl.flush()
+        log(f'  {scenario:10} {srv.name:14} {point:>10}: subs {res["subscribed"]}/{subs} '
+            f'pub {res["published"]}/{res["publish_target"]:.0f} loss {res["loss"]} '
+            f'dps {res["deliveries_per_s"]:.0f} p50 {res["p50_ms"]:.2f} p99 {res["p99_ms"]:.2f} ms '
+            f'srv {res["server_cpu_pct"]:.0f}% gen {res["gen_cpu_pct"]:.0f}% '
+            f'rss/conn {res["rss_per_conn_b"]:.0f} B conn/s {res["connect_per_s"]:.0f} load {la}')
+        return res
+
+    @staticmethod
+    def sustained(r, subs):
+        return (r is not None and r['subscribed'] == subs and r['loss'] == 0 and r['duplicates'] == 0
+                and r['out_of_order'] == 0 and r['p99_ms'] <= 100.0
+                and r['published'] >= 0.97 * r['publish_target'] and r['closed_by_server'] == 0)
+
+    # ---- scenarios ----
+
+    def broadcast(self, servers, subs, ladder, seconds=3.0, scenario=None):
+        scenario = scenario or f'bcast{subs // 1000}k'
+        for name in servers:
+            srv = self.start(name)
+            try:
+                for target in ladder:
+                    rate = target / subs
+                    runs = [self.gen(srv, scenario, f'{target}', subs, 1, rate, seconds) for _ in range(self.a.reps)]
+                    ok = [self.sustained(r, subs) for r in runs]
+                    if any(r and r['gen_saturated'] for r in runs):
+                        log(f'  {name}: generator saturated at {target}/s; stopping the ladder')
+                        break
+                    if not all(ok):
+                        break
+            finally:
+                srv.stop()
+
+    def manyrooms(self, servers, rates, rooms=1000, per_room=10, seconds=5.0):
+        for name in servers:
+            srv = self.start(name)
+            try:
+                for rate in rates:
+                    for _ in range(self.a.reps):
+                        self.gen(srv, 'manyrooms', f'{rate}', rooms * per_room, rooms, rate, seconds)
+            finally:
+                srv.stop()
+
+    def idle(self, servers, n=10000):
+        for name in servers:
+            for _ in range(self.a.reps):
+                srv = self.start(name)
+                try:
+                    time.sleep(0.5)
+                    self.gen(srv, 'idle', f'{n}', n, n, 0, 0, ['--settle', '2', '--concurrency', '512'])
+                finally:
+                    srv.stop()
+
+    def storm(self, servers, n=10000, conc=(256, 1024, 4096)):
+        for name in servers:
+            srv = self.start(name)
+            try:
+                for c in conc:
+                    for _ in range(self.a.reps):
+                        r = self.gen(srv, 'storm', f'c{c}', n, n, 0, 0, ['--settle', '0', '--concurrency', str(c)])
+                        time.sleep(0.5)
+            finally:
+                srv.stop()
+
+    def crossnode(self, ladder, subs=1000, seconds=3.0):
+        rp, rport, rtmp = self.start_redis()
+        try:
+            keys = json.loads(os.environ.get('HEARTH_BENCH_REDIS_KEYS', '{}')) or {
+                'engine': 'redis', 'redis_urls': [f'redis://127.0.0.1:{rport}'], 'redis_prefix': 'bench'}
+            keys = json.loads(json.dumps(keys).replace('@REDIS_PORT@', str(rport)))
+            pairs = []
+            try:
+                pairs.append(('hearth-redis', lambda: self.start_hearth('hearth-redis', 'json', keys, nodes=2)))
+            except Exception:
+                pass
+            pairs.append(('socketio-redis', lambda: self.start_node('socketio-redis', 'sio-server.mjs', 'sio', 2,
+                                                                    f'redis://127.0.0.1:{rport}')))
+            for name, starter in pairs:
+                try:
+                    srv = starter()
+                except RuntimeError as e:
+                    msg = str(e)
+                    log(f'  crossnode: {name} skipped: {msg}')
+                    self.results.append({'scenario': 'crossnode', 'server': name, 'point': 'skipped',
+                                         'skipped': msg[:300]})
+                    continue
+                srv.pids.append(rp.pid)
+                try:
+                    for target in ladder:
+                        runs = [self.gen(srv, 'crossnode', f'{target}', subs, 1, target / subs, seconds)
+                                for _ in range(self.a.reps)]
+                        if not all(self.sustained(r, subs) for r in runs):
+                            break
+                finally:
+                    srv.stop()
+        finally:
+            stop(rp)
+            shutil.rmtree(rtmp, ignore_errors=True)
+
+    # ---- CI smoke ----
+
+    def smoke(self):
+        """Tiny runs of every scenario against hearth only; correctness, not speed."""
+        passed = failed = 0
+
+        def check(name, r, subs, want_pub=True):
+            nonlocal passed, failed
+            ok = r is not None and r['subscribed'] == subs and r['connect_errors'] == 0 and \
+                r['closed_by_server'] == 0 and r['duplicates'] == 0 and r['out_of_order'] == 0 and \
+                r['misrouted'] == 0 and r['loss'] == 0
+            if want_pub:
+                ok = ok and r['published'] == round(r['publish_target']) and r['expected'] > 0 and \
+                    r['unique'] == r['expected'] and r['publish_errors'] == 0
+            print(f'bench-smoke {"ok  " if ok else "FAIL"} {name}' + ('' if r else ' (no result)'))
+            if not ok and r:
+                print('   ', json.dumps(r))
+            passed += ok
+            failed += not ok
+
+        for dialect in ('json', 'msgpack'):
+            srv = self.start_hearth(f'hearth-{dialect}', dialect)
+            try:
+                check(f'broadcast {dialect} 200 subs, API publish',
+                      self.gen(srv, 'smoke-bcast', '20k', 200, 1, 100, 1.0, timeout=30), 200)
+                check(f'broadcast {dialect} 100 subs, WebSocket publish',
+                      self.gen(srv, 'smoke-bcast-ws', '10k', 100, 1, 100, 1.0, ['--pub', 'ws', '--pub-url',
+                               srv.urls[0]], timeout=30), 100)
+                check(f'many rooms {dialect} 50x4, 8 publisher streams',
+                      self.gen(srv, 'smoke-rooms', '400', 200, 50, 400, 1.0, timeout=30), 200)
+                check(f'idle {dialect} 300 subs', self.gen(srv, 'smoke-idle', '300', 300, 300, 0, 0,
+                                                           ['--settle', '0.2'], timeout=30), 300, False)
+                check(f'connect storm {dialect} 500 subs', self.gen(srv, 'smoke-storm', '500', 500, 500, 0, 0,
+                                                                    ['--settle', '0', '--concurrency', '500'],
+                                                                    timeout=30), 500, False)
+            finally:
+                srv.stop()
+        # cross-node: runs once hearthd accepts the Redis engine, otherwise says why it is skipped
+        rp, rport, rtmp = self.start_redis()
+        try:
+            keys = {'engine': 'redis', 'redis_urls': [f'redis://127.0.0.1:{rport}'], 'redis_prefix': 'smoke'}
+            try:
+                srv = self.start_hearth('hearth-redis', 'json', keys, nodes=2)
+            except RuntimeError as e:
+                print(f'bench-smoke skip cross-node: hearthd refused the Redis engine config ({str(e)[-160:]})')
+                srv = None
+            if srv:
+                srv.pids.append(rp.pid)
+                try:
+                    check('cross-node json 2 nodes x 50 subs',
+                          self.gen(srv, 'smoke-crossnode', '100', 100, 1, 50, 1.0, timeout=30), 100)
+                finally:
+                    srv.stop()
+        finally:
+            stop(rp)
+            shutil.rmtree(rtmp, ignore_errors=True)
+        print(f'-- bench-smoke: {passed} passed, {failed} failed')
+        return failed == 0
+
+
+# ---- report ----
+
+def fmt_int(x):
+    return f'{x:,.0f}'
+
+
+def write_report(results, path, meta, notes):
+    by = {}
+    for r in results:
+        by.setdefault((r['scenario'], r['server']), []).append(r)
+    L = [f'# hearth benchmark results — {meta["date"]}', '']
+    L += ['Produced by `bash bench/run.sh` (see bench/README.md). Machine and conditions:', '']
+    for k, v in meta.items():
+        L.append(f'- **{k}**: {v}')
+    L += ['', 'Every server under test runs pinned to CPU 0 and hearth-bench to CPU 1 (`taskset`), on '
+          'loopback. The machine is shared with other developers building and testing, so the 1/5/15-minute '
+          'load average is recorded with every run; treat figures taken under load as lower bounds. '
+          f'Each point was run {meta["repetitions per point"]} times.', '']
+    L += notes
+
+    def sustained_best(scen, srv, subs):
+        runs = by.get((scen, srv), [])
+        pts = {}
+        for r in runs:
+            pts.setdefault(r['point'], []).append(r)
+        best = None
+        for p, rs in pts.items():
+            if all(Bench.sustained(r, subs) for r in rs) and len(rs) >= 1:
+                dps = sum(r['deliveries_per_s'] for r in rs) / len(rs)
+                if not best or dps > best[0]:
+                    best = (dps, max(r['p99_ms'] for r in rs), sum(r['p50_ms'] for r in rs) / len(rs),
+                            sum(r['server_cpu_pct'] for r in rs) / len(rs), p, rs)
+        return best
+
+    def servers_in(scen):
+        seen = []
+        for r in results:
+            if r['scenario'] == scen and r['server'] not in seen:
+                seen.append(r['server'])
+        return seen
+
+    # broadcast summaries
+    for scen, subs, title in (('bcast1k', 1000, 'Broadcast: 1 room × 1,000 subscribers, 64-byte payloads'),
+                              ('bcast10k', 10000, 'Broadcast: 1 room × 10,000 subscribers, 64-byte payloads'),
+                              ('crossnode', 1000, 'Cross-node: 2 nodes on Redis, 1,000 subscribers split, '
+                                                  'publisher on node 1')):
+        srvs = servers_in(scen)
+        if not srvs:
+            continue
+        L += [f'## {title}', '',
+              'Publish rate stepped up until a point failed (loss, duplicates, reordering, p99 > 100 ms, or the '
+              'server could not take the publishes: < 97 % of the target accepted). "Highest sustained" is the '
+              'highest point where every run passed; deliveries/s is measured (unique deliveries over the time '
+              'from the first publish to the last delivery), not the target.', '',
+              '| server | highest sustained deliveries/s | p50 ms | p99 ms (worst run) | server CPU % | hearth ÷ peer |',
+              '|---|---:|---:|---:|---:|---:|']
+        hearth_best = None
+        for s in srvs:
+            if s.startswith('hearth'):
+                b = sustained_best(scen, s, subs)
+                if b and (not hearth_best or b[0] > hearth_best[0]):
+                    hearth_best = b
+        for s in srvs:
+            skipped = [r for r in by.get((scen, s), []) if r.get('point') == 'skipped']
+            if skipped:
+                L.append(f'| {s} | skipped: {skipped[0]["skipped"][:120]} | | | | |')
+                continue
+            b = sustained_best(scen, s, subs)
+            if not b:
+                L.append(f'| {s} | none of the points passed | | | | |')
+                continue
+            ratio = f'{hearth_best[0] / b[0]:.2f}×' if hearth_best and not s.startswith('hearth') else ''
+            L.append(f'| {s} | {fmt_int(b[0])} | {b[2]:.2f} | {b[1]:.2f} | {b[3]:.0f} | {ratio} |')
+        L.append('')
+
+    # many rooms
+    srvs = servers_in('manyrooms')
+    if srvs:
+        L += ['## Many rooms: 1,000 rooms × 10 subscribers', '',
+              '| server | publishes/s | deliveries/s | loss | p50 ms | p99 ms | max ms | server CPU % | '
+              'p99 hearth ÷ peer |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+        pts = sorted({r['point'] for r in results if r['scenario'] == 'manyrooms'}, key=float)
+        for p in pts:
+            hrs = [r for r in results if r['scenario'] == 'manyrooms' and r['point'] == p and
+                   r['server'] == 'hearth-json']
+            h99 = max(r['p99_ms'] for r in hrs) if hrs else None
+            for s in srvs:
+                rs = [r for r in by.get(('manyrooms', s), []) if r['point'] == p]
+                if not rs:
+                    continue
+                p99 = max(r['p99_ms'] for r in rs)
+                ratio = f'{h99 / p99:.2f}' if h99 and not s.startswith('hearth') and p99 > 0 else ''
+                L.append(f'| {s} | {p} | {fmt_int(sum(r["deliveries_per_s"] for r in rs) / len(rs))} | '
+                         f'{sum(r["loss"] for r in rs)} | {sum(r["p50_ms"] for r in rs) / len(rs):.2f} | {p99:.2f} | '
+                         f'{max(r["max_ms"] for r in rs):.2f} | '
+                         f'{sum(r["server_cpu_pct"] for r in rs) / len(rs):.0f} | {ratio} |')
+        L += ['', 'p99 ratio below 1 means hearth\'s tail is shorter.', '']
+
+    srvs = servers_in('idle')
+    if srvs:
+        L += ['## Idle: 10,000 subscribed idle connections (one room each)', '',
+              'Server RSS growth from before connecting to 2 s after the last subscribe, divided by the '
+              'connections (user-space memory; the kernel\'s socket memory, ~4 KB per socket, is not in RSS).', '',
+              '| server | RSS per connection (runs) | RSS with 10k connected | peer ÷ hearth |', '|---|---:|---:|---:|']
+        h = [r['rss_per_conn_b'] for r in by.get(('idle', 'hearth-json'), [])]
+        hm = sum(h) / len(h) if h else None
+        for s in srvs:
+            rs = by.get(('idle', s), [])
+            v = [r['rss_per_conn_b'] for r in rs]
+            m = sum(v) / len(v)
+            ratio = f'{m / hm:.2f}×' if hm and not s.startswith('hearth') else ''
+            L.append(f'| {s} | {" / ".join(f"{x:,.0f} B" for x in v)} | '
+                     f'{" / ".join(str(r["server_rss_subscribed_kib"]) + " KiB" for r in rs)} | {ratio} |')
+        L.append('')
+
+    srvs = servers_in('storm')
+    if srvs:
+        L += ['## Connect storm: 10,000 connections + subscribes, N connects in flight', '',
+              '| server | in flight | subscribed/s (runs) | errors | connect→subscribed p99 ms |',
+              '|---|---:|---:|---:|---:|']
+        for s in srvs:
+            rs = by.get(('storm', s), [])
+            pts = []
+            for r in rs:
+                if r['point'] not in pts:
+                    pts.append(r['point'])
+            for p in pts:
+                pr = [r for r in rs if r['point'] == p]
+                L.append(f'| {s} | {p[1:]} | {" / ".join(fmt_int(r["connect_per_s"]) for r in pr)} | '
+                         f'{sum(r["connect_errors"] + (r["subs"] - r["subscribed"]) for r in pr)} | '
+                         f'{max(r["connect_p99_ms"] for r in pr):.1f} |')
+        L.append('')
+
+    L += ['## Every run', '',
+          '| scenario | server | point | subscribed | published/target | expected | loss | dup | order | '
+          'deliveries/s | msgs/frame | p50 | p90 | p99 | max ms | srv CPU % | gen CPU % | RSS/conn B | conn/s | load avg |',
+          '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+    for r in results:
+        if r.get('point') == 'skipped':
+            L.append(f'| {r["scenario"]} | {r["server"]} | skipped | {r["skipped"][:100]} |' + ' |' * 16)
+            continue
+        L.append(f'| {r["scenario"]} | {r["server"]} | {r["point"]} | {r["subscribed"]}/{r["subs"]} | '
+                 f'{r["published"]}/{r["publish_target"]:.0f} | {r["expected"]} | {r["loss"]} | {r["duplicates"]} | '
+                 f'{r["out_of_order"]} | {fmt_int(r["deliveries_per_s"])} | {r["msgs_per_frame"]:.1f} | '
+                 f'{r["p50_ms"]:.2f} | {r["p90_ms"]:.2f} | {r["p99_ms"]:.2f} | {r["max_ms"]:.1f} | '
+                 f'{r["server_cpu_pct"]:.0f} | {r["gen_cpu_pct"]:.0f}{" (sat)" if r["gen_saturated"] else ""} | '
+                 f'{r["rss_per_conn_b"]:.0f} | {fmt_int(r["connect_per_s"])} | {r["loadavg"]} |')
+    L.append('')
+    with open(path, 'w') as f:
+        f.write('\n'.join(L))
+
+
+def versions():
+    v = {}
+    try:
+        v['hearth'] = subprocess.run(['git', '-C', ROOT, 'describe', '--always', '--dirty'], capture_output=True,
+                                     text=True).stdout.strip()
+    except OSError:
+        pass
+    for pkg in ('nginx', 'libnginx-mod-nchan', 'libwebsockets17', 'libuv1'):
+        out = subprocess.run(['dpkg-query', '-W', '-f=${Version}', pkg], capture_output=True, text=True)
+        if out.returncode == 0:
+            v[pkg] = out.stdout
+    v['node'] = subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()
+    for mod in ('ws', 'socket.io', '@socket.io/redis-adapter'):
+        try:
+            with open(os.path.join(HERE, 'peers', 'node_modules', mod, 'package.json')) as f:
+                v[mod] = json.load(f)['version']
+        except OSError:
+            pass
+    return v
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--hearthd', default=os.path.join(ROOT, 'build-bench', 'hearthd'))
+    ap.add_argument('--gen', default=None)
+    ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--reps', type=int, default=2)
+    ap.add_argument('--only', default='bcast1k,bcast10k,manyrooms,idle,storm,crossnode')
+    ap.add_argument('--servers', default='hearth-json,hearth-msgpack,nchan,node-ws,socketio')
+    ap.add_argument('--out', default=None, help='results file (default bench/results/<date>.md)')
+    ap.add_argument('--note', action='append', default=[], help='a line for the report header')
+    a = ap.parse_args()
+    a.hearthd = os.path.abspath(a.hearthd)
+    a.gen = os.path.abspath(a.gen or os.path.join(os.path.dirname(a.hearthd), 'bench', 'hearth-bench'))
+    for exe in (a.hearthd, a.gen):
+        if not os.access(exe, os.X_OK):
+            sys.exit(f'run.py: {exe} not found (build first: see bench/README.md)')
+    b = Bench(a)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        if a.smoke:
+            a.reps = 1
+            sys.exit(0 if b.smoke() else 1)
+        only = a.only.split(',')
+        servers = a.servers.split(',')
+        date = datetime.datetime.now().strftime('%Y-%m-%d')
+        out = a.out or os.path.join(HERE, 'results', f'{date}.md')
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        b.jsonl = open(os.path.splitext(out)[0] + '.jsonl', 'w')
+        t0 = time.time()
+        meta = {'date': datetime.datetime.now().isoformat(timespec='minutes'),
+                'machine': f'{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), '
+                           f'kernel {platform.release()}',
+                'load average at start': loadavg(),
+                'repetitions per point': a.reps,
+                'versions': ', '.join(f'{k} {v}' for k, v in versions().items()),
+                'publishing': 'hearth: HTTP server API `POST /api/publish` (8 keep-alive connections, one request '
+                              'in flight each); nchan, Node ws, Socket.IO: `POST /pub/<room>` the same way'}
+        if 'bcast1k' in only:
+            log('== broadcast, 1 room x 1,000 subscribers')
+            b.broadcast(servers, 1000, [50000, 100000, 150000, 200000, 300000, 400000, 500000, 700000,
+                                        1000000, 1300000, 1600000, 2000000])
+        if 'bcast10k' in only:
+            log('== broadcast, 1 room x 10,000 subscribers')
+            b.broadcast([s for s in servers if s != 'hearth-msgpack'], 10000,
+                        [50000, 100000, 200000, 300000, 400000, 500000, 700000, 1000000, 1300000, 1600000])
+        if 'manyrooms' in only:
+            log('== many rooms, 1,000 rooms x 10 subscribers')
+            b.manyrooms(servers, [2000, 5000, 10000])
+        if 'idle' in only:
+            log('== idle, 10,000 subscribed connections')
+            b.idle([s for s in servers if s != 'hearth-msgpack'])
+        if 'storm' in only:
+            log('== connect storm, 10,000 connections')
+            b.storm([s for s in servers if s != 'hearth-msgpack'])
+        if 'crossnode' in only:
+            log('== cross-node, 2 nodes on Redis')
+            b.crossnode([50000, 100000, 200000, 300000, 400000, 600000])
+        meta['load average at end'] = loadavg()
+        meta['wall time'] = f'{(time.time() - t0) / 60:.1f} min'
+        write_report(b.results, out, meta, [f'> {n}' for n in a.note] + ([''] if a.note else []))
+        log(f'wrote {out}')
+    finally:
+        stop_all()
+
+
+if __name__ == '__main__':
+    main()
