@@ -6,7 +6,9 @@
 # AddressSanitizer+UBSan), the integration suite (real hearthd driven by the
 # official centrifuge SDK, raw sockets and a msgpack client; normal and ASan
 # builds), the chat page in headless Chromium, and a short libFuzzer run of
-# each decoder. Set HEARTH_FUZZ_SECONDS (default 20) to fuzz longer.
+# each decoder, and the bench smoke (hearth-bench against hearthd at tiny
+# sizes, checking loss and ordering). Set HEARTH_FUZZ_SECONDS (default 20) to
+# fuzz longer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -74,6 +76,18 @@ node_suite "integration (asan)" tests/integration/run.sh "$root/build-asan/heart
 
 note "chat page in headless Chromium"
 node_suite "web" tests/web/run.sh "$root/build/hearthd"
+
+note "bench smoke (hearth-bench against hearthd at tiny sizes: correctness, not speed)"
+out=$(mktemp)
+timeout 300 python3 bench/run.py --smoke --hearthd "$root/build/hearthd" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+ok=$(grep -E '^-- bench-smoke: [0-9]+ passed' "$out" | tail -1 | awk '{print $3}')
+bad=$(grep -E '^-- bench-smoke: [0-9]+ passed' "$out" | tail -1 | awk '{print $5}')
+ok=${ok:-0}; bad=${bad:-0}
+if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi # the runner itself failed
+rm -f "$out"
+passed=$((passed + ok)); failed=$((failed + bad))
+[ "$bad" -gt 0 ] && failures+=("bench-smoke: $bad failed")
 
 note "libFuzzer (short run per decoder)"
 if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then
