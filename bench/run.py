@@ -29,6 +29,7 @@ ROOT = os.path.dirname(HERE)
 SERVER_CPU = '0'
 GEN_CPU = '1'
 API_KEY = 'bench-key'
+PUB_CONNS = 32  # publisher keep-alive connections, one request in flight each (same for every server)
 STARTED = []  # every Popen we own, stopped at exit
 
 
@@ -220,7 +221,7 @@ class Bench:
         for u in srv.urls:
             cmd += ['--url', u]
         if rate > 0:
-            cmd += ['--pub', srv.pub, '--pub-url', srv.pub_url]
+            cmd += ['--pub', srv.pub, '--pub-url', srv.pub_url, '--pub-conns', str(PUB_CONNS)]
             if srv.pub == 'api':
                 cmd += ['--api-key', API_KEY]
         for pid in srv.pids:
@@ -327,8 +328,11 @@ class Bench:
                 except RuntimeError as e:
                     msg = str(e)
                     log(f'  crossnode: {name} skipped: {msg}')
-                    self.results.append({'scenario': 'crossnode', 'server': name, 'point': 'skipped',
-                                         'skipped': msg[:300]})
+                    skip = {'scenario': 'crossnode', 'server': name, 'point': 'skipped', 'skipped': msg[:300],
+                            'loadavg': loadavg(), 'time': datetime.datetime.now().isoformat(timespec='seconds')}
+                    self.results.append(skip)
+                    if self.jsonl:
+                        self.jsonl.write(json.dumps(skip) + '\n')
                     continue
                 srv.pids.append(rp.pid)
                 try:
@@ -424,7 +428,7 @@ def write_report(results, path, meta, notes):
     L += notes
 
     def sustained_best(scen, srv, subs):
-        runs = by.get((scen, srv), [])
+        runs = [r for r in by.get((scen, srv), []) if r.get('point') != 'skipped']
         pts = {}
         for r in runs:
             pts.setdefault(r['point'], []).append(r)
@@ -461,7 +465,7 @@ def write_report(results, path, meta, notes):
               '|---|---:|---:|---:|---:|---:|']
         hearth_best = None
         for s in srvs:
-            if s.startswith('hearth'):
+            if s.startswith('hearth') and not s.endswith('-before'):
                 b = sustained_best(scen, s, subs)
                 if b and (not hearth_best or b[0] > hearth_best[0]):
                     hearth_best = b
@@ -586,12 +590,22 @@ def main():
     ap.add_argument('--servers', default='hearth-json,hearth-msgpack,nchan,node-ws,socketio')
     ap.add_argument('--out', default=None, help='results file (default bench/results/<date>.md)')
     ap.add_argument('--note', action='append', default=[], help='a line for the report header')
+    ap.add_argument('--report', metavar='JSONL', help='only rewrite the report from a saved .jsonl')
     a = ap.parse_args()
     a.hearthd = os.path.abspath(a.hearthd)
     a.gen = os.path.abspath(a.gen or os.path.join(os.path.dirname(a.hearthd), 'bench', 'hearth-bench'))
     for exe in (a.hearthd, a.gen):
         if not os.access(exe, os.X_OK):
             sys.exit(f'run.py: {exe} not found (build first: see bench/README.md)')
+    if a.report:
+        with open(a.report) as f:
+            results = [json.loads(line) for line in f if line.strip()]
+        out = a.out or os.path.splitext(a.report)[0] + '.md'
+        meta = {'date': results[0]['time'] if results else '', 'repetitions per point': a.reps,
+                'note': 'report rebuilt from ' + os.path.basename(a.report)}
+        write_report(results, out, meta, [f'> {n}' for n in a.note] + ([''] if a.note else []))
+        log(f'wrote {out}')
+        return
     b = Bench(a)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
@@ -611,8 +625,8 @@ def main():
                 'load average at start': loadavg(),
                 'repetitions per point': a.reps,
                 'versions': ', '.join(f'{k} {v}' for k, v in versions().items()),
-                'publishing': 'hearth: HTTP server API `POST /api/publish` (8 keep-alive connections, one request '
-                              'in flight each); nchan, Node ws, Socket.IO: `POST /pub/<room>` the same way'}
+                'publishing': f'hearth: HTTP server API `POST /api/publish` ({PUB_CONNS} keep-alive connections, one '
+                              'request in flight each); nchan, Node ws, Socket.IO: `POST /pub/<room>` the same way'}
         if 'bcast1k' in only:
             log('== broadcast, 1 room x 1,000 subscribers')
             b.broadcast(servers, 1000, [50000, 100000, 150000, 200000, 300000, 400000, 500000, 700000,

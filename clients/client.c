@@ -86,6 +86,28 @@ void client_disconnect(struct client *c, uint16_t code, const char *reason, bool
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
 }
 
+/* Puts c on the server's flush list (holding a reference), so everything
+ * queued for it during this loop turn goes out in one write from
+ * client_flush_dirty(). Falls back to a writeable callback if the list
+ * cannot grow. */
+static void mark_dirty(struct client *c)
+{
+    struct server *srv = c->srv;
+    if (srv->ndirty == srv->capdirty) {
+        uint32_t ncap = srv->capdirty ? srv->capdirty * 2 : 256;
+        struct client **nd = realloc(srv->dirty, sizeof(*nd) * ncap);
+        if (!nd) {
+            lws_callback_on_writable(c->wsi);
+            return;
+        }
+        srv->dirty = nd;
+        srv->capdirty = ncap;
+    }
+    c->dirty = true;
+    client_hold(c);
+    srv->dirty[srv->ndirty++] = c;
+}
+
 int client_send(struct client *c, struct frame *f)
 {
     if (c->state == CLIENT_CLOSING || !c->wsi)
@@ -99,8 +121,8 @@ int client_send(struct client *c, struct frame *f)
     if (r)
         return r;
     c->srv->stats.messages_out++;
-    if (c->q.count == 1)
-        lws_callback_on_writable(c->wsi);
+    if (!c->dirty)
+        mark_dirty(c);
     return 0;
 }
 
@@ -196,31 +218,22 @@ int client_on_receive(struct client *c, void *in, size_t len, bool first, bool f
     size_t n = c->rx_len;
     c->rx_len = 0;
     process_message(c, c->rx, n);
-    if (c->rx_cap > 16384) { /* don't keep a big buffer for an idle client */
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
-    }
+    /* messages larger than lws's rx buffer are rare (a connect with a token):
+     * an idle client keeps no reassembly buffer */
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = 0;
     return 0;
 }
 
-/* Packs as many queued messages as fit into one WebSocket frame and writes
- * it (lws allows one write per writeable callback). A lone message is written
- * straight from its shared frame, using the frame's LWS_PRE headroom. */
-int client_on_writeable(struct client *c)
+/* Packs as many queued messages as fit (SERVER_BATCH_MAX bytes) into one
+ * WebSocket frame and writes it with one lws_write(): JSON messages joined by
+ * '\n', msgpack concatenated. A lone message is written straight from its
+ * shared frame, using the frame's LWS_PRE headroom (no copy). Returns 0, or -1
+ * when the socket failed. */
+static int write_batch(struct client *c)
 {
     struct server *srv = c->srv;
-    if (!c->wsi)
-        return -1;
-    if (c->q.count == 0) {
-        if (c->state == CLIENT_CLOSING) {
-            /* lws 4.1 kills the socket without a close frame when a
-             * WRITEABLE callback returns -1; from a timer callback the
-             * close frame with our code and reason goes out (client_on_timer) */
-            lws_set_timer_usecs(c->wsi, 1);
-        }
-        return 0;
-    }
     enum lws_write_protocol wp = c->wire == WIRE_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
     size_t sep = proto_batch_sep_len(c->wire);
     struct frame *f0 = outq_peek(&c->q, 0);
@@ -249,15 +262,75 @@ int client_on_writeable(struct client *c)
     }
     for (uint32_t i = 0; i < take; i++)
         outq_pop(&c->q);
-    if (n < 0 || (size_t)n < total) {
+    if (n < 0 || (size_t)n < total)
+        return -1;
+    srv->stats.frames_out++;
+    srv->stats.bytes_out += total;
+    return 0;
+}
+
+/* LWS_CALLBACK_SERVER_WRITEABLE: the socket took everything lws had buffered
+ * (or a close is pending). Writes one batch (lws allows one write per
+ * writeable callback) and asks again while messages remain. */
+int client_on_writeable(struct client *c)
+{
+    if (!c->wsi)
+        return -1;
+    if (c->q.count == 0) {
+        if (c->state == CLIENT_CLOSING) {
+            /* lws 4.1 kills the socket without a close frame when a
+             * WRITEABLE callback returns -1; from a timer callback the
+             * close frame with our code and reason goes out (client_on_timer) */
+            lws_set_timer_usecs(c->wsi, 1);
+        }
+        return 0;
+    }
+    if (write_batch(c) != 0) {
         c->close_code = 3009;
         return -1;
     }
-    srv->stats.frames_out++;
-    srv->stats.bytes_out += total;
     if (c->q.count || c->state == CLIENT_CLOSING)
         lws_callback_on_writable(c->wsi);
     return 0;
+}
+
+/* The per-loop-turn flush (uv_check, after all I/O of this turn): every
+ * client that got messages since the last pass writes them now, straight
+ * from here, one frame per SERVER_BATCH_MAX bytes, without a writeable
+ * callback round trip (which costs two epoll_ctl calls per delivery). Only
+ * when lws still holds part of an earlier write (the socket is full) does the
+ * client wait for a writeable callback instead. Closing clients always take
+ * the writeable path, which sends their close frame after the queue. */
+static void flush_one(struct client *c)
+{
+    if (!c->wsi || c->state == CLIENT_CLOSING)
+        return;
+    while (c->q.count) {
+        if (lws_partial_buffered(c->wsi)) {
+            lws_callback_on_writable(c->wsi);
+            return;
+        }
+        if (write_batch(c) != 0) {
+            /* the socket is gone: let lws close it outside this pass */
+            c->close_code = 3009;
+            c->state = CLIENT_CLOSING;
+            outq_free(&c->q);
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+            return;
+        }
+    }
+}
+
+void client_flush_dirty(struct server *srv)
+{
+    /* flushing never queues new messages, but index the array anyway */
+    for (uint32_t i = 0; i < srv->ndirty; i++) {
+        struct client *c = srv->dirty[i];
+        c->dirty = false;
+        flush_one(c);
+        client_release(c);
+    }
+    srv->ndirty = 0;
 }
 
 int client_on_timer(struct client *c)

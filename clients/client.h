@@ -6,7 +6,8 @@
  * referenced by lws's per-session pointer; engine operations in flight hold
  * extra references (client_hold/client_release), so it is freed only once
  * lws has closed it AND no callback still needs it. The client owns its subs,
- * its user/conn_info strings, its queue and rx buffer. A client is never
+ * its user/conn_info strings, its queue and rx buffer. While it is on the
+ * server's flush list (dirty) that list holds a reference too. A client is never
  * closed from inside another client's callback: client_disconnect() only
  * marks it and asks lws for a writeable callback, where the close frame is
  * sent. Loop thread only. */
@@ -40,6 +41,7 @@ struct client {
     enum wire wire;
     enum client_state state;
     bool close_flush;           /* flush queued messages before the close frame */
+    bool dirty;                 /* on srv->dirty: flushed at the end of this loop turn */
     uint16_t close_code;
     char close_reason[64];
     char id[UUID_STR_LEN + 1];
@@ -67,6 +69,9 @@ int client_on_writeable(struct client *c);
 void client_on_closed(struct client *c);
 /* LWS_CALLBACK_TIMER: sends the decided close frame. */
 int client_on_timer(struct client *c);
+/* Writes what every client queued during this loop turn (called once per
+ * loop turn from the server's uv_check handle). */
+void client_flush_dirty(struct server *srv);
 /* Periodic checks (ping, pong, stale, expiry), now in ms. */
 void client_tick(struct client *c, int64_t now);
 

@@ -41,6 +41,8 @@ static void on_tick(uv_timer_t *t)
     srv->engine->ops->sweep(srv->engine, now);
 }
 
+static void on_flush(uv_check_t *h) { client_flush_dirty(h->data); }
+
 static void on_stop_loop(uv_timer_t *t)
 {
     struct server *srv = t->data;
@@ -109,12 +111,14 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         return -1;
     uv_timer_init(loop, &srv->tick);
     uv_timer_init(loop, &srv->drain);
+    uv_check_init(loop, &srv->flush);
     uv_signal_init(loop, &srv->sig_int);
     uv_signal_init(loop, &srv->sig_term);
-    srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv;
+    srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv->flush.data = srv;
     if (ws_server_start(srv) != 0)
         return -1;
     uv_timer_start(&srv->tick, on_tick, TICK_MS, TICK_MS);
+    uv_check_start(&srv->flush, on_flush);
     uv_signal_start(&srv->sig_int, on_signal, SIGINT);
     uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
     return 0;
@@ -125,8 +129,10 @@ static void on_closed_handle(uv_handle_t *h) { (void)h; }
 void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
+    client_flush_dirty(srv); /* drops the references the flush list holds */
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
-                         (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term};
+                         (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term,
+                         (uv_handle_t *)&srv->flush};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
@@ -137,4 +143,5 @@ void server_finish(struct server *srv)
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->ping[w]);
     free(srv->scratch);
+    free(srv->dirty);
 }

@@ -45,6 +45,9 @@ struct server {
     uint32_t nclients;               /* connected WebSockets */
     struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */
     uint8_t *scratch;                /* owned: FRAME_PRE + SERVER_BATCH_MAX, batch writes */
+    struct client **dirty;           /* owned array of refs: clients with unsent messages */
+    uint32_t ndirty, capdirty;
+    uv_check_t flush;                /* once per loop turn: client_flush_dirty() */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
     uv_signal_t sig_int, sig_term;

@@ -79,10 +79,17 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     return http_callback(wsi, (int)reason, user, in, len);
 }
 
-/* protocols[0] is the default for a WebSocket that offers no subprotocol */
+/* protocols[0] is the default for a WebSocket that offers no subprotocol.
+ * rx_buffer_size is lws's per-connection receive buffer: client commands are
+ * small, and larger messages arrive in pieces that client.c reassembles, so
+ * it is kept small for idle memory. tx_packet_size lets one send() carry a
+ * whole batched frame (lws otherwise caps each send at rx_buffer_size and
+ * buffers the rest, costing writeable round trips). */
+#define WS_RX_BUFFER 512
+#define WS_TX_PACKET (SERVER_BATCH_MAX + 16)
 static const struct lws_protocols protocols[] = {
-    {"centrifuge-json", cb_ws, sizeof(struct client *), 2048, WIRE_JSON, NULL, 0},
-    {"hearth-msgpack", cb_ws, sizeof(struct client *), 2048, WIRE_MSGPACK, NULL, 0},
+    {"centrifuge-json", cb_ws, sizeof(struct client *), WS_RX_BUFFER, WIRE_JSON, NULL, WS_TX_PACKET},
+    {"hearth-msgpack", cb_ws, sizeof(struct client *), WS_RX_BUFFER, WIRE_MSGPACK, NULL, WS_TX_PACKET},
     {"hearth-http", cb_http, sizeof(struct http_pss), 0, 100, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -122,6 +129,12 @@ int ws_server_start(struct server *srv)
     mounts[3].def = "index.html";
     mounts[3].origin_protocol = LWSMPRO_FILE;
 
+    /* hearth runs its own ping/pong (client_tick). lws's default retry
+     * policy would give every connection a "validity" timer, re-armed on
+     * traffic; lws keeps those in a sorted list, so each insert walks all
+     * connections (O(n) per connection: it dominated connect storms). With
+     * secs_since_valid_hangup = 0 lws arms no validity timer at all. */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0};
     void *loops[1] = {srv->loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -135,6 +148,7 @@ int ws_server_start(struct server *srv)
     info.max_http_header_pool = 4096;
     info.max_http_header_data = 4096;
     info.timeout_secs = 10;
+    info.retry_and_idle_policy = &no_validity;
     srv->lws = lws_create_context(&info);
     if (!srv->lws) {
         log_error("server", "libwebsockets context creation failed (is libwebsockets-evlib-uv installed?)");
