@@ -117,10 +117,31 @@ static void route(struct http_req *r)
     respond_text(r, 404, "application/json", "{\"error\":\"not found\"}");
 }
 
-/* Writes the next piece of the response: -1 error, 0 more to come, 1 done. */
+#define HTTP_HDR_MAX 1024
+#define HTTP_CHUNK 16384
+
+/* Writes the next piece of the response: -1 error, 0 more to come, 1 done.
+ * A small response (every API reply in practice) goes out as headers and
+ * body in one write, in one writeable callback: plain HTTP/1.1 writes are
+ * raw bytes in lws (no TLS here, so no h2 framing). */
 static int write_response(struct http_req *r, struct lws *wsi)
 {
-    uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+    if (!r->headers_sent && r->resp_len <= HTTP_CHUNK && !lws_is_ssl(wsi)) {
+        uint8_t buf[LWS_PRE + HTTP_HDR_MAX + HTTP_CHUNK], *start = buf + LWS_PRE, *p = start,
+                *end = start + HTTP_HDR_MAX - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                         (const unsigned char *)"no-store", 8, &p, end) ||
+            lws_finalize_http_header(wsi, &p, end))
+            return -1;
+        if (r->resp_len)
+            memcpy(p, r->resp, r->resp_len);
+        size_t n = (size_t)(p - start) + r->resp_len;
+        r->headers_sent = 1;
+        r->resp_off = r->resp_len;
+        return lws_write(wsi, start, n, LWS_WRITE_HTTP_FINAL) == (int)n ? 1 : -1;
+    }
+    uint8_t hdr[LWS_PRE + HTTP_HDR_MAX], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
     if (!r->headers_sent) {
         if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end))
             return -1;
@@ -137,10 +158,10 @@ static int write_response(struct http_req *r, struct lws *wsi)
         return 1;
     }
     /* body in chunks of up to 16 KiB, one write per callback */
-    uint8_t buf[LWS_PRE + 16384];
+    uint8_t buf[LWS_PRE + HTTP_CHUNK];
     size_t n = r->resp_len - r->resp_off;
-    if (n > 16384)
-        n = 16384;
+    if (n > HTTP_CHUNK)
+        n = HTTP_CHUNK;
     memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
     int final = r->resp_off + n == r->resp_len;
     if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
