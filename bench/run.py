@@ -270,10 +270,10 @@ class Bench:
                     rate = target / subs
                     runs = [self.gen(srv, scenario, f'{target}', subs, 1, rate, seconds) for _ in range(self.a.reps)]
                     ok = [self.sustained(r, subs) for r in runs]
-                    if any(r and r['gen_saturated'] for r in runs):
-                        log(f'  {name}: generator saturated at {target}/s; stopping the ladder')
-                        break
                     if not all(ok):
+                        if any(r and r['gen_saturated'] for r in runs):
+                            log(f'  {name}: failed at {target}/s with the generator saturated: '
+                                'this ceiling is the generator\'s, a lower bound for the server')
                         break
             finally:
                 srv.stop()
@@ -559,6 +559,56 @@ def write_report(results, path, meta, notes):
         f.write('\n'.join(L))
 
 
+def compare(before_path, after_path):
+    """Markdown: hearth's figures in two runs (before/after an optimisation)."""
+    def load(path):
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def best(results, scen, srv, subs):
+        pts = {}
+        for r in results:
+            if r['scenario'] == scen and r['server'] == srv and r.get('point') != 'skipped':
+                pts.setdefault(r['point'], []).append(r)
+        ok = [(sum(x['deliveries_per_s'] for x in rs) / len(rs), max(x['p99_ms'] for x in rs))
+              for rs in pts.values() if all(Bench.sustained(x, subs) for x in rs)]
+        return max(ok) if ok else None
+
+    def pick(results, scen, srv, point, key, agg=max):
+        v = [r[key] for r in results if r['scenario'] == scen and r['server'] == srv and r['point'] == point]
+        return agg(v) if v else None
+
+    b, a = load(before_path), load(after_path)
+    L = ['| hearth figure | before | after |', '|---|---:|---:|']
+    for srv in ('hearth-json', 'hearth-msgpack'):
+        for scen, subs in (('bcast1k', 1000), ('bcast10k', 10000)):
+            x, y = best(b, scen, srv, subs), best(a, scen, srv, subs)
+            if any(r['scenario'] == scen and r['server'] == srv for r in b + a):
+                f = lambda t: f'{t[0]:,.0f} (p99 {t[1]:.1f} ms)' if t else 'no point passed'
+                L.append(f'| {srv} {scen}: highest sustained deliveries/s | {f(x)} | {f(y)} |')
+        for rate in ('2000', '5000', '10000'):
+            x = pick(b, 'manyrooms', srv, rate, 'p99_ms')
+            y = pick(a, 'manyrooms', srv, rate, 'p99_ms')
+            xa = pick(b, 'manyrooms', srv, rate, 'deliveries_per_s', min)
+            ya = pick(a, 'manyrooms', srv, rate, 'deliveries_per_s', min)
+            if x is not None or y is not None:
+                f = lambda p99, d: f'p99 {p99:.2f} ms, {d:,.0f}/s' if p99 is not None else '—'
+                L.append(f'| {srv} many rooms at {rate} publishes/s: worst p99, lowest deliveries/s | '
+                         f'{f(x, xa)} | {f(y, ya)} |')
+    x = [r['rss_per_conn_b'] for r in b if r['scenario'] == 'idle' and r['server'] == 'hearth-json']
+    y = [r['rss_per_conn_b'] for r in a if r['scenario'] == 'idle' and r['server'] == 'hearth-json']
+    if x or y:
+        L.append(f'| hearth-json idle: RSS per subscribed connection | {" / ".join(f"{v:,.0f} B" for v in x)} | '
+                 f'{" / ".join(f"{v:,.0f} B" for v in y)} |')
+    for c in ('c256', 'c1024', 'c4096'):
+        x = [r['connect_per_s'] for r in b if r['scenario'] == 'storm' and r['server'] == 'hearth-json' and r['point'] == c]
+        y = [r['connect_per_s'] for r in a if r['scenario'] == 'storm' and r['server'] == 'hearth-json' and r['point'] == c]
+        if x or y:
+            L.append(f'| hearth-json connect storm, {c[1:]} in flight: subscribed/s | '
+                     f'{" / ".join(f"{v:,.0f}" for v in x)} | {" / ".join(f"{v:,.0f}" for v in y)} |')
+    return '\n'.join(L) + '\n'
+
+
 def versions():
     v = {}
     try:
@@ -591,12 +641,17 @@ def main():
     ap.add_argument('--out', default=None, help='results file (default bench/results/<date>.md)')
     ap.add_argument('--note', action='append', default=[], help='a line for the report header')
     ap.add_argument('--report', metavar='JSONL', help='only rewrite the report from a saved .jsonl')
+    ap.add_argument('--compare', nargs=2, metavar=('BEFORE', 'AFTER'),
+                    help='print a markdown table of hearth\'s figures in two saved .jsonl runs')
     a = ap.parse_args()
     a.hearthd = os.path.abspath(a.hearthd)
     a.gen = os.path.abspath(a.gen or os.path.join(os.path.dirname(a.hearthd), 'bench', 'hearth-bench'))
     for exe in (a.hearthd, a.gen):
         if not os.access(exe, os.X_OK):
             sys.exit(f'run.py: {exe} not found (build first: see bench/README.md)')
+    if a.compare:
+        print(compare(*a.compare))
+        return
     if a.report:
         with open(a.report) as f:
             results = [json.loads(line) for line in f if line.strip()]
