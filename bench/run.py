@@ -50,6 +50,15 @@ def loadavg():
         return ' '.join(f.read().split()[:3])
 
 
+def softnet_drops():
+    """Packets the kernel dropped from its per-CPU input backlogs (all CPUs)."""
+    try:
+        with open('/proc/net/softnet_stat') as f:
+            return sum(int(line.split()[1], 16) for line in f if line.strip())
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def wait_port(port, proc, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -108,9 +117,11 @@ class Server:
         self.procs, self.pids, self.tmp = procs, pids, tmp
 
     def stop(self):
+        """Stops every process (SIGTERM, then SIGKILL after 5 s); returns their exit codes."""
         for p in reversed(self.procs):
-            stop(p)
+            stop(p, timeout=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return [p.returncode for p in self.procs]
 
 
 class Bench:
@@ -228,6 +239,7 @@ class Bench:
             cmd += ['--server-pid', str(pid)]
         cmd += extra or []
         la = loadavg()
+        drops0 = softnet_drops()
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
         except subprocess.TimeoutExpired:
@@ -241,6 +253,7 @@ class Bench:
             log(f'  {scenario} {srv.name} {point}: no result (rc {out.returncode}): {out.stderr.strip()[-300:]}')
             return None
         res.update({'scenario': scenario, 'server': srv.name, 'point': point, 'loadavg': la,
+                    'kernel_drops': softnet_drops() - drops0,
                     'time': datetime.datetime.now().isoformat(timespec='seconds')})
         self.results.append(res)
         if self.jsonl:
@@ -250,7 +263,8 @@ class Bench:
             f'pub {res["published"]}/{res["publish_target"]:.0f} loss {res["loss"]} '
             f'dps {res["deliveries_per_s"]:.0f} p50 {res["p50_ms"]:.2f} p99 {res["p99_ms"]:.2f} ms '
             f'srv {res["server_cpu_pct"]:.0f}% gen {res["gen_cpu_pct"]:.0f}% '
-            f'rss/conn {res["rss_per_conn_b"]:.0f} B conn/s {res["connect_per_s"]:.0f} load {la}')
+            f'rss/conn {res["rss_per_conn_b"]:.0f} B conn/s {res["connect_per_s"]:.0f} '
+            f'drops {res["kernel_drops"]} load {la}')
         return res
 
     @staticmethod
@@ -367,8 +381,18 @@ class Bench:
             passed += ok
             failed += not ok
 
+        def check_exit(name, srv):
+            # hearthd exits 0 after a graceful shutdown; a sanitizer finding or a crash does not
+            nonlocal passed, failed
+            codes = srv.stop()
+            ok = all(c == 0 for c in codes)
+            print(f'bench-smoke {"ok  " if ok else "FAIL"} {name}: hearthd exit codes {codes}')
+            passed += ok
+            failed += not ok
+
         for dialect in ('json', 'msgpack'):
             srv = self.start_hearth(f'hearth-{dialect}', dialect)
+            stopped = False
             try:
                 check(f'broadcast {dialect} 200 subs, API publish',
                       self.gen(srv, 'smoke-bcast', '20k', 200, 1, 100, 1.0, timeout=30), 200)
@@ -382,8 +406,11 @@ class Bench:
                 check(f'connect storm {dialect} 500 subs', self.gen(srv, 'smoke-storm', '500', 500, 500, 0, 0,
                                                                     ['--settle', '0', '--concurrency', '500'],
                                                                     timeout=30), 500, False)
+                stopped = True
+                check_exit(f'clean shutdown after the {dialect} runs', srv)
             finally:
-                srv.stop()
+                if not stopped:
+                    srv.stop()
         # cross-node: runs once hearthd accepts the Redis engine, otherwise says why it is skipped
         rp, rport, rtmp = self.start_redis()
         try:
@@ -395,15 +422,19 @@ class Bench:
                 srv = None
             if srv:
                 srv.pids.append(rp.pid)
+                stopped = False
                 try:
                     check('cross-node json 2 nodes x 50 subs',
                           self.gen(srv, 'smoke-crossnode', '100', 100, 1, 50, 1.0, timeout=30), 100)
+                    stopped = True
+                    check_exit('clean shutdown of both nodes', srv)
                 finally:
-                    srv.stop()
+                    if not stopped:
+                        srv.stop()
         finally:
             stop(rp)
             shutil.rmtree(rtmp, ignore_errors=True)
-        print(f'-- bench-smoke: {passed} passed, {failed} failed')
+        print(f'-- bench-smoke{self.a.label}: {passed} passed, {failed} failed')
         return failed == 0
 
 
@@ -542,18 +573,20 @@ def write_report(results, path, meta, notes):
 
     L += ['## Every run', '',
           '| scenario | server | point | subscribed | published/target | expected | loss | dup | order | '
-          'deliveries/s | msgs/frame | p50 | p90 | p99 | max ms | srv CPU % | gen CPU % | RSS/conn B | conn/s | load avg |',
-          '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+          'deliveries/s | msgs/frame | p50 | p90 | p99 | max ms | srv CPU % | gen CPU % | RSS/conn B | conn/s | '
+          'kernel drops | load avg |',
+          '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
     for r in results:
         if r.get('point') == 'skipped':
-            L.append(f'| {r["scenario"]} | {r["server"]} | skipped | {r["skipped"][:100]} |' + ' |' * 16)
+            L.append(f'| {r["scenario"]} | {r["server"]} | skipped | {r["skipped"][:100]} |' + ' |' * 17)
             continue
         L.append(f'| {r["scenario"]} | {r["server"]} | {r["point"]} | {r["subscribed"]}/{r["subs"]} | '
                  f'{r["published"]}/{r["publish_target"]:.0f} | {r["expected"]} | {r["loss"]} | {r["duplicates"]} | '
                  f'{r["out_of_order"]} | {fmt_int(r["deliveries_per_s"])} | {r["msgs_per_frame"]:.1f} | '
                  f'{r["p50_ms"]:.2f} | {r["p90_ms"]:.2f} | {r["p99_ms"]:.2f} | {r["max_ms"]:.1f} | '
                  f'{r["server_cpu_pct"]:.0f} | {r["gen_cpu_pct"]:.0f}{" (sat)" if r["gen_saturated"] else ""} | '
-                 f'{r["rss_per_conn_b"]:.0f} | {fmt_int(r["connect_per_s"])} | {r["loadavg"]} |')
+                 f'{r["rss_per_conn_b"]:.0f} | {fmt_int(r["connect_per_s"])} | {r.get("kernel_drops", "")} | '
+                 f'{r["loadavg"]} |')
     L.append('')
     with open(path, 'w') as f:
         f.write('\n'.join(L))
@@ -635,6 +668,7 @@ def main():
     ap.add_argument('--hearthd', default=os.path.join(ROOT, 'build-bench', 'hearthd'))
     ap.add_argument('--gen', default=None)
     ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--label', default='', help='suffix for the smoke summary line, e.g. " (asan)"')
     ap.add_argument('--reps', type=int, default=2)
     ap.add_argument('--only', default='bcast1k,bcast10k,manyrooms,idle,storm,crossnode')
     ap.add_argument('--servers', default='hearth-json,hearth-msgpack,nchan,node-ws,socketio')
@@ -679,6 +713,7 @@ def main():
                            f'kernel {platform.release()}',
                 'load average at start': loadavg(),
                 'repetitions per point': a.reps,
+                'net.core.netdev_max_backlog': open('/proc/sys/net/core/netdev_max_backlog').read().strip(),
                 'versions': ', '.join(f'{k} {v}' for k, v in versions().items()),
                 'publishing': f'hearth: HTTP server API `POST /api/publish` ({PUB_CONNS} keep-alive connections, one '
                               'request in flight each); nchan, Node ws, Socket.IO: `POST /pub/<room>` the same way'}

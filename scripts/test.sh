@@ -77,17 +77,25 @@ node_suite "integration (asan)" tests/integration/run.sh "$root/build-asan/heart
 note "chat page in headless Chromium"
 node_suite "web" tests/web/run.sh "$root/build/hearthd"
 
+# bench smoke: prints "-- bench-smoke[ LABEL]: N passed, M failed"
+bench_smoke() { # bench_smoke LABEL HEARTHD
+  local label=$1 bin=$2 out ok bad rc
+  out=$(mktemp)
+  timeout 300 python3 bench/run.py --smoke --hearthd "$bin" --label "$label" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  ok=$(grep -E '^-- bench-smoke.*: [0-9]+ passed' "$out" | tail -1 | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1/')
+  bad=$(grep -E '^-- bench-smoke.*: [0-9]+ passed' "$out" | tail -1 | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\2/')
+  ok=${ok:-0}; bad=${bad:-0}
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi # the runner itself failed
+  rm -f "$out"
+  passed=$((passed + ok)); failed=$((failed + bad))
+  [ "$bad" -gt 0 ] && failures+=("bench-smoke$label: $bad failed")
+  return 0
+}
 note "bench smoke (hearth-bench against hearthd at tiny sizes: correctness, not speed)"
-out=$(mktemp)
-timeout 300 python3 bench/run.py --smoke --hearthd "$root/build/hearthd" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-ok=$(grep -E '^-- bench-smoke: [0-9]+ passed' "$out" | tail -1 | awk '{print $3}')
-bad=$(grep -E '^-- bench-smoke: [0-9]+ passed' "$out" | tail -1 | awk '{print $5}')
-ok=${ok:-0}; bad=${bad:-0}
-if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi # the runner itself failed
-rm -f "$out"
-passed=$((passed + ok)); failed=$((failed + bad))
-[ "$bad" -gt 0 ] && failures+=("bench-smoke: $bad failed")
+bench_smoke "" "$root/build/hearthd"
+note "bench smoke (ASan+UBSan hearthd)"
+bench_smoke " (asan)" "$root/build-asan/hearthd"
 
 note "libFuzzer (short run per decoder)"
 if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then
