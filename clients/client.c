@@ -345,6 +345,8 @@ int client_on_timer(struct client *c)
 void client_tick(struct client *c, int64_t now)
 {
     const struct config *cfg = c->srv->cfg;
+    if (!c->dirty)
+        outq_trim(&c->q); /* an idle client keeps no queue memory */
     switch (c->state) {
     case CLIENT_NEW:
     case CLIENT_FAILED:

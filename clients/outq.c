@@ -44,12 +44,19 @@ void outq_pop(struct outq *q)
     frame_unref(f);
     q->head = (q->head + 1) & (q->cap - 1);
     if (--q->count == 0) {
-        /* drained: give the memory back unless the queue is tiny */
+        /* drained: give a big ring back now; a small one waits for outq_trim */
         q->head = 0;
-        if (q->cap > 8) {
-            free(q->ring);
-            q->ring = NULL;
-            q->cap = 0;
-        }
+        if (q->cap > OUTQ_KEEP)
+            outq_trim(q);
     }
+}
+
+void outq_trim(struct outq *q)
+{
+    if (q->count)
+        return;
+    free(q->ring);
+    q->ring = NULL;
+    q->cap = 0;
+    q->head = 0;
 }

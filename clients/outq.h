@@ -1,8 +1,11 @@
 /* clients/outq.h — a client's bounded outbound queue: a ring of frame
  * references plus their byte total. Each slot owns one reference. The ring
- * grows on demand and is released when it drains, so an idle connection
- * holds no queue memory. Limits (bytes, OUTQ_MAX_FRAMES) are enforced on
- * push; the caller decides what an overflow means (3008 slow). */
+ * grows on demand. When it drains, a large ring (> OUTQ_KEEP slots) is
+ * released at once; a small one is kept so a busy connection does not
+ * allocate per write, and outq_trim() (called for idle clients from the
+ * periodic tick) releases it, so an idle connection holds no queue memory.
+ * Limits (bytes, OUTQ_MAX_FRAMES) are enforced on push; the caller decides
+ * what an overflow means (3008 slow). */
 #ifndef HEARTH_OUTQ_H
 #define HEARTH_OUTQ_H
 
@@ -12,6 +15,7 @@
 #include "frame.h"
 
 #define OUTQ_MAX_FRAMES 16384u
+#define OUTQ_KEEP 64u            /* slots a drained ring may keep until outq_trim() */
 
 struct outq {
     struct frame **ring;  /* owned; NULL when empty and idle */
@@ -30,5 +34,6 @@ static inline struct frame *outq_peek(const struct outq *q, uint32_t i)
     return q->ring[(q->head + i) & (q->cap - 1)];
 }
 void outq_pop(struct outq *q);            /* drops the head's reference */
+void outq_trim(struct outq *q);           /* releases the ring if the queue is empty */
 
 #endif

@@ -62,6 +62,7 @@ struct conn {
     uint8_t msg_op;
     uint32_t pub_room;       /* HTTP publisher: room/seq of the request in flight */
     uint32_t pub_seq;
+    int64_t pub_sent_us;     /* HTTP publisher: when the request in flight was written */
     uint32_t ws_pub_next_id; /* WS publisher: command ids */
 };
 
@@ -129,6 +130,7 @@ struct bench {
     uint64_t pub_pending;     /* publishes due but not yet sent (HTTP back-pressure) */
     struct hist lat;          /* publish -> delivery latency, us */
     struct hist conn_lat;     /* connect start -> subscribed, us */
+    struct hist pub_lat;      /* publish written -> acknowledged, us */
     struct counters n;
     uint8_t *rd;              /* owned: shared read buffer */
     size_t rd_size;
@@ -146,6 +148,7 @@ struct bench {
     bool aborted;
     uint64_t rng;             /* xorshift state for mask keys */
     uint32_t *ws_inflight;    /* owned ring: room of each WS publish in flight */
+    int64_t *ws_sent_us;      /* owned ring: when each WS publish in flight was sent */
     uint32_t ws_head, ws_count;
 };
 

@@ -330,6 +330,8 @@ static void finish(struct bench *b)
             printf("latency       p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms\n",
                    ms(hist_quantile(&b->lat, .5)), ms(hist_quantile(&b->lat, .9)), ms(hist_quantile(&b->lat, .99)),
                    ms(hist_quantile(&b->lat, .999)), ms(b->lat.max));
+            printf("publish ack   p50 %.2f ms  p99 %.2f ms  max %.2f ms (request written -> acknowledged)\n",
+                   ms(hist_quantile(&b->pub_lat, .5)), ms(hist_quantile(&b->pub_lat, .99)), ms(b->pub_lat.max));
             printf("cpu           server %.0f %%, generator %.0f %%%s\n", srv_cpu, gen_cpu,
                    saturated ? "  ** generator saturated: figures are a lower bound **" : "");
         }
@@ -348,7 +350,7 @@ static void finish(struct bench *b)
                "\"server_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,\"gen_saturated\":%s,"
                "\"server_rss_before_kib\":%llu,\"server_rss_subscribed_kib\":%llu,\"server_rss_end_kib\":%llu,"
                "\"rss_per_conn_b\":%.0f,\"connect_per_s\":%.0f,\"connect_p50_ms\":%.3f,\"connect_p99_ms\":%.3f,"
-               "\"aborted\":%s}\n",
+               "\"pub_ack_p50_ms\":%.3f,\"pub_ack_p99_ms\":%.3f,\"pub_ack_max_ms\":%.3f,\"aborted\":%s}\n",
                o->label ? o->label : "run", dn[o->dialect], pn[o->pub], o->subs, (unsigned long long)b->n.subscribed,
                (unsigned long long)b->n.connect_errors, (unsigned long long)b->n.closed_by_server,
                b->n.last_close_code, o->rooms, o->rate, pub_s, o->rate * o->seconds,
@@ -361,6 +363,7 @@ static void finish(struct bench *b)
                gen_cpu, saturated ? "true" : "false", (unsigned long long)b->srv_rss_before_kib,
                (unsigned long long)b->srv_rss_after_kib, (unsigned long long)rss_end, rss_per_conn, conn_rate,
                ms(hist_quantile(&b->conn_lat, .5)), ms(hist_quantile(&b->conn_lat, .99)),
+               ms(hist_quantile(&b->pub_lat, .5)), ms(hist_quantile(&b->pub_lat, .99)), ms(b->pub_lat.max),
                b->aborted ? "true" : "false");
     }
     fflush(stdout);
@@ -496,14 +499,16 @@ int main(int argc, char **argv)
     b->streams = o->pub_conns ? o->pub_conns : 1;
     b->room_seq = calloc((size_t)o->rooms * b->streams, sizeof(uint32_t));
     b->ws_inflight = calloc(65536, sizeof(uint32_t));
+    b->ws_sent_us = calloc(65536, sizeof(int64_t));
     b->rd_size = 256 * 1024;
     b->rd = malloc(b->rd_size);
-    if (!b->subs || !b->pubs || !b->room_subs || !b->room_pub || !b->room_seq || !b->ws_inflight || !b->rd) {
+    if (!b->subs || !b->pubs || !b->room_subs || !b->room_pub || !b->room_seq || !b->ws_inflight || !b->ws_sent_us || !b->rd) {
         fprintf(stderr, "hearth-bench: out of memory\n");
         return 1;
     }
     hist_init(&b->lat);
     hist_init(&b->conn_lat);
+    hist_init(&b->pub_lat);
     b->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() ^ (uint64_t)now_us();
     b->loop = uv_default_loop();
     b->t0_us = now_us();

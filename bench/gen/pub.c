@@ -77,6 +77,7 @@ static void http_send(struct bench *b, struct conn *c)
                      b->o.pub == PUB_API ? "application/json" : "text/plain", blen);
     memcpy(req + n, body, blen);
     c->in_flight = true;
+    c->pub_sent_us = now_us();
     c->pub_room = room;
     c->pub_seq = seq;
     b->n.publish_attempts++;
@@ -137,6 +138,7 @@ size_t pub_http_parse(struct conn *c, const uint8_t *p, size_t n)
     bool ok = status >= 200 && status < 300 && !memmem(body, body_len, "\"error\"", 7);
     if (c->in_flight) {
         c->in_flight = false;
+        hist_add(&b->pub_lat, (uint64_t)(now_us() - c->pub_sent_us));
         bench_on_pub_ack(b, c->pub_room, ok);
         if (!ok && !b->o.quiet && b->n.publish_errors <= 3)
             fprintf(stderr, "hearth-bench: publish failed: HTTP %d %.*s\n", status,
@@ -156,6 +158,7 @@ void pub_ws_on_reply(struct conn *c, uint32_t id, bool ok)
     if (!b->ws_count)
         return;
     uint32_t room = b->ws_inflight[b->ws_head];
+    hist_add(&b->pub_lat, (uint64_t)(now_us() - b->ws_sent_us[b->ws_head]));
     b->ws_head = (b->ws_head + 1) % WS_INFLIGHT_MAX;
     b->ws_count--;
     bench_on_pub_ack(b, room, ok);
@@ -176,6 +179,7 @@ static void ws_send_batch(struct bench *b, struct conn *c)
                                 "{\"id\":%u,\"publish\":{\"channel\":\"%s%u\",\"data\":\"%s\"}}",
                                 c->ws_pub_next_id++, b->o.room_prefix, room, payload);
         b->ws_inflight[(b->ws_head + b->ws_count) % WS_INFLIGHT_MAX] = room;
+        b->ws_sent_us[(b->ws_head + b->ws_count) % WS_INFLIGHT_MAX] = now_us();
         b->ws_count++;
         b->pub_pending--;
         b->n.publish_attempts++;

@@ -75,12 +75,38 @@ static void test_frame_limit_and_wraparound(void **state)
     outq_free(&q);
 }
 
+static void test_small_ring_kept_until_trim(void **state)
+{
+    struct outq q;
+    outq_init(&q);
+    struct frame *f = mk("y");
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 10; i++)
+            assert_int_equal(outq_push(&q, f, SIZE_MAX), 0);
+        while (q.count)
+            outq_pop(&q);
+        assert_non_null(q.ring); /* a busy client reuses its ring: no allocation per write */
+        assert_true(q.cap <= OUTQ_KEEP);
+    }
+    outq_trim(&q);
+    assert_null(q.ring); /* idle: memory returned */
+    assert_int_equal(q.cap, 0);
+    assert_int_equal(outq_push(&q, f, SIZE_MAX), 0);
+    outq_trim(&q); /* not empty: kept */
+    assert_non_null(q.ring);
+    assert_ptr_equal(outq_peek(&q, 0), f);
+    outq_free(&q);
+    assert_int_equal(f->refs, 1);
+    frame_unref(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_and_refs),
         cmocka_unit_test(test_byte_limit),
         cmocka_unit_test(test_frame_limit_and_wraparound),
+        cmocka_unit_test(test_small_ring_kept_until_trim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
