@@ -90,5 +90,8 @@ void client_remove_sub(struct client *c, struct sub *s, bool emit_leave);
 /* hub_ops for fan-out */
 void client_deliver_pub(struct sub *s, struct publication *pub);
 void client_deliver_frame(struct sub *s, struct frame *f);
+/* The engine lost track of s's stream: unsubscribe push 2500 so the SDK
+ * resubscribes and recovers from history. */
+void client_deliver_gap(struct sub *s);
 
 #endif

@@ -233,6 +233,9 @@ static int cmd_subscribe(struct client *c, struct cmd *cmd)
         return client_send_error(c, cmd->id, 105, "already subscribed"), 0;
     if (c->nsubs >= cfg->max_channels_per_client)
         return client_send_error(c, cmd->id, 106, "limit exceeded"), 0;
+    struct engine *eng = c->srv->engine;
+    if (eng->ops->available && eng->ops->available(eng, cmd->channel) != 0)
+        return client_send_error(c, cmd->id, 100, "internal server error"), 0; /* temporary */
     if (c->nsubs == c->capsubs) {
         uint32_t ncap = c->capsubs ? c->capsubs * 2 : 4;
         struct sub **ns2 = realloc(c->subs, sizeof(*ns2) * ncap);
@@ -349,6 +352,12 @@ static void insufficient_state(struct client *c, struct sub *s)
         client_send(c, f);
         frame_unref(f);
     }
+}
+
+void client_deliver_gap(struct sub *s)
+{
+    if (s->client->state != CLIENT_CLOSING)
+        insufficient_state(s->client, s);
 }
 
 void client_deliver_pub(struct sub *s, struct publication *pub)

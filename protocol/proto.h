@@ -94,6 +94,8 @@ int proto_read_next(struct proto_reader *r, struct cmd *out);
 /* True when p/n is exactly one valid JSON value (RFC 8259, UTF-8 checked,
  * depth <= PROTO_MAX_DEPTH; surrounding whitespace allowed). */
 bool json_validate(const uint8_t *p, size_t n);
+/* True when p/n is strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool utf8_valid(const uint8_t *p, size_t n);
 
 /* Replies. Every reply carries the command id; kind selects the result field.
  * All pointers/spans are borrowed for the duration of the encode call. */

@@ -47,6 +47,9 @@ struct hub_ops {
     void (*deliver_pub)(struct sub *s, struct publication *pub);
     /* Queue a shared frame (borrowed; take a ref to keep) for sub's client. */
     void (*deliver_frame)(struct sub *s, struct frame *f);
+    /* sub (active, positioned) may have missed publications: make it
+     * recover. It may unlink itself. */
+    void (*deliver_gap)(struct sub *s);
 };
 
 struct hub {
@@ -79,6 +82,9 @@ uint32_t hub_room_count(const struct hub *h);
 /* Engine event sinks (struct engine_events with arg = hub). */
 void hub_on_publication(void *hub, struct publication *pub);
 void hub_on_join(void *hub, struct span channel, const struct clientinfo *info, bool leave);
+/* The engine may have lost live publications of channel: every active
+ * positioned subscription there gets ops->deliver_gap. */
+void hub_on_gap(void *hub, struct span channel);
 
 /* Ends a pending window: returns the buffered publications (owned refs, the
  * caller unrefs each and frees the array) and marks s active. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "cluster.h"
 #include "http.h"
 #include "server.h"
 
@@ -383,42 +384,9 @@ static void m_channels(struct server *srv, json_t *params, api_done *done, void 
     done(arg, api_result(json_pack("{s:o}", "channels", m)));
 }
 
-static uint32_t count_users(struct server *srv)
-{
-    struct dict seen;
-    dict_init(&seen);
-    struct dict_entry *keys = calloc(srv->nclients + 1, sizeof(*keys));
-    uint32_t n = 0;
-    for (struct client *c = srv->clients; c && keys; c = c->next) {
-        if (c->state != CLIENT_CONNECTED || dict_find(&seen, c->user, strlen(c->user)))
-            continue;
-        keys[n].key = c->user;
-        keys[n].klen = strlen(c->user);
-        if (dict_insert(&seen, &keys[n]) == 0)
-            n++;
-    }
-    dict_free(&seen);
-    free(keys);
-    return n;
-}
-
 static void m_info(struct server *srv, json_t *params, api_done *done, void *arg)
 {
-    json_t *node = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I}", "uid", srv->node_id, "name",
-                             srv->node_name, "version", HEARTH_VERSION, "num_clients",
-                             (int)srv->nclients, "num_users", (int)count_users(srv),
-                             "num_channels", (int)hub_room_count(&srv->hub), "uptime",
-                             (json_int_t)((server_now_ms() - srv->started_ms) / 1000), "num_subs",
-                             (json_int_t)srv->hub.nsubs);
-    done(arg, api_result(json_pack("{s:[o]}", "nodes", node)));
-}
-
-/* Does client c match the API's user (+ optional client id) selector? */
-static bool selected(const struct client *c, const char *user, const char *client)
-{
-    if (c->state != CLIENT_CONNECTED || strcmp(c->user, user) != 0)
-        return false;
-    return !client || !*client || strcmp(c->id, client) == 0;
+    done(arg, api_result(json_pack("{s:o}", "nodes", cluster_nodes_json(srv))));
 }
 
 static void m_disconnect(struct server *srv, json_t *params, api_done *done, void *arg)
@@ -441,9 +409,8 @@ static void m_disconnect(struct server *srv, json_t *params, api_done *done, voi
         if (r && strlen(r) <= 100)
             reason = r;
     }
-    for (struct client *c = srv->clients; c; c = c->next)
-        if (selected(c, user, client))
-            client_disconnect(c, (uint16_t)code, reason, true);
+    if (cluster_disconnect(srv, user, client, (uint16_t)code, reason) != 0)
+        return done(arg, api_error(100, "internal server error"));
     done(arg, api_result(NULL));
 }
 
@@ -453,25 +420,8 @@ static void m_unsubscribe(struct server *srv, json_t *params, api_done *done, vo
     const char *client = get_str(params, "client");
     if (!user || !ch)
         return done(arg, api_error(107, "bad request"));
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (!selected(c, user, client))
-            continue;
-        struct sub *s = client_find_sub(c, span_str(ch));
-        if (!s)
-            continue;
-        struct wbuf b;
-        wbuf_init(&b);
-        if (proto_encode_push_unsubscribe(c->wire, &b, span_str(ch), 2000, "server unsubscribe") == 0) {
-            struct frame *f = wbuf_finish(&b);
-            if (f) {
-                client_remove_sub(c, s, true);
-                client_send(c, f);
-                frame_unref(f);
-                continue;
-            }
-        }
-        wbuf_free(&b);
-    }
+    if (cluster_unsubscribe(srv, user, ch, client) != 0)
+        return done(arg, api_error(100, "internal server error"));
     done(arg, api_result(NULL));
 }
 
@@ -482,14 +432,9 @@ static void m_refresh(struct server *srv, json_t *params, api_done *done, void *
         return done(arg, api_error(107, "bad request"));
     bool expired = json_is_true(json_object_get(params, "expired"));
     json_t *ea = json_object_get(params, "expire_at");
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (!selected(c, user, client))
-            continue;
-        if (expired)
-            client_disconnect(c, 3005, "connection expired", true);
-        else if (json_is_integer(ea))
-            c->expires_ms = (int64_t)json_integer_value(ea) * 1000;
-    }
+    int64_t expire_at = json_is_integer(ea) ? (int64_t)json_integer_value(ea) : 0;
+    if (cluster_refresh(srv, user, client, expired, expire_at) != 0)
+        return done(arg, api_error(100, "internal server error"));
     done(arg, api_result(NULL));
 }
 

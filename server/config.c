@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <jansson.h>
+
+#include "config_redis.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ static void defaults(struct config *c)
     c->history_meta_ttl = 30 * 24 * 3600;
     c->recovery_max_limit = 300;
     c->api_max_body_size = 1048576;
+    config_redis_defaults(c);
 }
 
 static int demo_namespaces(struct config *c)
@@ -179,13 +182,17 @@ static int parse_root(struct config *c, json_t *root, char *err, size_t errlen)
                         FAIL("namespace \"%s\" is configured twice", c->namespaces[i].name);
             }
         } else {
-            FAIL("unknown config option \"%s\"", k);
+            r = config_redis_key(c, k, v, err, errlen); /* 1: not one of its keys */
+            if (r == 1)
+                FAIL("unknown config option \"%s\"", k);
         }
         if (r)
             return -1;
     }
-    if (strcmp(c->engine, "memory") != 0)
-        FAIL("engine \"%s\" is not available (this build has: memory)", c->engine);
+    if (strcmp(c->engine, "memory") != 0 && strcmp(c->engine, "redis") != 0)
+        FAIL("engine \"%s\" is not available (this build has: memory, redis)", c->engine);
+    if (strcmp(c->engine, "redis") == 0 && config_redis_check(c, err, errlen) != 0)
+        return -1;
     if (c->ping_interval == 0 || c->pong_timeout >= c->ping_interval)
         FAIL("need ping_interval > pong_timeout >= 0 (seconds)");
     if (c->max_message_size < 128)
@@ -245,6 +252,7 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->nnamespaces; i++)
         free(c->namespaces[i].name);
     free(c->namespaces);
+    config_redis_free(c);
     memset(c, 0, sizeof(*c));
 }
 

@@ -48,6 +48,14 @@ struct config {
     size_t nnamespaces;
     struct ns_config *namespaces;   /* owned array */
     bool demo_defaults;             /* no config file was given */
+    /* multi-node: engine "redis" (parsed in config_redis.c) */
+    char *node_name;                /* owned; NULL = the host name */
+    char **redis_urls;              /* owned array of owned "redis://host:port[/db]" */
+    size_t nredis_urls;             /* > 1: channels are sharded over the instances */
+    char *redis_prefix;             /* owned: prefix of every key and channel */
+    uint32_t redis_connect_timeout_ms;
+    uint32_t redis_command_timeout_ms;
+    uint32_t redis_presence_ttl;    /* seconds a presence entry lives unless refreshed */
 };
 
 /* Fills *cfg from the JSON file at path (NULL = built-in demo defaults).

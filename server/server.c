@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "cluster.h"
 #include "log.h"
 
 #define TICK_MS 500
@@ -27,6 +28,7 @@ int64_t server_now_ms(void)
 static const struct hub_ops client_hub_ops = {
     .deliver_pub = client_deliver_pub,
     .deliver_frame = client_deliver_frame,
+    .deliver_gap = client_deliver_gap,
 };
 
 static void on_tick(uv_timer_t *t)
@@ -94,13 +96,22 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->cfg = cfg;
     srv->started_ms = server_now_ms();
     rand_uuid(srv->node_id);
-    if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
+    if (cfg->node_name)
+        snprintf(srv->node_name, sizeof(srv->node_name), "%s", cfg->node_name);
+    else if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
         snprintf(srv->node_name, sizeof(srv->node_name), "hearth");
     hub_init(&srv->hub, &client_hub_ops);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
-                               .arg = &srv->hub};
-    srv->engine = engine_memory_new(cfg, &ev);
+                               .on_gap = hub_on_gap,
+                               .arg = &srv->hub,
+                               .on_control = cluster_on_control,
+                               .node_stats = cluster_node_stats,
+                               .ctl_arg = srv};
+    if (strcmp(cfg->engine, "redis") == 0)
+        srv->engine = engine_redis_new(cfg, &ev, loop, srv->node_id);
+    else
+        srv->engine = engine_memory_new(cfg, &ev);
     srv->hub.engine = srv->engine;
     srv->scratch = malloc(FRAME_PRE + SERVER_BATCH_MAX);
     for (int w = 0; w < WIRE_COUNT; w++)
@@ -125,6 +136,9 @@ static void on_closed_handle(uv_handle_t *h) { (void)h; }
 void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
+    /* backend connections flush and close while the loop drains below */
+    if (srv->engine && srv->engine->ops->shutdown)
+        srv->engine->ops->shutdown(srv->engine);
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
                          (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
