@@ -28,7 +28,21 @@
 #define REDIS_NODE_TTL_MS 9000      /* a node silent this long is dropped */
 #define REDIS_PRESENCE_BURST 10000  /* presence refreshes per sweep at most */
 
-struct hist_call;
+/* One history read (maybe parked on a channel until its SUBSCRIBE is
+ * confirmed). Owned by whoever holds it: a channel's waiters, or the
+ * command in flight. */
+struct hist_call {
+    struct redis_engine *e;
+    struct hist_call *next;
+    engine_history_cb *cb;
+    void *arg;
+    struct history_query q;     /* since_epoch points into epoch */
+    char epoch[ENVELOPE_EPOCH_MAX + 2];
+    uint32_t shard;
+    size_t ch_len;
+    char ch[];
+};
+
 
 enum rchan_state { RCHAN_NONE, RCHAN_SUB_SENT, RCHAN_SUBSCRIBED, RCHAN_UNSUB_SENT };
 
@@ -122,6 +136,21 @@ int redis_eval(struct rshard *sh, enum rscript s, int nkeys, const char **keys,
 /* A command whose reply only matters if it is an error (logged). 0 or -1. */
 int redis_fire(struct rshard *sh, int argc, const char **argv, const size_t *lens);
 int64_t redis_now_ms(const struct redis_engine *e);
+
+/* redis_stream.c: publish, join/leave, history */
+int redis_publish(struct engine *e, struct publication *pub, const struct ns_config *ns,
+                  engine_publish_cb *cb, void *arg);
+int redis_publish_join(struct engine *e, struct span channel, const struct clientinfo *info,
+                       bool leave);
+int redis_history(struct engine *e, struct span channel, const struct ns_config *ns,
+                  const struct history_query *q, engine_history_cb *cb, void *arg);
+int redis_history_remove(struct engine *e, struct span channel);
+/* Sends a history read now. 0, or -1 (hc untouched). */
+int redis_hist_send(struct hist_call *hc);
+/* Answers hc with err and frees it. */
+void redis_hist_fail(struct hist_call *hc, int err);
+/* The channel entry, or NULL. */
+struct rchan *redis_chan_find(struct rshard *sh, struct span ch);
 
 /* redis_presence.c */
 int redis_presence_add(struct engine *e, struct span channel, const struct clientinfo *info);
