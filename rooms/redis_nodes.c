@@ -86,6 +86,7 @@ void redis_nodes_on_message(struct redis_engine *e, const uint8_t *p, size_t len
                 return;
             }
             log_info("redis", "node %s (%s) joined", n->info.uid, n->info.name);
+            e->next_node_info_ms = 0; /* a newcomer: tell it about us at the next sweep */
         }
         n->info = f.node;
         n->seen_ms = redis_now_ms(e);
