@@ -393,12 +393,17 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     struct rconn *rc = req->data;
     rc->gai_active = false;
     char ip[INET6_ADDRSTRLEN] = "";
-    if (status == 0 && res) {
-        if (res->ai_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip, sizeof(ip));
-        else if (res->ai_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, ip, sizeof(ip));
-    }
+    /* the first IPv4 address if there is one (Redis often binds 127.0.0.1
+     * only, while "localhost" may resolve to ::1 first), else the first */
+    const struct addrinfo *pick = NULL;
+    for (const struct addrinfo *a = status == 0 ? res : NULL; a; a = a->ai_next)
+        if (a->ai_family == AF_INET || (!pick && a->ai_family == AF_INET6))
+            if (!pick || pick->ai_family != AF_INET)
+                pick = a;
+    if (pick && pick->ai_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)pick->ai_addr)->sin_addr, ip, sizeof(ip));
+    else if (pick)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, ip, sizeof(ip));
     uv_freeaddrinfo(res);
     if (rc->state == RCONN_CLOSING) {
         finish_close(rc);
