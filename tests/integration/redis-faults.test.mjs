@@ -80,6 +80,10 @@ test('Redis killed and restarted mid-stream: temporary errors, then everything a
     assert.equal(await health(B), 200);
     const apiErr = await api(A, 'publish', { channel: 'chat:mid', data: { x: 1 } });
     assert.equal(apiErr.json.error.code, 100);
+    for (const call of [() => writer.history('chat:mid', { limit: 5 }), () => writer.presence('chat:mid'),
+      () => writer.presenceStats('chat:mid')]) {
+      await assert.rejects(call(), (e) => e.code === 100 && e.temporary === true);
+    }
     // a new subscription meanwhile: refused with a temporary error, and the SDK keeps trying
     const late = sdk(B);
     clients.push(late);
@@ -159,6 +163,18 @@ test('a frozen Redis (SIGSTOP): commands time out into temporary errors; it carr
       return !!x.json.result;
     }, 15000, 'publishing to work after SIGCONT');
     await waitFor(() => got.includes(3), 10000, 'live delivery after SIGCONT');
+  });
+});
+
+test('a node that shuts down says goodbye: the others drop it at once', async () => {
+  await cluster(['stays', 'leaves'], async ({ hs: [A, B] }) => {
+    await waitFor(async () => (await api(A, 'info', {})).json.result.nodes.length === 2, 8000, 'both known');
+    await B.stop();
+    B.killed = true; // stopped already
+    const t0 = Date.now();
+    await waitFor(async () => (await api(A, 'info', {})).json.result.nodes.length === 1, 3000,
+      'the leaving node to be dropped well before the 9 s silence timeout');
+    assert.ok(Date.now() - t0 < 3000);
   });
 });
 
