@@ -112,6 +112,36 @@ test('Redis killed and restarted mid-stream: temporary errors, then everything a
   }, { persist: true });
 });
 
+test('a dropped pub/sub link (CLIENT KILL TYPE pubsub): subscribers are told to recover (2500) and miss nothing', async () => {
+  await cluster(['a', 'b'], async ({ redis, hs: [A, B], clients }) => {
+    const reader = sdk(A);
+    clients.push(reader);
+    const rs = reader.newSubscription('chat:linkdrop');
+    const got = [];
+    const subscribed = [];
+    const subscribing = [];
+    rs.on('publication', (ctx) => got.push(ctx.data.i));
+    rs.on('subscribed', (ctx) => subscribed.push(ctx));
+    rs.on('subscribing', (ctx) => subscribing.push(ctx.code));
+    rs.subscribe(); reader.connect();
+    await rs.ready(5000);
+    await api(B, 'publish', { channel: 'chat:linkdrop', data: { i: 0 } });
+    await waitFor(() => got.length === 1, 5000, 'first');
+    const killed = await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    assert.ok(killed >= 2, 'both nodes had a pub/sub connection');
+    for (let i = 1; i < 6; i++) {
+      const r = await api(B, 'publish', { channel: 'chat:linkdrop', data: { i } });
+      assert.ok(r.json.result, 'commands still work: only the pub/sub link dropped');
+    }
+    await waitFor(() => got.length === 6, 10000, 'every publication, live or recovered');
+    assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+    assert.ok(subscribing.includes(2500), 'told: insufficient state');
+    assert.equal(subscribed[subscribed.length - 1].recovered, true);
+    await api(B, 'publish', { channel: 'chat:linkdrop', data: { i: 6 } });
+    await waitFor(() => got.length === 7, 5000, 'live again after the resubscribe');
+  });
+});
+
 test('a node started while Redis is down serves, then connects when Redis comes up', async () => {
   const redis = await startRedis();
   await redis.kill('SIGKILL');

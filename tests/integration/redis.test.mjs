@@ -226,6 +226,29 @@ test('/api/unsubscribe on one node unsubscribes the user on the other (2000)', a
   assert.equal(c.state, 'connected');
 });
 
+test('one Redis subscription per node and channel: taken with the first local subscriber, dropped after the last', async () => {
+  const numsub = async () => (await redis.command('PUBSUB', 'NUMSUB', 'hearth.client.chat:tmp'))[1];
+  const a1 = client(A);
+  const a2 = client(A);
+  const b1 = client(B);
+  for (const c of [a1, a2, b1]) c.connect();
+  const subs = [];
+  for (const c of [a1, a2, b1]) {
+    const s = c.newSubscription('chat:tmp');
+    s.subscribe();
+    await s.ready(5000);
+    subs.push(s);
+    if (c === a1) assert.equal(await numsub(), 1);
+  }
+  assert.equal(await numsub(), 2, 'two nodes, two subscriptions, however many local subscribers');
+  subs[0].unsubscribe();
+  await sleep(200);
+  assert.equal(await numsub(), 2, 'node A still has a subscriber');
+  subs[1].unsubscribe();
+  subs[2].unsubscribe();
+  await waitFor(async () => (await numsub()) === 0, 3000, 'both nodes to unsubscribe');
+});
+
 test('publishes from both nodes at once get one gap-free order everywhere', async () => {
   const ra = client(A);
   const rb = client(B);

@@ -101,7 +101,11 @@ export async function startHearthd(cfg = {}, { raw = false } = {}) {
 // Every redis-server this process started, so none outlives it (not even on
 // a failed assertion or the watchdog's exit).
 const redisProcs = new Set();
-process.on('exit', () => { for (const p of redisProcs) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
+const redisDirs = new Set();
+process.on('exit', () => {
+  for (const p of redisProcs) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
+  for (const d of redisDirs) { try { rmSync(d, { recursive: true, force: true }); } catch { /* gone */ } }
+});
 
 /** One RESP command over a fresh TCP connection; resolves with the decoded reply. */
 export function redisCommand(port, ...args) {
@@ -165,6 +169,7 @@ function parseResp(b, i) {
 export async function startRedis({ persist = false } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-redis-'));
+  redisDirs.add(dir);
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
     '--protected-mode', 'no', '--daemonize', 'no', '--logfile', '', '--loglevel', 'warning'];
   if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'always');
@@ -192,7 +197,7 @@ export async function startRedis({ persist = false } = {}) {
       await r.exited;
     },
     async restart() { await r.kill(); return r.launch(); },
-    async stop() { await r.kill(); rmSync(dir, { recursive: true, force: true }); },
+    async stop() { await r.kill(); rmSync(dir, { recursive: true, force: true }); redisDirs.delete(dir); },
   };
   return r.launch();
 }
