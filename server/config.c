@@ -2,11 +2,11 @@
 #include "config.h"
 
 #include <jansson.h>
-
-#include "config_redis.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config_redis.h"
 
 #ifndef HEARTH_WEB_ROOT
 #define HEARTH_WEB_ROOT "web"
