@@ -177,6 +177,9 @@ static void on_sub_history(void *arg, const struct history_result *res)
     s->inflight = false;
     if (!s->room) { /* removed while the engine worked (client gone, unsubscribed) */
         sub_free(s);
+        /* every command gets a reply; the subscription did not survive */
+        if (c->state != CLIENT_CLOSING)
+            client_send_error(c, x->id, 100, "internal server error");
         goto out;
     }
     if (c->state == CLIENT_CLOSING)

@@ -262,8 +262,13 @@ static void emit_gap(struct redis_engine *e, struct rchan *c)
 
 static void run_waiters(struct rchan *c)
 {
-    struct hist_call *w = c->waiters;
-    c->waiters = NULL;
+    struct hist_call *w = NULL;
+    while (c->waiters) { /* parked newest first: send them in arrival order */
+        struct hist_call *h = c->waiters;
+        c->waiters = h->next;
+        h->next = w;
+        w = h;
+    }
     while (w) {
         struct hist_call *next = w->next;
         if (redis_hist_send(w) != 0)
@@ -278,6 +283,11 @@ static void on_confirm(struct rshard *sh, const char *name, size_t len, bool sub
     if (len < e->client_prefix_len || memcmp(name, e->client_prefix, e->client_prefix_len) != 0)
         return; /* the control or node channel */
     struct span ch = {(const uint8_t *)name + e->client_prefix_len, len - e->client_prefix_len};
+    if (subscribed) { /* every SUBSCRIBE we sent is confirmed once, whatever we want now */
+        if (sh->sub_unconfirmed)
+            sh->sub_unconfirmed--;
+        sh->sub_progress_ms = (int64_t)uv_now(e->loop);
+    }
     struct rchan *c = redis_chan_find(sh, ch);
     if (!c)
         return;
@@ -292,9 +302,6 @@ static void on_confirm(struct rshard *sh, const char *name, size_t len, bool sub
     if (c->state != RCHAN_SUB_SENT)
         return;
     c->state = RCHAN_SUBSCRIBED;
-    if (sh->sub_unconfirmed)
-        sh->sub_unconfirmed--;
-    sh->sub_progress_ms = (int64_t)uv_now(e->loop);
     if (!c->wanted)
         return;
     if (c->lost) { /* publications may have gone by while we were not subscribed */

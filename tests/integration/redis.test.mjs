@@ -249,6 +249,49 @@ test('one Redis subscription per node and channel: taken with the first local su
   await waitFor(async () => (await numsub()) === 0, 3000, 'both nodes to unsubscribe');
 });
 
+test('rapid subscribe/unsubscribe churn leaves Redis subscribed exactly when someone listens', async () => {
+  const numsub = async () => (await redis.command('PUBSUB', 'NUMSUB', 'hearth.client.chat:churn'))[1];
+  const ws = new WebSocket(A.ws);
+  const replies = new Map();
+  const pubs = [];
+  ws.on('message', (d) => {
+    for (const line of d.toString().split('\n')) {
+      const m = JSON.parse(line);
+      if (m.id) replies.set(m.id, m);
+      else if (m.push && m.push.pub) pubs.push(m.push.pub.data);
+    }
+  });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.send('{"id":1,"connect":{}}');
+  let id = 2;
+  // sub/unsub pairs in one frame each: the batching sees both in one loop turn,
+  // or across turns, with SUBSCRIBE confirmations in between
+  for (let k = 0; k < 30; k++) {
+    const a = id++;
+    const b = id++;
+    ws.send(`{"id":${a},"subscribe":{"channel":"chat:churn"}}\n{"id":${b},"unsubscribe":{"channel":"chat:churn"}}`);
+    if (k % 3 === 0) await sleep(5);
+  }
+  const last = id++;
+  ws.send(`{"id":${last},"subscribe":{"channel":"chat:churn"}}`);
+  await waitFor(() => replies.has(last), 5000, 'the last subscribe reply');
+  // every command is answered; a subscribe whose subscription was already
+  // unsubscribed again when its history read came back answers error 100
+  for (let k = 2; k <= last; k++) {
+    const r = replies.get(k);
+    assert.ok(r, `command ${k} answered`);
+    assert.ok(!r.error || (k % 2 === 0 && r.error.code === 100), `command ${k}: ${JSON.stringify(r)}`);
+  }
+  assert.ok(!replies.get(last).error);
+  await waitFor(async () => (await numsub()) === 1, 3000, 'one subscription left');
+  await api(B, 'publish', { channel: 'chat:churn', data: { ok: 1 } });
+  await waitFor(() => pubs.length === 1, 5000, 'delivery after the churn');
+  const unsub = id++;
+  ws.send(`{"id":${unsub},"unsubscribe":{"channel":"chat:churn"}}`);
+  await waitFor(async () => (await numsub()) === 0, 3000, 'no subscription left');
+  ws.close();
+});
+
 test('publishes from both nodes at once get one gap-free order everywhere', async () => {
   const ra = client(A);
   const rb = client(B);
