@@ -2,8 +2,8 @@
 // redis-server (engine "redis"), driven with the official SDK: publications
 // cross nodes, history and recovery are shared (a client that reconnects to
 // the other node comes back recovered), presence and join/leave span nodes,
-// /api/info lists both nodes, and /api/disconnect and /api/unsubscribe reach
-// the node that holds the user.
+// /api/info lists both nodes, and /api/disconnect, /api/unsubscribe and
+// /api/refresh reach the node that holds the user.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -224,6 +224,17 @@ test('/api/unsubscribe on one node unsubscribes the user on the other (2000)', a
   const ctx = await un;
   assert.equal(ctx.code, 2000);
   assert.equal(c.state, 'connected');
+});
+
+test('/api/refresh with expired:true on one node expires the user\'s connection on the other (3005)', async () => {
+  const c = client(B, { token: mintToken({ sub: 'fay' }) });
+  const codes = [];
+  c.on('connecting', (ctx) => codes.push(ctx.code));
+  c.connect();
+  await c.ready(5000);
+  const r = await api(A, 'refresh', { user: 'fay', expired: true });
+  assert.deepEqual(r.json, { result: {} });
+  await waitFor(() => codes.includes(3005), 5000, 'connection expired on node B');
 });
 
 test('one Redis subscription per node and channel: taken with the first local subscriber, dropped after the last', async () => {
