@@ -49,15 +49,10 @@ static const char *get_str(json_t *params, const char *key)
 static const struct ns_config *api_channel(struct server *srv, const char *ch, json_t **err)
 {
     size_t n = ch ? strlen(ch) : 0;
-    if (!n || n > 255) {
+    if (!config_channel_name_ok(srv->cfg, ch, n)) {
         *err = api_error(107, "bad request");
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)ch[i] < 0x21 || (unsigned char)ch[i] > 0x7e) {
-            *err = api_error(107, "bad request");
-            return NULL;
-        }
     const struct ns_config *ns = config_find_ns(srv->cfg, ch, n);
     if (!ns)
         *err = api_error(102, "unknown channel");
@@ -147,6 +142,10 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     if (!data)
         return done(arg, api_error(107, "bad request"));
     char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text && strlen(text) > srv->cfg->max_publication_size) {
+        free(text);
+        return done(arg, api_error(106, "limit exceeded"));
+    }
     struct pub_call *x = malloc(sizeof(*x));
     struct publication *p = text ? publication_new(span_str(channel), span_str(text), true, NULL) : NULL;
     free(text);
@@ -475,6 +474,23 @@ static void m_unsubscribe(struct server *srv, json_t *params, api_done *done, vo
     done(arg, api_result(NULL));
 }
 
+/* Server-side subscription of a user's connections (the client gets a
+ * "subscribe" push; the SDK emits "subscribed" for it). */
+static void m_subscribe(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    const char *user = get_str(params, "user"), *ch = get_str(params, "channel");
+    const char *client = get_str(params, "client");
+    json_t *err = NULL;
+    if (!user || !ch)
+        return done(arg, api_error(107, "bad request"));
+    if (!api_channel(srv, ch, &err))
+        return done(arg, err);
+    for (struct client *c = srv->clients; c; c = c->next)
+        if (selected(c, user, client))
+            client_server_subscribe(c, ch);
+    done(arg, api_result(NULL));
+}
+
 static void m_refresh(struct server *srv, json_t *params, api_done *done, void *arg)
 {
     const char *user = get_str(params, "user"), *client = get_str(params, "client");
@@ -570,6 +586,7 @@ static void m_batch(struct server *srv, json_t *params, api_done *done, void *ar
 static const struct api_method methods[] = {
     {"publish", m_publish},
     {"broadcast", m_broadcast},
+    {"subscribe", m_subscribe},
     {"unsubscribe", m_unsubscribe},
     {"disconnect", m_disconnect},
     {"refresh", m_refresh},

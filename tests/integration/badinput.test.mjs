@@ -8,8 +8,10 @@ import { rawTcp, rawWs, rssKiB, sdk, sleep, startHearthd, waitFor } from './lib/
 
 let h;
 before(async () => {
+  // the flood below publishes as fast as it can: command rate limits have
+  // their own tests (limits.test.mjs)
   h = await startHearthd({ ping_interval: 2, pong_timeout: 1, stale_close_delay: 1,
-    max_message_size: 65536, client_queue_max_size: 65536 });
+    max_message_size: 65536, client_queue_max_size: 65536, client_command_rate: 0 });
 });
 after(async () => { await sleep(100); await h.stop(); });
 

@@ -3,7 +3,7 @@
 // WebSockets and raw TCP sockets to it, mints HS256 tokens, and stops the
 // server again checking it exits 0 (so ASan/UBSan findings fail the test).
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, sign as cryptoSign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,22 @@ export function mintToken(claims, secret = 'test-secret', header = { alg: 'HS256
   const p = b64url(JSON.stringify(claims));
   const sig = b64url(createHmac('sha256', secret).update(`${h}.${p}`).digest());
   return `${h}.${p}.${sig}`;
+}
+
+/**
+ * A JWT signed with any of HS/RS/ES 256/384/512. key: the HMAC secret
+ * (string) or a private KeyObject/PEM for RS and ES.
+ */
+export function signJwt(claims, alg, key, headerExtra = {}) {
+  const h = b64url(JSON.stringify({ alg, typ: 'JWT', ...headerExtra }));
+  const p = b64url(JSON.stringify(claims));
+  const input = `${h}.${p}`;
+  const md = `sha${alg.slice(2)}`;
+  let sig;
+  if (alg.startsWith('HS')) sig = createHmac(md, key).update(input).digest();
+  else if (alg.startsWith('RS')) sig = cryptoSign(md, Buffer.from(input), key);
+  else sig = cryptoSign(md, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${b64url(sig)}`;
 }
 
 /** Resolves with the first event emitted (args array), rejects after ms. */
