@@ -15,7 +15,6 @@
 #include "http.h"
 #include "server.h"
 
-typedef void api_done(void *arg, json_t *reply); /* takes ownership of reply */
 
 struct api_method {
     const char *name;
@@ -652,28 +651,37 @@ static void respond_json(struct http_req *r, int status, json_t *body)
     http_respond(r, status, "application/json", text, text ? strlen(text) : 0);
 }
 
-void api_handle(struct http_req *r, const char *method)
+int api_call(struct server *srv, const char *method, const char *body, size_t len,
+             api_done *done, void *arg)
 {
     const struct api_method *m = find_method(method);
-    if (!m) {
-        api_count(r->srv, method, 404);
-        return respond_json(r, 404, api_error(104, "method not found"));
-    }
-    json_t *params = r->body_len ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL)
-                                 : json_object();
+    if (!m)
+        return 404;
+    json_t *params = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : json_object();
     if (!json_is_object(params)) {
         json_decref(params);
-        api_count(r->srv, method, 400);
-        return respond_json(r, 400, api_error(107, "bad request"));
+        return 400;
     }
-    struct http_call *x = malloc(sizeof(*x));
-    if (!x) {
-        json_decref(params);
-        return respond_json(r, 500, api_error(100, "internal server error"));
-    }
-    x->r = r;
-    x->method_index = (size_t)(m - methods);
-    http_req_hold(r);
-    m->fn(r->srv, params, http_done, x);
+    m->fn(srv, params, done, arg);
     json_decref(params);
+    return 0;
+}
+
+void api_handle(struct http_req *r, const char *method)
+{
+    struct http_call *x = malloc(sizeof(*x));
+    if (!x)
+        return respond_json(r, 500, api_error(100, "internal server error"));
+    const struct api_method *m = find_method(method);
+    x->r = r;
+    x->method_index = m ? (size_t)(m - methods) : NMETHODS;
+    http_req_hold(r);
+    int status = api_call(r->srv, method, r->body, r->body_len, http_done, x);
+    if (status) { /* refused before the method ran: done was not called */
+        http_req_release(r);
+        free(x);
+        api_count(r->srv, method, status);
+        respond_json(r, status, status == 404 ? api_error(104, "method not found")
+                                              : api_error(107, "bad request"));
+    }
 }

@@ -52,7 +52,7 @@ export const BASE_CONFIG = {
 };
 
 /** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). */
-export async function startHearthd(cfg = {}, { raw = false } = {}) {
+export async function startHearthd(cfg = {}, { raw = false, tls = false } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
   const cfgFile = join(dir, 'hearth.json');
@@ -81,10 +81,14 @@ export async function startHearthd(cfg = {}, { raw = false } = {}) {
   const deadline = Date.now() + 10000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`hearthd died at start: ${logs}`);
-    try {
-      const res = await fetch(`${h.http}/health`);
-      if (res.status === 200) break;
-    } catch { /* not up yet */ }
+    if (tls) { // no plain HTTP to poll: wait for the listener's log line
+      if (/listening on https/.test(logs)) break;
+    } else {
+      try {
+        const res = await fetch(`${h.http}/health`);
+        if (res.status === 200) break;
+      } catch { /* not up yet */ }
+    }
     if (Date.now() > deadline) throw new Error(`hearthd did not start: ${logs}`);
     await sleep(50);
   }
