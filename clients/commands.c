@@ -395,7 +395,7 @@ static void sub_set_token(struct client *c, struct sub *s, struct auth_claims *s
     else if (!s->expires_ms && sc->exp)
         c->nexpiring++;
     s->expires_ms = sc->exp * 1000;
-    if (sc->info) { /* chan_info is fixed once presence/joins carry it */
+    if (sc->info && !s->chan_info) { /* fixed once presence/joins carry it */
         free(s->chan_info);
         s->chan_info = sc->info;
         s->chan_info_len = sc->info_len;

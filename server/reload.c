@@ -51,9 +51,10 @@ static void repoint_subs(struct server *srv)
                 s->ns = ns;
                 continue;
             }
-            s->ns = &srv->cfg->namespaces[0]; /* any valid one until it is removed */
-            if (srv->cfg->nnamespaces)
-                client_unsubscribe_push(c, s, 2000, "server unsubscribe");
+            /* its namespace is gone: a valid one (a reloaded config has at
+             * least one) until the removal below has run */
+            s->ns = &srv->cfg->namespaces[0];
+            client_unsubscribe_push(c, s, 2000, "server unsubscribe");
         }
 }
 
