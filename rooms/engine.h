@@ -73,6 +73,7 @@ enum control_kind {
     CONTROL_DISCONNECT = 1,    /* user [client] code reason */
     CONTROL_UNSUBSCRIBE = 2,   /* user channel [client] */
     CONTROL_REFRESH = 3,       /* user [client] expired expire_at */
+    CONTROL_SUBSCRIBE = 4,     /* user channel [client]: a server-side subscription */
 };
 
 struct control_msg {

@@ -573,7 +573,7 @@ struct engine *engine_redis_new(const struct config *cfg, const struct engine_ev
     e->base.cfg = cfg;
     e->loop = loop;
     snprintf(e->uid, sizeof(e->uid), "%s", node_uid);
-    e->prefix = cfg->redis_prefix;
+    snprintf(e->prefix, sizeof(e->prefix), "%s", cfg->redis_prefix);
     for (int i = 0; i < RSCRIPT_COUNT; i++)
         redis_script_sha1(redis_scripts[i].src, e->sha[i]);
     wbuf_init(&e->scratch);

@@ -6,6 +6,7 @@
  *   join, leave  [2|3, info]
  *   info         [user, client, conn_info, chan_info]     (presence values too)
  *   control      [1, sender, kind, user, client, channel, reason, code, expired, expire_at]
+ *                (kind: 1 disconnect, 2 unsubscribe, 3 refresh, 4 subscribe)
  *                [16, uid, name, version, clients, users, channels, subs, uptime]
  *                [17, uid]
  * Strings are msgpack str (UTF-8 checked), payloads bin; conn_info and
@@ -362,7 +363,7 @@ int control_decode(const uint8_t *p, size_t n, struct control_frame *out)
             return -1;
         r.p++;
         if (rd_raw(&r, false, UUID_STR_LEN, &out->sender) || !out->sender.n ||
-            rd_uint(&r, CONTROL_REFRESH, &u) || u < CONTROL_DISCONNECT ||
+            rd_uint(&r, CONTROL_SUBSCRIBE, &u) || u < CONTROL_DISCONNECT ||
             rd_raw(&r, false, STR_MAX, &m->user) || rd_raw(&r, false, STR_MAX, &m->client) ||
             rd_raw(&r, false, STR_MAX, &m->channel) || rd_raw(&r, false, STR_MAX, &m->reason))
             return -1;

@@ -33,6 +33,11 @@ struct sub {
     bool pending;               /* subscribe reply not written yet: buffer */
     bool inflight;              /* an engine call holds this sub: its callback frees it
                                    if the sub was removed meanwhile */
+    bool server_side;           /* made by the server (token "channels", API subscribe):
+                                   gaps disconnect with 3010 instead of unsubscribing */
+    int64_t expires_ms;         /* subscription token expiry, 0 = never */
+    char *chan_info;            /* owned raw JSON from the subscription token, or NULL */
+    size_t chan_info_len;
     uint64_t offset;            /* last offset delivered (positioned) */
     char epoch[EPOCH_LEN + 1];
     struct publication **buf;   /* owned refs: live pubs held while pending */

@@ -20,7 +20,7 @@
 #include "redis_conn.h"
 #include "redis_scripts.h"
 
-#define REDIS_KEY_MAX 512           /* prefix (<= 100) + kind + channel (<= 255) */
+#define REDIS_KEY_MAX 1280          /* prefix (<= 100) + kind + channel (<= 1024) */
 #define REDIS_SUB_BATCH 512         /* channels per SUBSCRIBE/UNSUBSCRIBE */
 #define REDIS_BEAT_MS 3000          /* heartbeat on each shard's node channel */
 #define REDIS_BEATS_MISSED_MAX 3    /* acknowledged but unseen: the pub/sub link is dead */
@@ -96,7 +96,7 @@ struct redis_engine {
     struct engine base;
     uv_loop_t *loop;               /* borrowed */
     char uid[UUID_STR_LEN + 1];
-    const char *prefix;            /* borrowed from config */
+    char prefix[REDIS_PREFIX_MAX + 1]; /* copied: a config reload must not move it */
     char sha[RSCRIPT_COUNT][41];
     struct rshard *shards;         /* owned array */
     uint32_t nshards;

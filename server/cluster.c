@@ -49,6 +49,16 @@ static void local_unsubscribe(struct server *srv, const char *user, const char *
     }
 }
 
+static void local_subscribe(struct server *srv, const char *user, const char *ch,
+                            const char *client)
+{
+    /* the channel was checked by the node that took the API call; this node
+     * checks it against its own config again in client_server_subscribe */
+    for (struct client *c = srv->clients; c; c = c->next)
+        if (selected(c, user, client))
+            client_server_subscribe(c, ch);
+}
+
 static void local_refresh(struct server *srv, const char *user, const char *client, bool expired,
                           int64_t expire_at)
 {
@@ -82,6 +92,15 @@ int cluster_unsubscribe(struct server *srv, const char *user, const char *channe
 {
     local_unsubscribe(srv, user, channel, client);
     struct control_msg m = {.kind = CONTROL_UNSUBSCRIBE, .user = span_str(user),
+                            .channel = span_str(channel), .client = span_str(client)};
+    return broadcast(srv, &m);
+}
+
+int cluster_subscribe(struct server *srv, const char *user, const char *channel,
+                      const char *client)
+{
+    local_subscribe(srv, user, channel, client);
+    struct control_msg m = {.kind = CONTROL_SUBSCRIBE, .user = span_str(user),
                             .channel = span_str(channel), .client = span_str(client)};
     return broadcast(srv, &m);
 }
@@ -127,6 +146,9 @@ void cluster_on_control(void *arg, const struct control_msg *m)
             break;
         case CONTROL_REFRESH:
             local_refresh(srv, user, client, m->expired, m->expire_at);
+            break;
+        case CONTROL_SUBSCRIBE:
+            local_subscribe(srv, user, channel, client);
             break;
         }
     }

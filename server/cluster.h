@@ -1,6 +1,6 @@
 /* server/cluster.h — this node among others. Server API side effects that
  * must reach every node because a user's connections may be on any of them
- * (disconnect, unsubscribe, refresh of a user): applied to this node's
+ * (disconnect, subscribe, unsubscribe, refresh of a user): applied to this node's
  * clients at once and sent to the other nodes through the engine (a no-op
  * on the memory engine); the same commands arriving from other nodes; this
  * node's figures for the node registry; and the node list of /api/info. */
@@ -22,6 +22,9 @@ int cluster_disconnect(struct server *srv, const char *user, const char *client,
                        const char *reason);
 int cluster_unsubscribe(struct server *srv, const char *user, const char *channel,
                         const char *client);
+/* A server-side subscription for the user's connections. */
+int cluster_subscribe(struct server *srv, const char *user, const char *channel,
+                      const char *client);
 /* expire_at: unix seconds, 0 = leave as is. */
 int cluster_refresh(struct server *srv, const char *user, const char *client, bool expired,
                     int64_t expire_at);

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "redis_conn.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
-#define PREFIX_MAX 100
 
 static void free_urls(struct config *c)
 {
@@ -65,8 +65,8 @@ int config_redis_key(struct config *c, const char *k, json_t *v, char *err, size
         return 0;
     }
     if (!strcmp(k, "redis_prefix")) {
-        if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > PREFIX_MAX)
-            FAIL("\"redis_prefix\" must be a string of 1 to %d characters", PREFIX_MAX);
+        if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > REDIS_PREFIX_MAX)
+            FAIL("\"redis_prefix\" must be a string of 1 to %d characters", REDIS_PREFIX_MAX);
         for (const char *p = json_string_value(v); *p; p++)
             if (*p < 0x21 || *p > 0x7e)
                 FAIL("\"redis_prefix\" may use only printable ASCII without spaces");
@@ -99,6 +99,41 @@ int config_redis_check(const struct config *c, char *err, size_t errlen)
     if (!c->nredis_urls || !c->redis_prefix)
         FAIL("engine \"redis\" needs \"redis_url\"");
     return 0;
+}
+
+static void keep(char **nv, char **ov, bool changed, const char *name)
+{
+    if (changed)
+        log_warn("config", "%s changed: takes effect after a restart", name);
+    char *t = *nv;
+    *nv = *ov;
+    *ov = t;
+}
+
+static bool str_differ(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+void config_redis_carry(struct config *nc, struct config *old)
+{
+    bool urls = nc->nredis_urls != old->nredis_urls;
+    for (size_t i = 0; !urls && i < nc->nredis_urls; i++)
+        urls = strcmp(nc->redis_urls[i], old->redis_urls[i]) != 0;
+    if (urls)
+        log_warn("config", "redis_url changed: takes effect after a restart");
+    char **tu = nc->redis_urls;
+    size_t tn = nc->nredis_urls;
+    nc->redis_urls = old->redis_urls;
+    nc->nredis_urls = old->nredis_urls;
+    old->redis_urls = tu;
+    old->nredis_urls = tn;
+    keep(&nc->redis_prefix, &old->redis_prefix, str_differ(nc->redis_prefix, old->redis_prefix),
+         "redis_prefix");
+    keep(&nc->node_name, &old->node_name, str_differ(nc->node_name, old->node_name), "node_name");
+    nc->redis_connect_timeout_ms = old->redis_connect_timeout_ms;
+    nc->redis_command_timeout_ms = old->redis_command_timeout_ms;
+    nc->redis_presence_ttl = old->redis_presence_ttl;
 }
 
 void config_redis_free(struct config *c)

@@ -5,6 +5,7 @@
  * down in the two-step order libwebsockets 4.1 needs on a foreign loop). */
 #include "server.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -75,7 +76,10 @@ static void begin_shutdown(struct server *srv)
 static void on_signal(uv_signal_t *h, int signum)
 {
     log_info("server", "signal %d", signum);
-    begin_shutdown(h->data);
+    if (signum == SIGHUP)
+        server_reload(h->data);
+    else
+        begin_shutdown(h->data);
 }
 
 static struct frame *encode_ping(enum wire w)
@@ -101,6 +105,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     else if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
         snprintf(srv->node_name, sizeof(srv->node_name), "hearth");
     hub_init(&srv->hub, &client_hub_ops);
+    admission_init(&srv->admission);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
                                .on_gap = hub_on_gap,
@@ -122,12 +127,15 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     uv_timer_init(loop, &srv->drain);
     uv_signal_init(loop, &srv->sig_int);
     uv_signal_init(loop, &srv->sig_term);
+    uv_signal_init(loop, &srv->sig_hup);
     srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv;
+    srv->sig_hup.data = srv;
     if (ws_server_start(srv) != 0)
         return -1;
     uv_timer_start(&srv->tick, on_tick, TICK_MS, TICK_MS);
     uv_signal_start(&srv->sig_int, on_signal, SIGINT);
     uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
     return 0;
 }
 
@@ -140,7 +148,8 @@ void server_finish(struct server *srv)
     if (srv->engine && srv->engine->ops->shutdown)
         srv->engine->ops->shutdown(srv->engine);
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
-                         (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term};
+                         (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term,
+                         (uv_handle_t *)&srv->sig_hup};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
@@ -148,7 +157,12 @@ void server_finish(struct server *srv)
     if (srv->engine)
         srv->engine->ops->destroy(srv->engine);
     hub_free(&srv->hub);
+    admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->ping[w]);
     free(srv->scratch);
+    if (srv->cfg_owned) {
+        config_free(srv->cfg_owned);
+        free(srv->cfg_owned);
+    }
 }

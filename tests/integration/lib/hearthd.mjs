@@ -3,7 +3,7 @@
 // WebSockets and raw TCP sockets to it, mints HS256 tokens, and stops the
 // server again checking it exits 0 (so ASan/UBSan findings fail the test).
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, sign as cryptoSign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,7 @@ const liveHearthds = new Set();
 process.on('exit', () => { for (const p of liveHearthds) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
 
 /** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). */
-export async function startHearthd(cfg = {}, { raw = false } = {}) {
+export async function startHearthd(cfg = {}, { raw = false, tls = false } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
   const cfgFile = join(dir, 'hearth.json');
@@ -88,10 +88,14 @@ export async function startHearthd(cfg = {}, { raw = false } = {}) {
   const deadline = Date.now() + 10000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`hearthd died at start: ${logs}`);
-    try {
-      const res = await fetch(`${h.http}/health`);
-      if (res.status === 200) break;
-    } catch { /* not up yet */ }
+    if (tls) { // no plain HTTP to poll: wait for the listener's log line
+      if (/listening on https/.test(logs)) break;
+    } else {
+      try {
+        const res = await fetch(`${h.http}/health`);
+        if (res.status === 200) break;
+      } catch { /* not up yet */ }
+    }
     if (Date.now() > deadline) throw new Error(`hearthd did not start: ${logs}`);
     await sleep(50);
   }
@@ -225,6 +229,22 @@ export function mintToken(claims, secret = 'test-secret', header = { alg: 'HS256
   const p = b64url(JSON.stringify(claims));
   const sig = b64url(createHmac('sha256', secret).update(`${h}.${p}`).digest());
   return `${h}.${p}.${sig}`;
+}
+
+/**
+ * A JWT signed with any of HS/RS/ES 256/384/512. key: the HMAC secret
+ * (string) or a private KeyObject/PEM for RS and ES.
+ */
+export function signJwt(claims, alg, key, headerExtra = {}) {
+  const h = b64url(JSON.stringify({ alg, typ: 'JWT', ...headerExtra }));
+  const p = b64url(JSON.stringify(claims));
+  const input = `${h}.${p}`;
+  const md = `sha${alg.slice(2)}`;
+  let sig;
+  if (alg.startsWith('HS')) sig = createHmac(md, key).update(input).digest();
+  else if (alg.startsWith('RS')) sig = cryptoSign(md, Buffer.from(input), key);
+  else sig = cryptoSign(md, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${b64url(sig)}`;
 }
 
 /** Resolves with the first event emitted (args array), rejects after ms. */
