@@ -2,10 +2,11 @@
 // redis-server (engine "redis"), driven with the official SDK: publications
 // cross nodes, history and recovery are shared (a client that reconnects to
 // the other node comes back recovered), presence and join/leave span nodes,
-// /api/info lists both nodes, and /api/disconnect, /api/unsubscribe and
-// /api/refresh reach the node that holds the user.
+// /api/info lists both nodes, and /api/disconnect, /api/subscribe,
+// /api/unsubscribe and /api/refresh reach the node that holds the user.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { decodeAll, encode } from './lib/msgpack.mjs';
 import {
@@ -226,6 +227,22 @@ test('/api/unsubscribe on one node unsubscribes the user on the other (2000)', a
   assert.equal(c.state, 'connected');
 });
 
+test('/api/subscribe on one node gives the user\'s connection on the other a server-side subscription', async () => {
+  const c = client(B, { token: mintToken({ sub: 'gil' }) });
+  const subscribed = [];
+  const pubs = [];
+  c.on('subscribed', (ctx) => subscribed.push(ctx.channel));
+  c.on('publication', (ctx) => pubs.push([ctx.channel, ctx.data]));
+  c.connect();
+  await c.ready(5000);
+  const r = await api(A, 'subscribe', { user: 'gil', channel: 'chat:srvside' });
+  assert.deepEqual(r.json, { result: {} });
+  await waitFor(() => subscribed.includes('chat:srvside'), 5000, 'server-side subscribe on node B');
+  await api(A, 'publish', { channel: 'chat:srvside', data: { hi: 'gil' } });
+  await waitFor(() => pubs.length === 1, 5000, 'publication through the server-side subscription');
+  assert.deepEqual(pubs[0], ['chat:srvside', { hi: 'gil' }]);
+});
+
 test('/api/refresh with expired:true on one node expires the user\'s connection on the other (3005)', async () => {
   const c = client(B, { token: mintToken({ sub: 'fay' }) });
   const codes = [];
@@ -321,4 +338,22 @@ test('publishes from both nodes at once get one gap-free order everywhere', asyn
   assert.deepEqual(ga, gb);
   assert.deepEqual(ga.map(([o]) => o), Array.from({ length: N }, (_, i) => i + 1));
   assert.deepEqual(ga.map(([, n]) => n).sort((x, y) => x - y), Array.from({ length: N }, (_, i) => i));
+});
+
+test('a SIGHUP reload keeps the Redis settings bound at startup and the node in the cluster', async () => {
+  const cfg = JSON.parse(readFileSync(A.cfgFile, 'utf8'));
+  writeFileSync(A.cfgFile, JSON.stringify({ ...cfg, redis_prefix: 'other', node_name: 'renamed' }));
+  A.proc.kill('SIGHUP');
+  await waitFor(() => /redis_prefix changed: takes effect after a restart/.test(A.logs()), 5000, 'reload');
+  const reader = client(B);
+  const rs = reader.newSubscription('chat:afterreload');
+  const got = [];
+  rs.on('publication', (ctx) => got.push(ctx.data));
+  rs.subscribe(); reader.connect();
+  await rs.ready(5000);
+  const r = await api(A, 'publish', { channel: 'chat:afterreload', data: { still: 'here' } });
+  assert.equal(r.json.result.offset, 1);
+  await waitFor(() => got.length === 1, 5000, 'cross-node delivery after the reload');
+  const names = (await api(A, 'info', {})).json.result.nodes.map((n) => n.name).sort();
+  assert.deepEqual(names, ['node-a', 'node-b']);
 });

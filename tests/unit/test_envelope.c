@@ -255,6 +255,13 @@ static void test_control(void **state)
     assert_int_equal(f.kind, CONTROL_FRAME_BYE);
     assert_exact(wbuf_data(&b), b.len, true);
 
+    wbuf_reset(&b);
+    struct control_msg sub = {.kind = CONTROL_SUBSCRIBE, .user = S("gil"), .channel = S("chat:x")};
+    control_put_cmd(&b, uid, &sub);
+    assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), 0);
+    assert_int_equal(f.msg.kind, CONTROL_SUBSCRIBE);
+    assert_true(span_is(f.msg.channel, "chat:x"));
+
     /* a sender longer than a node id, and an unknown command kind */
     wbuf_reset(&b);
     control_put_bye(&b, "0123456789012345678901234567890123456789");
