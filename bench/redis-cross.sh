@@ -21,6 +21,7 @@ pids+=($!)
 for _ in $(seq 50); do redis-cli -p "$rp" ping >/dev/null 2>&1 && break; sleep 0.1; done
 cat >"$work/hearth.json" <<JSON
 {"engine":"redis","redis_url":"redis://127.0.0.1:$rp","log_level":"warn",
+ "client_command_rate":0,"max_connections_per_ip":0,
  "namespaces":[{"name":"chat","history_size":100,"history_ttl":300,"allow_publish":true},
                {"name":"nohist","allow_publish":true}]}
 JSON
