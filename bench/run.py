@@ -138,7 +138,11 @@ class Bench:
         procs, pids, urls, ports = [], [], [], []
         for i in range(nodes):
             port = free_port()
+            # every generator connection comes from 127.0.0.1: the per-address
+            # connection cap and the per-client command rate are for real
+            # deployments, so the bench nodes run without them (0 = off)
             cfg = {'listen': f'127.0.0.1:{port}', 'api_key': API_KEY, 'log_level': 'warn',
+                   'max_connections_per_ip': 0, 'client_command_rate': 0,
                    'namespaces': [{'name': '', 'allow_publish': True}]}
             cfg.update(cfg_extra or {})
             path = os.path.join(tmp, f'hearth{i}.json')
@@ -327,7 +331,7 @@ class Bench:
         rp, rport, rtmp = self.start_redis()
         try:
             keys = json.loads(os.environ.get('HEARTH_BENCH_REDIS_KEYS', '{}')) or {
-                'engine': 'redis', 'redis_urls': [f'redis://127.0.0.1:{rport}'], 'redis_prefix': 'bench'}
+                'engine': 'redis', 'redis_url': f'redis://127.0.0.1:{rport}', 'redis_prefix': 'bench'}
             keys = json.loads(json.dumps(keys).replace('@REDIS_PORT@', str(rport)))
             pairs = []
             try:
@@ -414,7 +418,9 @@ class Bench:
         # cross-node: runs once hearthd accepts the Redis engine, otherwise says why it is skipped
         rp, rport, rtmp = self.start_redis()
         try:
-            keys = {'engine': 'redis', 'redis_urls': [f'redis://127.0.0.1:{rport}'], 'redis_prefix': 'smoke'}
+            keys = json.loads(os.environ.get('HEARTH_BENCH_REDIS_KEYS', '{}')) or {
+                'engine': 'redis', 'redis_url': f'redis://127.0.0.1:{rport}', 'redis_prefix': 'smoke'}
+            keys = json.loads(json.dumps(keys).replace('@REDIS_PORT@', str(rport)))
             try:
                 srv = self.start_hearth('hearth-redis', 'json', keys, nodes=2)
             except RuntimeError as e:

@@ -13,7 +13,7 @@
 
 _Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must match LWS_PRE");
 
-struct client *client_new(struct server *srv, struct lws *wsi, enum wire w)
+struct client *client_new(struct server *srv, struct lws *wsi, enum wire w, const char *ip)
 {
     struct client *c = calloc(1, sizeof(*c));
     if (!c)
@@ -24,6 +24,9 @@ struct client *client_new(struct server *srv, struct lws *wsi, enum wire w)
     c->wire = w;
     c->state = CLIENT_NEW;
     c->created_ms = server_now_ms();
+    c->rl_last_ms = c->created_ms;
+    c->rl_tokens = srv->cfg->client_command_burst * 1000u;
+    snprintf(c->ip, sizeof(c->ip), "%s", ip ? ip : "");
     rand_uuid(c->id);
     outq_init(&c->q);
     c->next = srv->clients;
@@ -366,6 +369,10 @@ void client_tick(struct client *c, int64_t now)
         client_disconnect(c, 3005, "connection expired", true);
         return;
     }
+    if (c->nexpiring)
+        client_check_sub_expiry(c, now);
+    if (c->state != CLIENT_CONNECTED)
+        return;
     if (now >= c->next_ping_ms) {
         c->next_ping_ms = now + (int64_t)cfg->ping_interval * 1000;
         if (client_send(c, c->srv->ping[c->wire]) == 0 && cfg->pong_timeout && !c->pong_deadline_ms)

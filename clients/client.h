@@ -48,6 +48,12 @@ struct client {
     char *user;                 /* owned, "" for anonymous */
     char *conn_info;            /* owned raw JSON or NULL */
     size_t conn_info_len;
+    uint32_t roles;             /* ROLE_* bits from the connection token (access.h) */
+    char ip[48];                /* peer address, for per-IP connection limits */
+    uint32_t nexpiring;         /* subs with a token expiry (tick checks them) */
+    uint32_t rl_tokens;         /* command rate token bucket, in 1/1000 commands */
+    uint32_t rl_strikes;        /* commands refused with 111 in a row */
+    int64_t rl_last_ms;         /* last refill */
     int64_t created_ms;
     int64_t expires_ms;         /* connection token expiry, 0 = never */
     int64_t next_ping_ms;
@@ -59,7 +65,7 @@ struct client {
     size_t rx_len, rx_cap;
 };
 
-struct client *client_new(struct server *srv, struct lws *wsi, enum wire w);
+struct client *client_new(struct server *srv, struct lws *wsi, enum wire w, const char *ip);
 void client_hold(struct client *c);
 void client_release(struct client *c);
 /* lws callbacks. Return -1 to make lws close the connection now. */
@@ -92,8 +98,19 @@ int client_dispatch(struct client *c, struct cmd *cmd);
 struct sub *client_find_sub(struct client *c, struct span channel);
 /* Removes one subscription: hub unlink, presence removal, leave event. */
 void client_remove_sub(struct client *c, struct sub *s, bool emit_leave);
+/* Tells the client it lost sub s (unsubscribe push with code/reason) and
+ * removes it. */
+void client_unsubscribe_push(struct client *c, struct sub *s, uint32_t code, const char *reason);
+/* Subscribes c to channel as a server-side subscription (API subscribe):
+ * pushes "subscribe" to the client. 0, or a client error code. */
+int client_server_subscribe(struct client *c, const char *channel);
+/* Periodic checks of subscription token expiry (2501). */
+void client_check_sub_expiry(struct client *c, int64_t now);
 /* hub_ops for fan-out */
 void client_deliver_pub(struct sub *s, struct publication *pub);
 void client_deliver_frame(struct sub *s, struct frame *f);
+/* The engine lost track of s's stream: unsubscribe push 2500 so the SDK
+ * resubscribes and recovers from history. */
+void client_deliver_gap(struct sub *s);
 
 #endif

@@ -26,6 +26,7 @@ int json_encode_push_pub(struct wbuf *b, const struct publication *p);
 int json_encode_push_join(struct wbuf *b, struct span ch, const struct clientinfo *ci, bool leave);
 int json_encode_push_unsubscribe(struct wbuf *b, struct span ch, uint32_t code, const char *reason);
 int json_encode_push_message(struct wbuf *b, struct span data);
+int json_encode_push_subscribe(struct wbuf *b, struct span ch);
 
 int mp_read_next(struct proto_reader *r, struct cmd *out);
 int mp_encode_reply(struct wbuf *b, const struct reply *r);
@@ -33,6 +34,7 @@ int mp_encode_push_pub(struct wbuf *b, const struct publication *p);
 int mp_encode_push_join(struct wbuf *b, struct span ch, const struct clientinfo *ci, bool leave);
 int mp_encode_push_unsubscribe(struct wbuf *b, struct span ch, uint32_t code, const char *reason);
 int mp_encode_push_message(struct wbuf *b, struct span data);
+int mp_encode_push_subscribe(struct wbuf *b, struct span ch);
 
 /* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF). */
 bool utf8_valid(const uint8_t *p, size_t n);

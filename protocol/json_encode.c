@@ -191,6 +191,17 @@ int json_encode_reply(struct wbuf *b, const struct reply *r)
         rc = f_raw(&o, "data", r->data);
         f_u64(&o, "ping", r->ping, false);
         f_bool(&o, "pong", r->pong);
+        if (r->nsubs) {
+            key(&o, "subs");
+            wbuf_putc(b, '{');
+            for (size_t i = 0; i < r->nsubs; i++) {
+                if (i)
+                    wbuf_putc(b, ',');
+                sstr(b, r->subs[i]);
+                wbuf_puts(b, ":{}");
+            }
+            wbuf_putc(b, '}');
+        }
         break;
     case REPLY_SUBSCRIBE:
         f_bool(&o, "expires", r->expires);
@@ -286,6 +297,15 @@ int json_encode_push_unsubscribe(struct wbuf *b, struct span ch, uint32_t code, 
     f_u64(&u, "code", code, false);
     f_str(&u, "reason", reason, false);
     wbuf_puts(b, "}}}");
+    return wbuf_ok(b) ? 0 : -ENOMEM;
+}
+
+int json_encode_push_subscribe(struct wbuf *b, struct span ch)
+{
+    struct obj o = {b, 0};
+    push_head(&o, ch);
+    key(&o, "subscribe");
+    wbuf_puts(b, "{}}}");
     return wbuf_ok(b) ? 0 : -ENOMEM;
 }
 

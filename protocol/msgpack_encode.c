@@ -102,6 +102,13 @@ static void result(msgpack_packer *pk, const struct reply *r)
             if (r->data.n && field(&m, "data")) pbin(pk, r->data);
             if (r->ping && field(&m, "ping")) msgpack_pack_uint32(pk, r->ping);
             if (r->pong && field(&m, "pong")) msgpack_pack_true(pk);
+            if (r->nsubs && field(&m, "subs")) {
+                msgpack_pack_map(pk, r->nsubs);
+                for (size_t i = 0; i < r->nsubs; i++) {
+                    pstr(pk, r->subs[i].p, r->subs[i].n);
+                    msgpack_pack_map(pk, 0);
+                }
+            }
             break;
         case REPLY_SUBSCRIBE:
             if (r->expires && field(&m, "expires")) msgpack_pack_true(pk);
@@ -236,4 +243,11 @@ static void message_body(msgpack_packer *pk, const void *arg)
 int mp_encode_push_message(struct wbuf *b, struct span data)
 {
     return push(b, (struct span){0}, "message", message_body, &data);
+}
+
+static void empty_body(msgpack_packer *pk, const void *arg) { msgpack_pack_map(pk, 0); }
+
+int mp_encode_push_subscribe(struct wbuf *b, struct span ch)
+{
+    return push(b, ch, "subscribe", empty_body, NULL);
 }

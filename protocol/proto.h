@@ -94,6 +94,8 @@ int proto_read_next(struct proto_reader *r, struct cmd *out);
 /* True when p/n is exactly one valid JSON value (RFC 8259, UTF-8 checked,
  * depth <= PROTO_MAX_DEPTH; surrounding whitespace allowed). */
 bool json_validate(const uint8_t *p, size_t n);
+/* True when p/n is strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool utf8_valid(const uint8_t *p, size_t n);
 
 /* Replies. Every reply carries the command id; kind selects the result field.
  * All pointers/spans are borrowed for the duration of the encode call. */
@@ -126,6 +128,8 @@ struct reply {
     struct span data;      /* CONNECT, SUBSCRIBE, RPC: raw payload, n == 0 = absent */
     uint32_t ping;
     bool pong;
+    const struct span *subs; /* CONNECT: server-side subscriptions (channel names) */
+    size_t nsubs;
     /* REPLY_SUBSCRIBE: recoverable, positioned, epoch, offset, publications,
      * recovered, was_recovering (+ expires, ttl, data). REPLY_HISTORY:
      * publications, epoch, offset (all three always emitted). */
@@ -150,6 +154,8 @@ int proto_encode_push_join(enum wire w, struct wbuf *b, struct span channel,
 int proto_encode_push_unsubscribe(enum wire w, struct wbuf *b, struct span channel,
                                   uint32_t code, const char *reason);
 int proto_encode_push_message(enum wire w, struct wbuf *b, struct span data);
+/* A server-side subscription added at runtime ({"push":{"channel":..,"subscribe":{}}}). */
+int proto_encode_push_subscribe(enum wire w, struct wbuf *b, struct span channel);
 /* The server ping: an empty reply ({} / 0x80). */
 int proto_encode_ping(enum wire w, struct wbuf *b);
 

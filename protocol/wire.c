@@ -146,3 +146,8 @@ int proto_encode_ping(enum wire w, struct wbuf *b)
         wbuf_putc(b, 0x80);
     return wbuf_ok(b) ? 0 : -ENOMEM;
 }
+
+int proto_encode_push_subscribe(enum wire w, struct wbuf *b, struct span channel)
+{
+    return w == WIRE_JSON ? json_encode_push_subscribe(b, channel) : mp_encode_push_subscribe(b, channel);
+}

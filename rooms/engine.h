@@ -17,6 +17,7 @@
 
 #include "../server/config.h"
 #include "publication.h"
+#include "rand.h"
 
 /* Engine errors (negative). */
 #define ENGINE_ETEMP (-11)          /* backend away or busy: client error 100, temporary */
@@ -50,12 +51,54 @@ typedef void engine_history_cb(void *arg, const struct history_result *res);
 typedef void engine_presence_cb(void *arg, int err, const struct clientinfo *entries, size_t n);
 typedef void engine_stats_cb(void *arg, int err, uint32_t num_clients, uint32_t num_users);
 
+/* ---- multi-node (the memory engine has one node and leaves these unset) ---- */
+
+#define NODE_NAME_MAX 64
+#define NODE_VERSION_MAX 32
+
+/* What a node tells the others about itself (the control channel's node
+ * info), and what /api/info lists. */
+struct node_info {
+    char uid[UUID_STR_LEN + 1];
+    char name[NODE_NAME_MAX];
+    char version[NODE_VERSION_MAX];
+    uint32_t num_clients, num_users, num_channels;
+    uint64_t num_subs;
+    int64_t uptime_s;
+};
+
+/* A server API side effect that must reach every node, because the user's
+ * connections may be on any of them. Spans are borrowed. */
+enum control_kind {
+    CONTROL_DISCONNECT = 1,    /* user [client] code reason */
+    CONTROL_UNSUBSCRIBE = 2,   /* user channel [client] */
+    CONTROL_REFRESH = 3,       /* user [client] expired expire_at */
+    CONTROL_SUBSCRIBE = 4,     /* user channel [client]: a server-side subscription */
+};
+
+struct control_msg {
+    enum control_kind kind;
+    struct span user, client, channel, reason;
+    uint32_t code;
+    bool expired;
+    int64_t expire_at;         /* unix seconds, 0 = unchanged */
+};
+
 struct engine_events {
     /* A publication for channel pub->channel; pub is borrowed (ref to keep). */
     void (*on_publication)(void *arg, struct publication *pub);
     /* A join (leave == false) or leave in channel. Spans borrowed. */
     void (*on_join)(void *arg, struct span channel, const struct clientinfo *info, bool leave);
     void *arg;
+    /* Optional (multi-node engines), called with arg: the node may have
+     * missed live publications in channel (its pub/sub link dropped), so
+     * positioned subscribers must recover from history. */
+    void (*on_gap)(void *arg, struct span channel);
+    /* Optional, called with ctl_arg: a control command from another node. */
+    void (*on_control)(void *ctl_arg, const struct control_msg *m);
+    /* Optional, called with ctl_arg: fill this node's live figures. */
+    void (*node_stats)(void *ctl_arg, struct node_info *out);
+    void *ctl_arg;
 };
 
 struct engine;
@@ -82,6 +125,18 @@ struct engine_ops {
     /* Periodic maintenance (expiry), called about once a second. */
     void (*sweep)(struct engine *e, int64_t now_ms);
     void (*destroy)(struct engine *e);
+
+    /* Optional ops (NULL in the memory engine). */
+    /* 0 when channel can be served right now, else ENGINE_ETEMP (backend
+     * away): a subscribe is then refused with a temporary error. */
+    int (*available)(struct engine *e, struct span channel);
+    /* Sends m to every other node (this node applies it itself). */
+    int (*control)(struct engine *e, const struct control_msg *m);
+    /* The other live nodes; *out is borrowed until the next engine call. */
+    size_t (*nodes)(struct engine *e, const struct node_info **out);
+    /* Begins closing backend connections at shutdown (idempotent); the loop
+     * must run until they are closed, then destroy() frees the engine. */
+    void (*shutdown)(struct engine *e);
 };
 
 struct engine {
@@ -92,5 +147,12 @@ struct engine {
 
 /* The memory engine. Returns NULL on OOM. */
 struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev);
+
+/* The Redis engine (engine_redis.c): state shared through Redis by every
+ * node pointed at it. Starts connecting on loop at once (it never blocks);
+ * node_uid is this node's id. Returns NULL on OOM or a bad redis_url. */
+struct uv_loop_s;
+struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
+                                struct uv_loop_s *loop, const char *node_uid);
 
 #endif

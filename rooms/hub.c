@@ -183,6 +183,24 @@ void hub_on_join(void *arg, struct span channel, const struct clientinfo *info, 
         frame_unref(enc[w]);
 }
 
+void hub_on_gap(void *arg, struct span channel)
+{
+    struct hub *h = arg;
+    struct hub_room *r = hub_find(h, channel);
+    if (!r || !h->ops->deliver_gap)
+        return;
+    r->busy++;
+    for (uint32_t i = r->nsubs; i > 0; i--) {
+        if (i > r->nsubs)
+            continue;
+        struct sub *s = r->subs[i - 1];
+        if (s->positioned && !s->pending)
+            h->ops->deliver_gap(s);
+    }
+    if (--r->busy == 0 && r->nsubs == 0)
+        room_free(h, r);
+}
+
 struct publication **sub_take_buffer(struct sub *s, uint32_t *n)
 {
     struct publication **b = s->buf;

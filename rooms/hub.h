@@ -33,6 +33,11 @@ struct sub {
     bool pending;               /* subscribe reply not written yet: buffer */
     bool inflight;              /* an engine call holds this sub: its callback frees it
                                    if the sub was removed meanwhile */
+    bool server_side;           /* made by the server (token "channels", API subscribe):
+                                   gaps disconnect with 3010 instead of unsubscribing */
+    int64_t expires_ms;         /* subscription token expiry, 0 = never */
+    char *chan_info;            /* owned raw JSON from the subscription token, or NULL */
+    size_t chan_info_len;
     uint64_t offset;            /* last offset delivered (positioned) */
     char epoch[EPOCH_LEN + 1];
     struct publication **buf;   /* owned refs: live pubs held while pending */
@@ -47,6 +52,9 @@ struct hub_ops {
     void (*deliver_pub)(struct sub *s, struct publication *pub);
     /* Queue a shared frame (borrowed; take a ref to keep) for sub's client. */
     void (*deliver_frame)(struct sub *s, struct frame *f);
+    /* sub (active, positioned) may have missed publications: make it
+     * recover. It may unlink itself. */
+    void (*deliver_gap)(struct sub *s);
 };
 
 struct hub {
@@ -79,6 +87,9 @@ uint32_t hub_room_count(const struct hub *h);
 /* Engine event sinks (struct engine_events with arg = hub). */
 void hub_on_publication(void *hub, struct publication *pub);
 void hub_on_join(void *hub, struct span channel, const struct clientinfo *info, bool leave);
+/* The engine may have lost live publications of channel: every active
+ * positioned subscription there gets ops->deliver_gap. */
+void hub_on_gap(void *hub, struct span channel);
 
 /* Ends a pending window: returns the buffered publications (owned refs, the
  * caller unrefs each and frees the array) and marks s active. */

@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(gcc pkg-config meson ninja-build libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
       libhiredis-dev libmsgpack-dev libssl-dev libjansson-dev)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(clang libclang-rt-14-dev libcmocka-dev redis-server chromium curl python3 procps)
+  pkgs+=(clang libclang-rt-14-dev libcmocka-dev redis-server chromium curl python3 procps openssl systemd)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "client.h"
+#include "cluster.h"
 #include "http.h"
 #include "server.h"
 
-typedef void api_done(void *arg, json_t *reply); /* takes ownership of reply */
 
 struct api_method {
     const char *name;
@@ -49,15 +49,10 @@ static const char *get_str(json_t *params, const char *key)
 static const struct ns_config *api_channel(struct server *srv, const char *ch, json_t **err)
 {
     size_t n = ch ? strlen(ch) : 0;
-    if (!n || n > 255) {
+    if (!config_channel_name_ok(srv->cfg, ch, n)) {
         *err = api_error(107, "bad request");
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)ch[i] < 0x21 || (unsigned char)ch[i] > 0x7e) {
-            *err = api_error(107, "bad request");
-            return NULL;
-        }
     const struct ns_config *ns = config_find_ns(srv->cfg, ch, n);
     if (!ns)
         *err = api_error(102, "unknown channel");
@@ -147,6 +142,10 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     if (!data)
         return done(arg, api_error(107, "bad request"));
     char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text && strlen(text) > srv->cfg->max_publication_size) {
+        free(text);
+        return done(arg, api_error(106, "limit exceeded"));
+    }
     struct pub_call *x = malloc(sizeof(*x));
     struct publication *p = text ? publication_new(span_str(channel), span_str(text), true, NULL) : NULL;
     free(text);
@@ -383,42 +382,9 @@ static void m_channels(struct server *srv, json_t *params, api_done *done, void 
     done(arg, api_result(json_pack("{s:o}", "channels", m)));
 }
 
-static uint32_t count_users(struct server *srv)
-{
-    struct dict seen;
-    dict_init(&seen);
-    struct dict_entry *keys = calloc(srv->nclients + 1, sizeof(*keys));
-    uint32_t n = 0;
-    for (struct client *c = srv->clients; c && keys; c = c->next) {
-        if (c->state != CLIENT_CONNECTED || dict_find(&seen, c->user, strlen(c->user)))
-            continue;
-        keys[n].key = c->user;
-        keys[n].klen = strlen(c->user);
-        if (dict_insert(&seen, &keys[n]) == 0)
-            n++;
-    }
-    dict_free(&seen);
-    free(keys);
-    return n;
-}
-
 static void m_info(struct server *srv, json_t *params, api_done *done, void *arg)
 {
-    json_t *node = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I}", "uid", srv->node_id, "name",
-                             srv->node_name, "version", HEARTH_VERSION, "num_clients",
-                             (int)srv->nclients, "num_users", (int)count_users(srv),
-                             "num_channels", (int)hub_room_count(&srv->hub), "uptime",
-                             (json_int_t)((server_now_ms() - srv->started_ms) / 1000), "num_subs",
-                             (json_int_t)srv->hub.nsubs);
-    done(arg, api_result(json_pack("{s:[o]}", "nodes", node)));
-}
-
-/* Does client c match the API's user (+ optional client id) selector? */
-static bool selected(const struct client *c, const char *user, const char *client)
-{
-    if (c->state != CLIENT_CONNECTED || strcmp(c->user, user) != 0)
-        return false;
-    return !client || !*client || strcmp(c->id, client) == 0;
+    done(arg, api_result(json_pack("{s:o}", "nodes", cluster_nodes_json(srv))));
 }
 
 static void m_disconnect(struct server *srv, json_t *params, api_done *done, void *arg)
@@ -441,9 +407,8 @@ static void m_disconnect(struct server *srv, json_t *params, api_done *done, voi
         if (r && strlen(r) <= 100)
             reason = r;
     }
-    for (struct client *c = srv->clients; c; c = c->next)
-        if (selected(c, user, client))
-            client_disconnect(c, (uint16_t)code, reason, true);
+    if (cluster_disconnect(srv, user, client, (uint16_t)code, reason) != 0)
+        return done(arg, api_error(100, "internal server error"));
     done(arg, api_result(NULL));
 }
 
@@ -453,25 +418,24 @@ static void m_unsubscribe(struct server *srv, json_t *params, api_done *done, vo
     const char *client = get_str(params, "client");
     if (!user || !ch)
         return done(arg, api_error(107, "bad request"));
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (!selected(c, user, client))
-            continue;
-        struct sub *s = client_find_sub(c, span_str(ch));
-        if (!s)
-            continue;
-        struct wbuf b;
-        wbuf_init(&b);
-        if (proto_encode_push_unsubscribe(c->wire, &b, span_str(ch), 2000, "server unsubscribe") == 0) {
-            struct frame *f = wbuf_finish(&b);
-            if (f) {
-                client_remove_sub(c, s, true);
-                client_send(c, f);
-                frame_unref(f);
-                continue;
-            }
-        }
-        wbuf_free(&b);
-    }
+    if (cluster_unsubscribe(srv, user, ch, client) != 0)
+        return done(arg, api_error(100, "internal server error"));
+    done(arg, api_result(NULL));
+}
+
+/* Server-side subscription of a user's connections (the client gets a
+ * "subscribe" push; the SDK emits "subscribed" for it). */
+static void m_subscribe(struct server *srv, json_t *params, api_done *done, void *arg)
+{
+    const char *user = get_str(params, "user"), *ch = get_str(params, "channel");
+    const char *client = get_str(params, "client");
+    json_t *err = NULL;
+    if (!user || !ch)
+        return done(arg, api_error(107, "bad request"));
+    if (!api_channel(srv, ch, &err))
+        return done(arg, err);
+    if (cluster_subscribe(srv, user, ch, client) != 0)
+        return done(arg, api_error(100, "internal server error"));
     done(arg, api_result(NULL));
 }
 
@@ -482,14 +446,9 @@ static void m_refresh(struct server *srv, json_t *params, api_done *done, void *
         return done(arg, api_error(107, "bad request"));
     bool expired = json_is_true(json_object_get(params, "expired"));
     json_t *ea = json_object_get(params, "expire_at");
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (!selected(c, user, client))
-            continue;
-        if (expired)
-            client_disconnect(c, 3005, "connection expired", true);
-        else if (json_is_integer(ea))
-            c->expires_ms = (int64_t)json_integer_value(ea) * 1000;
-    }
+    int64_t expire_at = json_is_integer(ea) ? (int64_t)json_integer_value(ea) : 0;
+    if (cluster_refresh(srv, user, client, expired, expire_at) != 0)
+        return done(arg, api_error(100, "internal server error"));
     done(arg, api_result(NULL));
 }
 
@@ -570,6 +529,7 @@ static void m_batch(struct server *srv, json_t *params, api_done *done, void *ar
 static const struct api_method methods[] = {
     {"publish", m_publish},
     {"broadcast", m_broadcast},
+    {"subscribe", m_subscribe},
     {"unsubscribe", m_unsubscribe},
     {"disconnect", m_disconnect},
     {"refresh", m_refresh},
@@ -635,28 +595,37 @@ static void respond_json(struct http_req *r, int status, json_t *body)
     http_respond(r, status, "application/json", text, text ? strlen(text) : 0);
 }
 
-void api_handle(struct http_req *r, const char *method)
+int api_call(struct server *srv, const char *method, const char *body, size_t len,
+             api_done *done, void *arg)
 {
     const struct api_method *m = find_method(method);
-    if (!m) {
-        api_count(r->srv, method, 404);
-        return respond_json(r, 404, api_error(104, "method not found"));
-    }
-    json_t *params = r->body_len ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL)
-                                 : json_object();
+    if (!m)
+        return 404;
+    json_t *params = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : json_object();
     if (!json_is_object(params)) {
         json_decref(params);
-        api_count(r->srv, method, 400);
-        return respond_json(r, 400, api_error(107, "bad request"));
+        return 400;
     }
-    struct http_call *x = malloc(sizeof(*x));
-    if (!x) {
-        json_decref(params);
-        return respond_json(r, 500, api_error(100, "internal server error"));
-    }
-    x->r = r;
-    x->method_index = (size_t)(m - methods);
-    http_req_hold(r);
-    m->fn(r->srv, params, http_done, x);
+    m->fn(srv, params, done, arg);
     json_decref(params);
+    return 0;
+}
+
+void api_handle(struct http_req *r, const char *method)
+{
+    struct http_call *x = malloc(sizeof(*x));
+    if (!x)
+        return respond_json(r, 500, api_error(100, "internal server error"));
+    const struct api_method *m = find_method(method);
+    x->r = r;
+    x->method_index = m ? (size_t)(m - methods) : NMETHODS;
+    http_req_hold(r);
+    int status = api_call(r->srv, method, r->body, r->body_len, http_done, x);
+    if (status) { /* refused before the method ran: done was not called */
+        http_req_release(r);
+        free(x);
+        api_count(r->srv, method, status);
+        respond_json(r, status, status == 404 ? api_error(104, "method not found")
+                                              : api_error(107, "bad request"));
+    }
 }

@@ -5,11 +5,21 @@
 #ifndef HEARTH_API_H
 #define HEARTH_API_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 struct http_req;
 struct server;
 
+/* A method's answer: the reply object ({"result":..} or {"error":..}; batch:
+ * {"replies":[..]}), owned by the callee. */
+typedef void api_done(void *arg, json_t *reply);
+
+/* Runs one API method on a JSON body (len bytes; 0 = {}). Returns 0 when
+ * the method ran (done is called, maybe later), or the HTTP status of a
+ * refusal without calling done: 404 unknown method, 400 undecodable body. */
+int api_call(struct server *srv, const char *method, const char *body, size_t len,
+             api_done *done, void *arg);
 /* Runs POST /api/<method> with r->body; answers through http_respond(). */
 void api_handle(struct http_req *r, const char *method);
 /* Counts one API call for /metrics. */

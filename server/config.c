@@ -1,4 +1,8 @@
-/* server/config.c — config file parsing with jansson (see config.h). */
+/* server/config.c — config file parsing with jansson (see config.h). Scalar
+ * options are described once in a table (name, type, field); the few
+ * structured ones (listen, namespaces, allowed_origins) have their own
+ * parsers. After parsing, cross-option rules are checked and the token
+ * verifier is built, so a bad key file fails the load, not a connect. */
 #include "config.h"
 
 #include <jansson.h>
@@ -6,10 +10,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_redis.h"
+#include "jwt.h"
+
 #ifndef HEARTH_WEB_ROOT
 #define HEARTH_WEB_ROOT "web"
 #endif
 
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+enum opt_type { OPT_U32, OPT_BOOL, OPT_STR };
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t off;
+};
+
+#define U32(f) {#f, OPT_U32, offsetof(struct config, f)}
+#define BOOL(f) {#f, OPT_BOOL, offsetof(struct config, f)}
+#define STR(f) {#f, OPT_STR, offsetof(struct config, f)}
+static const struct opt root_opts[] = {
+    STR(engine), BOOL(allow_anonymous), STR(token_hmac_secret), STR(token_rsa_public_key),
+    STR(token_ecdsa_public_key), STR(token_algorithm), STR(token_audience), STR(token_issuer),
+    STR(api_key), STR(tls_cert), STR(tls_key), STR(web_root), STR(log_level),
+    U32(ping_interval), U32(pong_timeout), U32(stale_close_delay), U32(expired_close_delay),
+    U32(expired_sub_close_delay), U32(handshake_timeout), U32(max_message_size),
+    U32(max_publication_size), U32(channel_max_length), U32(client_queue_max_size),
+    U32(max_channels_per_client), U32(max_connections), U32(max_connections_per_ip),
+    U32(client_command_rate), U32(client_command_burst), U32(client_rate_limit_strikes),
+    U32(history_max_limit), U32(recovery_max_limit), U32(history_meta_ttl),
+    U32(api_max_body_size),
+};
+#undef U32
+#undef BOOL
+#undef STR
+#define U32(f) {#f, OPT_U32, offsetof(struct ns_config, f)}
+#define BOOL(f) {#f, OPT_BOOL, offsetof(struct ns_config, f)}
+static const struct opt ns_opts[] = {
+    U32(history_size), U32(history_ttl), BOOL(presence), BOOL(join_leave),
+    BOOL(allow_publish), BOOL(force_recovery), BOOL(force_positioning),
+    {"private", OPT_BOOL, offsetof(struct ns_config, private_channels)},
+};
+#undef U32
+#undef BOOL
 
 static void defaults(struct config *c)
 {
@@ -24,13 +68,30 @@ static void defaults(struct config *c)
     c->pong_timeout = 8;
     c->stale_close_delay = 10;
     c->expired_close_delay = 25;
+    c->expired_sub_close_delay = 25;
+    c->handshake_timeout = 10;
     c->max_message_size = 65536;
+    c->max_publication_size = 65536;
+    c->channel_max_length = 255;
     c->client_queue_max_size = 1048576;
     c->max_channels_per_client = 128;
+    c->max_connections = 100000;
+    c->max_connections_per_ip = 1000;
+    c->client_command_rate = 100;
+    c->client_command_burst = 200;
+    c->client_rate_limit_strikes = 20;
     c->history_max_limit = 300;
     c->history_meta_ttl = 30 * 24 * 3600;
     c->recovery_max_limit = 300;
     c->api_max_body_size = 1048576;
+    config_redis_defaults(c);
+}
+
+static void ns_defaults(struct ns_config *ns)
+{
+    for (int op = 0; op < ACCESS_OP_COUNT; op++)
+        ns->rules[op] = ROLE_EVERYONE;
+    ns->rules[ACCESS_PUBLISH] = 0; /* set from allow_publish unless given */
 }
 
 static int demo_namespaces(struct config *c)
@@ -41,41 +102,81 @@ static int demo_namespaces(struct config *c)
         return -1;
     for (int i = 0; i < 2; i++) {
         struct ns_config *ns = &c->namespaces[i];
+        ns_defaults(ns);
         ns->name = strdup(i == 0 ? "" : "chat");
         ns->history_size = 100;
         ns->history_ttl = 600;
         ns->presence = true;
         ns->join_leave = true;
         ns->allow_publish = true;
+        ns->rules[ACCESS_PUBLISH] = ROLE_EVERYONE;
         ns->force_recovery = i == 1;
     }
     return 0;
 }
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
-
-static int get_u32(json_t *v, const char *key, uint32_t *out, char *err, size_t errlen)
+/* Sets the table option named key in base from v. 1 = not in the table. */
+static int set_opt(const struct opt *opts, size_t n, void *base, const char *key, json_t *v,
+                   char *err, size_t errlen)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
-        FAIL("\"%s\" must be a non-negative integer", key);
-    *out = (uint32_t)json_integer_value(v);
-    return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(opts[i].name, key))
+            continue;
+        void *f = (char *)base + opts[i].off;
+        switch (opts[i].type) {
+        case OPT_U32:
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > UINT32_MAX)
+                FAIL("\"%s\" must be a non-negative integer", key);
+            *(uint32_t *)f = (uint32_t)json_integer_value(v);
+            return 0;
+        case OPT_BOOL:
+            if (!json_is_boolean(v))
+                FAIL("\"%s\" must be true or false", key);
+            *(bool *)f = json_is_true(v);
+            return 0;
+        case OPT_STR: {
+            if (!json_is_string(v))
+                FAIL("\"%s\" must be a string", key);
+            char **s = f;
+            free(*s);
+            if (!(*s = strdup(json_string_value(v))))
+                FAIL("out of memory");
+            return 0;
+        }
+        }
+    }
+    return 1;
 }
 
-static int get_bool(json_t *v, const char *key, bool *out, char *err, size_t errlen)
+/* "permissions": {"publish": ["host", "bot"], ...} */
+static int parse_permissions(json_t *o, struct ns_config *ns, bool *publish_set, char *err,
+                             size_t errlen)
 {
-    if (!json_is_boolean(v))
-        FAIL("\"%s\" must be true or false", key);
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int get_str(json_t *v, const char *key, char **out, char *err, size_t errlen)
-{
-    if (!json_is_string(v))
-        FAIL("\"%s\" must be a string", key);
-    free(*out);
-    *out = strdup(json_string_value(v));
+    if (!json_is_object(o))
+        FAIL("\"permissions\" must be an object of role lists");
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        int op = access_op_from_name(k);
+        if (op < 0)
+            FAIL("unknown permission \"%s\" (subscribe, publish, presence, history)", k);
+        if (!json_is_array(v))
+            FAIL("permission \"%s\" must be an array of roles", k);
+        uint32_t bits = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(v, i, r) {
+            uint32_t b = json_is_string(r) ? access_role_bit(json_string_value(r)) : 0;
+            if (!b)
+                FAIL("permission \"%s\": unknown role (member, host, moderator, bot, admin, "
+                     "user, anonymous, *)", k);
+            bits |= b;
+        }
+        ns->rules[op] = bits;
+        if (op == ACCESS_PUBLISH)
+            *publish_set = true;
+    }
     return 0;
 }
 
@@ -83,28 +184,24 @@ static int parse_ns(json_t *o, struct ns_config *ns, char *err, size_t errlen)
 {
     if (!json_is_object(o))
         FAIL("each namespace must be an object");
+    ns_defaults(ns);
+    bool publish_set = false;
     const char *k;
     json_t *v;
     json_object_foreach(o, k, v) {
         int r;
-        if (!strcmp(k, "name"))
-            r = get_str(v, k, &ns->name, err, errlen);
-        else if (!strcmp(k, "history_size"))
-            r = get_u32(v, k, &ns->history_size, err, errlen);
-        else if (!strcmp(k, "history_ttl"))
-            r = get_u32(v, k, &ns->history_ttl, err, errlen);
-        else if (!strcmp(k, "presence"))
-            r = get_bool(v, k, &ns->presence, err, errlen);
-        else if (!strcmp(k, "join_leave"))
-            r = get_bool(v, k, &ns->join_leave, err, errlen);
-        else if (!strcmp(k, "allow_publish"))
-            r = get_bool(v, k, &ns->allow_publish, err, errlen);
-        else if (!strcmp(k, "force_recovery"))
-            r = get_bool(v, k, &ns->force_recovery, err, errlen);
-        else if (!strcmp(k, "force_positioning"))
-            r = get_bool(v, k, &ns->force_positioning, err, errlen);
-        else
-            FAIL("unknown namespace option \"%s\"", k);
+        if (!strcmp(k, "name")) {
+            if (!json_is_string(v))
+                FAIL("namespace \"name\" must be a string");
+            free(ns->name);
+            r = (ns->name = strdup(json_string_value(v))) ? 0 : -1;
+        } else if (!strcmp(k, "permissions")) {
+            r = parse_permissions(v, ns, &publish_set, err, errlen);
+        } else {
+            r = set_opt(ns_opts, sizeof(ns_opts) / sizeof(ns_opts[0]), ns, k, v, err, errlen);
+            if (r == 1)
+                FAIL("unknown namespace option \"%s\"", k);
+        }
         if (r)
             return -1;
     }
@@ -114,6 +211,80 @@ static int parse_ns(json_t *o, struct ns_config *ns, char *err, size_t errlen)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '-' || *p == '_'))
             FAIL("namespace name \"%s\" may use only [-a-zA-Z0-9_]", ns->name);
+    if (publish_set && ns->allow_publish)
+        FAIL("namespace \"%s\": use allow_publish or permissions.publish, not both", ns->name);
+    if (!publish_set && ns->allow_publish)
+        ns->rules[ACCESS_PUBLISH] = ROLE_EVERYONE;
+    return 0;
+}
+
+static int parse_namespaces(struct config *c, json_t *v, char *err, size_t errlen)
+{
+    if (!json_is_array(v))
+        FAIL("\"namespaces\" must be an array");
+    size_t n = json_array_size(v);
+    c->namespaces = calloc(n ? n : 1, sizeof(struct ns_config));
+    if (!c->namespaces)
+        FAIL("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        c->nnamespaces = i + 1; /* so config_free frees what was parsed */
+        if (parse_ns(json_array_get(v, i), &c->namespaces[i], err, errlen))
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->namespaces[j].name, c->namespaces[i].name))
+                FAIL("namespace \"%s\" is configured twice", c->namespaces[i].name);
+    }
+    return 0;
+}
+
+static int parse_origins(struct config *c, json_t *v, char *err, size_t errlen)
+{
+    if (!json_is_array(v))
+        FAIL("\"allowed_origins\" must be an array of strings");
+    size_t n = json_array_size(v);
+    c->allowed_origins = calloc(n ? n : 1, sizeof(char *));
+    if (!c->allowed_origins)
+        FAIL("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_array_get(v, i);
+        if (!json_is_string(s))
+            FAIL("\"allowed_origins\" must be an array of strings");
+        if (!(c->allowed_origins[i] = strdup(json_string_value(s))))
+            FAIL("out of memory");
+        c->nallowed_origins = i + 1;
+    }
+    return 0;
+}
+
+static int check(struct config *c, char *err, size_t errlen)
+{
+    if (strcmp(c->engine, "memory") != 0 && strcmp(c->engine, "redis") != 0)
+        FAIL("engine \"%s\" is not available (this build has: memory, redis)", c->engine);
+    if (strcmp(c->engine, "redis") == 0 && config_redis_check(c, err, errlen) != 0)
+        return -1;
+    if (c->ping_interval == 0 || c->pong_timeout >= c->ping_interval)
+        FAIL("need ping_interval > pong_timeout >= 0 (seconds)");
+    if (c->max_message_size < 128)
+        FAIL("max_message_size must be at least 128");
+    if (c->client_queue_max_size < 4096)
+        FAIL("client_queue_max_size must be at least 4096");
+    if (c->channel_max_length == 0 || c->channel_max_length > 1024)
+        FAIL("channel_max_length must be 1..1024");
+    if (c->handshake_timeout == 0)
+        FAIL("handshake_timeout must be at least 1 second");
+    if (c->client_command_rate && c->client_command_burst == 0)
+        FAIL("client_command_burst must be at least 1 when client_command_rate is set");
+    if (c->client_command_burst > 1000000 || c->client_command_rate > 1000000)
+        FAIL("client_command_rate and client_command_burst must be at most 1000000");
+    if (!c->tls_cert != !c->tls_key)
+        FAIL("TLS needs both tls_cert and tls_key");
+    struct jwt_settings js = {
+        .hmac_secret = c->token_hmac_secret, .rsa_public_key = c->token_rsa_public_key,
+        .ecdsa_public_key = c->token_ecdsa_public_key, .algorithm = c->token_algorithm,
+        .audience = c->token_audience, .issuer = c->token_issuer,
+    };
+    if (!(c->verifier = jwt_verifier_new(&js, err, errlen)))
+        return -1;
     return 0;
 }
 
@@ -124,75 +295,26 @@ static int parse_root(struct config *c, json_t *root, char *err, size_t errlen)
     const char *k;
     json_t *v;
     json_object_foreach(root, k, v) {
-        int r = 0;
+        int r;
         if (!strcmp(k, "listen")) {
             if (!json_is_string(v))
                 FAIL("\"listen\" must be \"HOST:PORT\"");
             r = config_set_listen(c, json_string_value(v), err, errlen);
-        } else if (!strcmp(k, "engine")) {
-            r = get_str(v, k, &c->engine, err, errlen);
-        } else if (!strcmp(k, "allow_anonymous")) {
-            r = get_bool(v, k, &c->allow_anonymous, err, errlen);
-        } else if (!strcmp(k, "token_hmac_secret")) {
-            r = get_str(v, k, &c->token_hmac_secret, err, errlen);
-        } else if (!strcmp(k, "api_key")) {
-            r = get_str(v, k, &c->api_key, err, errlen);
-        } else if (!strcmp(k, "web_root")) {
-            r = get_str(v, k, &c->web_root, err, errlen);
-        } else if (!strcmp(k, "log_level")) {
-            r = get_str(v, k, &c->log_level, err, errlen);
-        } else if (!strcmp(k, "ping_interval")) {
-            r = get_u32(v, k, &c->ping_interval, err, errlen);
-        } else if (!strcmp(k, "pong_timeout")) {
-            r = get_u32(v, k, &c->pong_timeout, err, errlen);
-        } else if (!strcmp(k, "stale_close_delay")) {
-            r = get_u32(v, k, &c->stale_close_delay, err, errlen);
-        } else if (!strcmp(k, "expired_close_delay")) {
-            r = get_u32(v, k, &c->expired_close_delay, err, errlen);
-        } else if (!strcmp(k, "max_message_size")) {
-            r = get_u32(v, k, &c->max_message_size, err, errlen);
-        } else if (!strcmp(k, "client_queue_max_size")) {
-            r = get_u32(v, k, &c->client_queue_max_size, err, errlen);
-        } else if (!strcmp(k, "max_channels_per_client")) {
-            r = get_u32(v, k, &c->max_channels_per_client, err, errlen);
-        } else if (!strcmp(k, "history_max_limit")) {
-            r = get_u32(v, k, &c->history_max_limit, err, errlen);
-        } else if (!strcmp(k, "recovery_max_limit")) {
-            r = get_u32(v, k, &c->recovery_max_limit, err, errlen);
-        } else if (!strcmp(k, "api_max_body_size")) {
-            r = get_u32(v, k, &c->api_max_body_size, err, errlen);
-        } else if (!strcmp(k, "history_meta_ttl")) {
-            r = get_u32(v, k, &c->history_meta_ttl, err, errlen);
         } else if (!strcmp(k, "namespaces")) {
-            if (!json_is_array(v))
-                FAIL("\"namespaces\" must be an array");
-            size_t n = json_array_size(v);
-            c->namespaces = calloc(n ? n : 1, sizeof(struct ns_config));
-            if (!c->namespaces)
-                FAIL("out of memory");
-            c->nnamespaces = n;
-            for (size_t i = 0; i < n; i++) {
-                if (parse_ns(json_array_get(v, i), &c->namespaces[i], err, errlen))
-                    return -1;
-                for (size_t j = 0; j < i; j++)
-                    if (!strcmp(c->namespaces[j].name, c->namespaces[i].name))
-                        FAIL("namespace \"%s\" is configured twice", c->namespaces[i].name);
-            }
+            r = parse_namespaces(c, v, err, errlen);
+        } else if (!strcmp(k, "allowed_origins")) {
+            r = parse_origins(c, v, err, errlen);
         } else {
-            FAIL("unknown config option \"%s\"", k);
+            r = set_opt(root_opts, sizeof(root_opts) / sizeof(root_opts[0]), c, k, v, err, errlen);
+            if (r == 1) /* not in the table: maybe a multi-node key */
+                r = config_redis_key(c, k, v, err, errlen);
+            if (r == 1)
+                FAIL("unknown config option \"%s\"", k);
         }
         if (r)
             return -1;
     }
-    if (strcmp(c->engine, "memory") != 0)
-        FAIL("engine \"%s\" is not available (this build has: memory)", c->engine);
-    if (c->ping_interval == 0 || c->pong_timeout >= c->ping_interval)
-        FAIL("need ping_interval > pong_timeout >= 0 (seconds)");
-    if (c->max_message_size < 128)
-        FAIL("max_message_size must be at least 128");
-    if (c->client_queue_max_size < 4096)
-        FAIL("client_queue_max_size must be at least 4096");
-    return 0;
+    return check(c, err, errlen);
 }
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
@@ -200,8 +322,12 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     defaults(c);
     if (!path) {
         c->demo_defaults = true;
-        return demo_namespaces(c);
+        if (demo_namespaces(c) != 0)
+            FAIL("out of memory");
+        return check(c, err, errlen);
     }
+    if (!(c->path = strdup(path)))
+        FAIL("out of memory");
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root)
@@ -236,15 +362,19 @@ int config_set_listen(struct config *c, const char *hostport, char *err, size_t 
 
 void config_free(struct config *c)
 {
+    for (size_t i = 0; i < sizeof(root_opts) / sizeof(root_opts[0]); i++)
+        if (root_opts[i].type == OPT_STR)
+            free(*(char **)((char *)c + root_opts[i].off));
+    free(c->path);
     free(c->listen_host);
-    free(c->engine);
-    free(c->token_hmac_secret);
-    free(c->api_key);
-    free(c->web_root);
-    free(c->log_level);
+    jwt_verifier_free(c->verifier);
+    for (size_t i = 0; i < c->nallowed_origins; i++)
+        free(c->allowed_origins[i]);
+    free(c->allowed_origins);
     for (size_t i = 0; i < c->nnamespaces; i++)
         free(c->namespaces[i].name);
     free(c->namespaces);
+    config_redis_free(c);
     memset(c, 0, sizeof(*c));
 }
 
@@ -262,4 +392,19 @@ const struct ns_config *config_find_ns(const struct config *c, const char *ch, s
             return ns;
     }
     return NULL;
+}
+
+bool config_channel_private(const struct ns_config *ns, const char *ch, size_t n)
+{
+    return ns->private_channels || (n && ch[0] == '$');
+}
+
+bool config_channel_name_ok(const struct config *c, const char *ch, size_t n)
+{
+    if (n == 0 || n > c->channel_max_length)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)ch[i] < 0x21 || (unsigned char)ch[i] > 0x7e)
+            return false;
+    return true;
 }

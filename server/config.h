@@ -1,7 +1,8 @@
 /* server/config.h — hearthd configuration: the JSON config file, command-line
- * overrides and the built-in demo defaults. A struct config is filled once
- * before the loop starts and read-only afterwards (SIGHUP reload, when it
- * arrives, swaps in a whole new struct). It owns all of its strings. */
+ * overrides and the built-in demo defaults. A struct config is filled before
+ * the loop starts and read-only afterwards; SIGHUP builds a whole new one and
+ * the server swaps it in (server_reload). It owns all of its strings and its
+ * token verifier. */
 #ifndef HEARTH_CONFIG_H
 #define HEARTH_CONFIG_H
 
@@ -9,15 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
+
+struct jwt_verifier;
+
+#define REDIS_PREFIX_MAX 100
+
 struct ns_config {
     char *name;               /* owned; "" = channels without a namespace */
     uint32_t history_size;    /* publications kept; 0 = no history */
     uint32_t history_ttl;     /* seconds; 0 = no history */
     bool presence;
     bool join_leave;
-    bool allow_publish;       /* connected clients may publish (anonymous too) */
+    bool allow_publish;       /* shorthand for permissions.publish = ["*"] */
     bool force_recovery;      /* every subscription is recoverable */
     bool force_positioning;
+    bool private_channels;    /* "private": subscribing needs a subscription token */
+    uint32_t rules[ACCESS_OP_COUNT]; /* role bits allowed per op (access.h) */
 };
 
 static inline bool ns_has_history(const struct ns_config *ns)
@@ -26,21 +35,42 @@ static inline bool ns_has_history(const struct ns_config *ns)
 }
 
 struct config {
+    char *path;               /* owned; the file loaded, NULL = demo defaults */
     char *listen_host;        /* owned */
     int listen_port;
     char *engine;             /* owned: "memory" */
     bool allow_anonymous;
-    char *token_hmac_secret;  /* owned; NULL = no JWT verification possible */
+    /* tokens */
+    char *token_hmac_secret;  /* owned; NULL = no HS* tokens */
+    char *token_rsa_public_key;   /* owned PEM text or path; NULL = no RS* */
+    char *token_ecdsa_public_key; /* owned PEM text or path; NULL = no ES* */
+    char *token_algorithm;    /* owned; NULL = any alg a configured key allows */
+    char *token_audience;     /* owned; NULL = aud not checked */
+    char *token_issuer;       /* owned; NULL = iss not checked */
+    struct jwt_verifier *verifier; /* owned, built from the token_* keys */
     char *api_key;            /* owned; NULL = HTTP API disabled */
+    char **allowed_origins;   /* owned array of owned patterns */
+    size_t nallowed_origins;
+    char *tls_cert;           /* owned PEM file path; with tls_key: wss/https */
+    char *tls_key;            /* owned */
     char *web_root;           /* owned: directory served at / */
     char *log_level;          /* owned */
     uint32_t ping_interval;   /* seconds */
     uint32_t pong_timeout;    /* seconds */
     uint32_t stale_close_delay;     /* seconds a socket may stay unauthenticated */
     uint32_t expired_close_delay;   /* seconds of grace after a token expires */
+    uint32_t expired_sub_close_delay; /* same for subscription tokens (then 2501) */
+    uint32_t handshake_timeout;     /* seconds for an HTTP request / WS handshake */
     uint32_t max_message_size;      /* bytes per inbound WebSocket message */
+    uint32_t max_publication_size;  /* bytes of a publication's data */
+    uint32_t channel_max_length;    /* bytes of a channel name */
     uint32_t client_queue_max_size; /* bytes queued per client before 3008 */
     uint32_t max_channels_per_client;
+    uint32_t max_connections;       /* WebSockets on this node; 0 = unlimited */
+    uint32_t max_connections_per_ip;/* WebSockets from one address; 0 = unlimited */
+    uint32_t client_command_rate;   /* commands per second per client; 0 = unlimited */
+    uint32_t client_command_burst;  /* token bucket size */
+    uint32_t client_rate_limit_strikes; /* refused commands (111) before 3013 */
     uint32_t history_max_limit;     /* cap for a client's history limit */
     uint32_t recovery_max_limit;    /* publications a recovery may return */
     uint32_t history_meta_ttl;      /* seconds a stream's epoch/offset outlive its last publish */
@@ -48,16 +78,29 @@ struct config {
     size_t nnamespaces;
     struct ns_config *namespaces;   /* owned array */
     bool demo_defaults;             /* no config file was given */
+    /* multi-node: engine "redis" (parsed in config_redis.c) */
+    char *node_name;                /* owned; NULL = the host name */
+    char **redis_urls;              /* owned array of owned "redis://host:port[/db]" */
+    size_t nredis_urls;             /* > 1: channels are sharded over the instances */
+    char *redis_prefix;             /* owned: prefix of every key and channel (<= REDIS_PREFIX_MAX) */
+    uint32_t redis_connect_timeout_ms;
+    uint32_t redis_command_timeout_ms;
+    uint32_t redis_presence_ttl;    /* seconds a presence entry lives unless refreshed */
 };
 
 /* Fills *cfg from the JSON file at path (NULL = built-in demo defaults).
- * Returns 0, or -1 with a message in err. Unknown keys are errors (typos in
- * a config file should not pass silently). */
+ * Returns 0, or -1 with a message in err (cfg must still be config_free'd).
+ * Unknown keys are errors (typos in a config file should not pass
+ * silently). */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Applies --listen HOST:PORT. 0 or -1. */
 int config_set_listen(struct config *cfg, const char *hostport, char *err, size_t errlen);
 void config_free(struct config *cfg);
 /* The namespace that governs channel ch (len n), or NULL (error 102). */
 const struct ns_config *config_find_ns(const struct config *cfg, const char *ch, size_t n);
+/* Is ch (len n) a private channel: "$" prefix or a private namespace. */
+bool config_channel_private(const struct ns_config *ns, const char *ch, size_t n);
+/* Checks a channel name's length and charset (printable ASCII, no space). */
+bool config_channel_name_ok(const struct config *cfg, const char *ch, size_t n);
 
 #endif

@@ -71,6 +71,14 @@ char *server_metrics_text(struct server *srv, size_t *len)
     metric(&o, "hearth_queue_overflows_total", "counter",
            "Clients disconnected because their outbound queue overflowed (3008).",
            (double)s->queue_overflows);
+    metric(&o, "hearth_rate_limited_total", "counter",
+           "Client commands refused with 111 (command rate limit).", (double)s->rate_limited);
+    outf(&o, "# HELP hearth_refused_connections_total WebSocket upgrades refused, by reason.\n"
+             "# TYPE hearth_refused_connections_total counter\n");
+    static const char *const why[] = {"", "origin", "max_connections", "max_connections_per_ip"};
+    for (int i = 1; i < 4; i++)
+        outf(&o, "hearth_refused_connections_total{reason=\"%s\"} %llu\n", why[i],
+             (unsigned long long)s->refused_connections[i]);
     metric(&o, "hearth_loop_lag_seconds", "gauge", "How late the last housekeeping tick ran.",
            s->loop_lag_ms / 1000.0);
     metric(&o, "hearth_uptime_seconds", "gauge", "Seconds since start.",

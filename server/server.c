@@ -5,6 +5,7 @@
  * down in the two-step order libwebsockets 4.1 needs on a foreign loop). */
 #include "server.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "cluster.h"
 #include "log.h"
 
 #define TICK_MS 500
@@ -27,6 +29,7 @@ int64_t server_now_ms(void)
 static const struct hub_ops client_hub_ops = {
     .deliver_pub = client_deliver_pub,
     .deliver_frame = client_deliver_frame,
+    .deliver_gap = client_deliver_gap,
 };
 
 static void on_tick(uv_timer_t *t)
@@ -75,7 +78,10 @@ static void begin_shutdown(struct server *srv)
 static void on_signal(uv_signal_t *h, int signum)
 {
     log_info("server", "signal %d", signum);
-    begin_shutdown(h->data);
+    if (signum == SIGHUP)
+        server_reload(h->data);
+    else
+        begin_shutdown(h->data);
 }
 
 static struct frame *encode_ping(enum wire w)
@@ -96,13 +102,23 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     srv->cfg = cfg;
     srv->started_ms = server_now_ms();
     rand_uuid(srv->node_id);
-    if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
+    if (cfg->node_name)
+        snprintf(srv->node_name, sizeof(srv->node_name), "%s", cfg->node_name);
+    else if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
         snprintf(srv->node_name, sizeof(srv->node_name), "hearth");
     hub_init(&srv->hub, &client_hub_ops);
+    admission_init(&srv->admission);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
-                               .arg = &srv->hub};
-    srv->engine = engine_memory_new(cfg, &ev);
+                               .on_gap = hub_on_gap,
+                               .arg = &srv->hub,
+                               .on_control = cluster_on_control,
+                               .node_stats = cluster_node_stats,
+                               .ctl_arg = srv};
+    if (strcmp(cfg->engine, "redis") == 0)
+        srv->engine = engine_redis_new(cfg, &ev, loop, srv->node_id);
+    else
+        srv->engine = engine_memory_new(cfg, &ev);
     srv->hub.engine = srv->engine;
     srv->scratch = malloc(FRAME_PRE + SERVER_BATCH_MAX);
     for (int w = 0; w < WIRE_COUNT; w++)
@@ -114,13 +130,16 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     uv_check_init(loop, &srv->flush);
     uv_signal_init(loop, &srv->sig_int);
     uv_signal_init(loop, &srv->sig_term);
+    uv_signal_init(loop, &srv->sig_hup);
     srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv->flush.data = srv;
+    srv->sig_hup.data = srv;
     if (ws_server_start(srv) != 0)
         return -1;
     uv_timer_start(&srv->tick, on_tick, TICK_MS, TICK_MS);
     uv_check_start(&srv->flush, on_flush);
     uv_signal_start(&srv->sig_int, on_signal, SIGINT);
     uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
     return 0;
 }
 
@@ -130,9 +149,12 @@ void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
     client_flush_dirty(srv); /* drops the references the flush list holds */
+    /* backend connections flush and close while the loop drains below */
+    if (srv->engine && srv->engine->ops->shutdown)
+        srv->engine->ops->shutdown(srv->engine);
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
                          (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term,
-                         (uv_handle_t *)&srv->flush};
+                         (uv_handle_t *)&srv->sig_hup, (uv_handle_t *)&srv->flush};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
@@ -140,8 +162,13 @@ void server_finish(struct server *srv)
     if (srv->engine)
         srv->engine->ops->destroy(srv->engine);
     hub_free(&srv->hub);
+    admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->ping[w]);
     free(srv->scratch);
     free(srv->dirty);
+    if (srv->cfg_owned) {
+        config_free(srv->cfg_owned);
+        free(srv->cfg_owned);
+    }
 }

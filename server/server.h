@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "admission.h"
 #include "config.h"
 #include "engine.h"
 #include "hub.h"
@@ -28,6 +29,8 @@ struct server_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t publications;
     uint64_t queue_overflows;   /* 3008 disconnects */
+    uint64_t rate_limited;      /* commands refused with 111 */
+    uint64_t refused_connections[4]; /* WebSocket upgrades refused: see ws_server.c */
     uint64_t disconnects[1000]; /* by code - 3000, codes 3000..3999 */
     uint64_t api_calls[API_METHOD_SLOTS][API_STATUS_SLOTS]; /* see api.c */
     double loop_lag_ms;         /* how late the last housekeeping tick ran */
@@ -35,12 +38,14 @@ struct server_stats {
 
 struct server {
     uv_loop_t *loop;                 /* borrowed: main's loop */
-    const struct config *cfg;        /* borrowed: main's config */
+    const struct config *cfg;        /* the running config: main's, or cfg_owned after SIGHUP */
+    struct config *cfg_owned;        /* owned: the last reloaded config, or NULL */
     struct lws_context *lws;         /* owned; lws sets it NULL when destroyed */
     struct lws_vhost *vhost;         /* owned by lws */
     void *mounts;                    /* owned: struct lws_http_mount[], lws borrows it */
     struct engine *engine;           /* owned */
     struct hub hub;
+    struct admission admission;      /* connection counts per peer address */
     struct client *clients;          /* list of live clients (owned via refs) */
     uint32_t nclients;               /* connected WebSockets */
     struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */
@@ -50,7 +55,7 @@ struct server {
     uv_check_t flush;                /* once per loop turn: client_flush_dirty() */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
-    uv_signal_t sig_int, sig_term;
+    uv_signal_t sig_int, sig_term, sig_hup;
     int64_t started_ms;
     int64_t stop_ms;                 /* when shutdown began */
     int64_t next_tick_ms;            /* when the tick should run: for loop lag */
@@ -75,5 +80,7 @@ void ws_server_destroy(struct server *srv);
  * tear it down after uv_run() has returned. */
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
 void server_finish(struct server *srv);
+/* reload.c: SIGHUP. 0, or -1 (logged; the running config stays). */
+int server_reload(struct server *srv);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "http.h"
+#include "admission.h"
 #include "log.h"
 #include "server.h"
 
@@ -37,18 +38,51 @@ static bool path_is_ws(struct lws *wsi)
     return strcmp(uri, WS_PATH) == 0 || strcmp(uri, WS_PATH "/") == 0;
 }
 
+/* Copies header h into buf; NULL when absent. */
+static const char *header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
+{
+    return lws_hdr_copy(wsi, buf, len, h) > 0 ? buf : NULL;
+}
+
+/* The upgrade request: right path, not shutting down, then admission
+ * (Origin, connection limits). A refused upgrade gets an HTTP status. */
+static int filter_upgrade(struct lws *wsi)
+{
+    struct server *srv = srv_of(wsi);
+    if (!path_is_ws(wsi) || srv->stopping)
+        return 1;
+    char ip[48] = "", origin[256], host[256];
+    lws_get_peer_simple(wsi, ip, sizeof(ip));
+    enum admit a = admission_check(&srv->admission, srv->cfg, srv->nclients, ip,
+                                   header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin)),
+                                   header(wsi, WSI_TOKEN_HOST, host, sizeof(host)));
+    if (a == ADMIT_OK)
+        return 0;
+    srv->stats.refused_connections[a]++;
+    log_debug("server", "refused WebSocket from %s: %s", ip,
+              a == ADMIT_ORIGIN ? "origin not allowed" : "connection limit");
+    lws_return_http_status(wsi, a == ADMIT_ORIGIN ? HTTP_STATUS_FORBIDDEN
+                                                  : HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    return 1;
+}
+
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
     struct client **pc = user;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (!path_is_ws(wsi) || srv_of(wsi)->stopping)
-            return 1;
-        return 0;
+        return filter_upgrade(wsi);
     case LWS_CALLBACK_ESTABLISHED: {
+        struct server *srv = srv_of(wsi);
         const struct lws_protocols *p = lws_get_protocol(wsi);
-        *pc = client_new(srv_of(wsi), wsi, (enum wire)p->id);
+        char ip[48] = "";
+        lws_get_peer_simple(wsi, ip, sizeof(ip));
+        if (admission_add(&srv->admission, ip) != 0)
+            return -1;
+        *pc = client_new(srv, wsi, (enum wire)p->id, ip);
+        if (!*pc)
+            admission_remove(&srv->admission, ip);
         return *pc ? 0 : -1;
     }
     case LWS_CALLBACK_RECEIVE:
@@ -63,6 +97,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return *pc ? client_on_timer(*pc) : -1;
     case LWS_CALLBACK_CLOSED:
         if (*pc) {
+            admission_remove(&srv_of(wsi)->admission, (*pc)->ip);
             client_on_closed(*pc);
             *pc = NULL;
         }
@@ -140,6 +175,8 @@ int ws_server_start(struct server *srv)
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
                    LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (cfg->tls_cert)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.foreign_loops = loops;
     info.pcontext = &srv->lws;
     info.user = srv;
@@ -147,7 +184,7 @@ int ws_server_start(struct server *srv)
     /* many concurrent half-open handshakes must not starve real clients */
     info.max_http_header_pool = 4096;
     info.max_http_header_data = 4096;
-    info.timeout_secs = 10;
+    info.timeout_secs = cfg->handshake_timeout; /* slow headers (slowloris) */
     info.retry_and_idle_policy = &no_validity;
     srv->lws = lws_create_context(&info);
     if (!srv->lws) {
@@ -159,12 +196,15 @@ int ws_server_start(struct server *srv)
     info.protocols = protocols;
     info.mounts = mounts;
     info.vhost_name = "hearth";
+    info.ssl_cert_filepath = cfg->tls_cert;
+    info.ssl_private_key_filepath = cfg->tls_key;
     srv->vhost = lws_create_vhost(srv->lws, &info);
     if (!srv->vhost) {
         log_error("server", "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
         return -1;
     }
-    log_info("server", "listening on http://%s:%d (WebSocket %s)", cfg->listen_host,
+    log_info("server", "listening on %s://%s:%d (WebSocket %s)", cfg->tls_cert ? "https" : "http",
+             cfg->listen_host,
              lws_get_vhost_listen_port(srv->vhost), WS_PATH);
     return 0;
 }

@@ -20,6 +20,27 @@ test('wrong or missing key is 401; X-API-Key and Authorization: apikey both work
   assert.equal(res.status, 200);
   const bad = await fetch(`${h.http}/api/info`, { method: 'POST', headers: { Authorization: 'apikey nope' }, body: '{}' });
   assert.equal(bad.status, 401);
+  // every method refuses a wrong or missing key before looking at the body
+  const methods = ['publish', 'broadcast', 'subscribe', 'unsubscribe', 'disconnect', 'refresh',
+    'presence', 'presence_stats', 'history', 'history_remove', 'channels', 'info', 'batch'];
+  for (const m of methods) {
+    for (const key of ['wrong', null, 'test-ke', 'test-keyy', 'TEST-KEY']) {
+      const r = await api(h, m, { channel: 'chat:x', channels: ['chat:x'], user: 'u', data: 1, commands: [] }, key);
+      assert.equal(r.status, 401, `${m} with key ${JSON.stringify(key)}`);
+    }
+  }
+});
+
+test('a connection whose token expired and was not refreshed is closed with 3005', async () => {
+  const h2 = await startHearthd({ expired_close_delay: 1 });
+  try {
+    const { rawWs } = await import('./lib/hearthd.mjs');
+    const r = await rawWs(h2);
+    r.send(`{"id":1,"connect":{"token":"${mintToken({ sub: 'brief', exp: Math.floor(Date.now() / 1000) + 1 })}"}}`);
+    const rep = await r.reply(1);
+    assert.equal(rep.connect.expires, true);
+    assert.equal((await r.closed).code, 3005);
+  } finally { await h2.stop(); }
 });
 
 test('bad body is 400 with a JSON error; unknown method is 404', async () => {

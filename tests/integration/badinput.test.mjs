@@ -8,8 +8,10 @@ import { rawTcp, rawWs, rssKiB, sdk, sleep, startHearthd, waitFor } from './lib/
 
 let h;
 before(async () => {
+  // the flood below publishes as fast as it can: command rate limits have
+  // their own tests (limits.test.mjs)
   h = await startHearthd({ ping_interval: 2, pong_timeout: 1, stale_close_delay: 1,
-    max_message_size: 65536, client_queue_max_size: 65536 });
+    max_message_size: 65536, client_queue_max_size: 65536, client_command_rate: 0 });
 });
 after(async () => { await sleep(100); await h.stop(); });
 
@@ -149,6 +151,29 @@ test('hundreds of half-open connections do not starve a real client', async () =
   }
   await roundTrip();
   for (const s of socks) s.destroy();
+});
+
+test('thousands of half-open and garbage connections: the server stays up and memory returns', async () => {
+  await roundTrip();
+  const base = await rssKiB(h.proc.pid);
+  const socks = [];
+  for (let i = 0; i < 2000; i++) {
+    const s = await rawTcp(h);
+    s.on('error', () => {});
+    switch (i % 4) {
+      case 0: break; // connects and says nothing
+      case 1: s.write('GET /connection/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'); break;
+      case 2: s.write(Buffer.from(Array.from({ length: 300 }, (_, j) => (i * 31 + j * 7) & 255))); break;
+      default: s.write('POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n{"chan');
+    }
+    socks.push(s);
+  }
+  await roundTrip(); // a real client is served while they hang
+  for (const s of socks) s.destroy();
+  await waitFor(async () => {
+    await roundTrip();
+    return (await rssKiB(h.proc.pid)) - base < 24 * 1024;
+  }, 15000, 'memory to come back near its baseline');
 });
 
 test('rapid connect/disconnect churn leaves memory near baseline', async () => {

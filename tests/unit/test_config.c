@@ -81,7 +81,15 @@ static void test_refused(void **state)
         "{\"listn\":\"1.2.3.4:5\"}",
         "{\"listen\":\"nocolon\"}",
         "{\"listen\":\"h:99999\"}",
-        "{\"engine\":\"redis\"}",
+        "{\"engine\":\"mongo\"}",
+        "{\"engine\":\"redis\",\"redis_url\":\"http://x:1\"}",
+        "{\"redis_url\":[]}",
+        "{\"redis_url\":[\"redis://a:1\",7]}",
+        "{\"redis_prefix\":\"\"}",
+        "{\"redis_prefix\":\"a b\"}",
+        "{\"redis_presence_ttl\":1}",
+        "{\"redis_command_timeout_ms\":5}",
+        "{\"node_name\":3}",
         "{\"ping_interval\":5,\"pong_timeout\":5}",
         "{\"namespaces\":[{\"name\":\"a b\"}]}",
         "{\"namespaces\":[{\"name\":\"x\"},{\"name\":\"x\"}]}",
@@ -98,6 +106,34 @@ static void test_refused(void **state)
         assert_true(err[0] != 0);
         config_free(&c);
     }
+}
+
+static void test_redis_keys(void **state)
+{
+    struct config c;
+    char err[256];
+    assert_int_equal(load_text(&c, "{\"engine\":\"redis\",\"node_name\":\"n1\","
+                                   "\"redis_url\":[\"redis://127.0.0.1:7001\",\"redis://127.0.0.1:7002/3\"],"
+                                   "\"redis_prefix\":\"comm\",\"redis_presence_ttl\":30,"
+                                   "\"redis_connect_timeout_ms\":250,\"redis_command_timeout_ms\":900}",
+                               err, sizeof(err)), 0);
+    assert_string_equal(c.engine, "redis");
+    assert_string_equal(c.node_name, "n1");
+    assert_int_equal(c.nredis_urls, 2);
+    assert_string_equal(c.redis_urls[1], "redis://127.0.0.1:7002/3");
+    assert_string_equal(c.redis_prefix, "comm");
+    assert_int_equal(c.redis_presence_ttl, 30);
+    assert_int_equal(c.redis_connect_timeout_ms, 250);
+    assert_int_equal(c.redis_command_timeout_ms, 900);
+    config_free(&c);
+    /* a single URL as a string; defaults for the rest */
+    assert_int_equal(load_text(&c, "{\"engine\":\"redis\",\"redis_url\":\"redis://10.1.2.3\"}",
+                               err, sizeof(err)), 0);
+    assert_int_equal(c.nredis_urls, 1);
+    assert_string_equal(c.redis_urls[0], "redis://10.1.2.3");
+    assert_string_equal(c.redis_prefix, "hearth");
+    assert_int_equal(c.redis_presence_ttl, 60);
+    config_free(&c);
 }
 
 static void test_listen(void **state)
@@ -156,7 +192,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_full),
-        cmocka_unit_test(test_refused), cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_redis_keys), cmocka_unit_test(test_listen),
         cmocka_unit_test(test_dict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,7 +122,7 @@ static void test_memory_engine(void **state)
 {
     struct config cfg = {.history_meta_ttl = 3600};
     struct seen s = {0};
-    struct engine_events ev = {on_pub, on_join, &s};
+    struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
     struct engine *e = engine_memory_new(&cfg, &ev);
     struct ns_config ns = {.name = "chat", .history_size = 5, .history_ttl = 60};
     struct history_query top = {.limit = 0};
@@ -170,7 +170,7 @@ static void test_presence(void **state)
 {
     struct config cfg = {.history_meta_ttl = 3600};
     struct seen s = {0};
-    struct engine_events ev = {on_pub, on_join, &s};
+    struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
     struct engine *e = engine_memory_new(&cfg, &ev);
     struct clientinfo a = {span_str("u1"), span_str("c1"), {0}, {0}};
     struct clientinfo b = {span_str("u1"), span_str("c2"), {0}, {0}};

@@ -3,8 +3,8 @@
 // WebSockets and raw TCP sockets to it, mints HS256 tokens, and stops the
 // server again checking it exits 0 (so ASan/UBSan findings fail the test).
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHmac, sign as cryptoSign } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -51,14 +51,21 @@ export const BASE_CONFIG = {
   ],
 };
 
+// hearthd processes still running when this test file's process exits
+// (a failed test that never reached its cleanup) are killed, not leaked.
+const liveHearthds = new Set();
+process.on('exit', () => { for (const p of liveHearthds) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
+
 /** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). */
-export async function startHearthd(cfg = {}, { raw = false } = {}) {
+export async function startHearthd(cfg = {}, { raw = false, tls = false } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
   const cfgFile = join(dir, 'hearth.json');
   writeFileSync(cfgFile, JSON.stringify(raw ? cfg : { ...BASE_CONFIG, ...cfg }));
   const proc = spawn(HEARTHD, ['--config', cfgFile, '--listen', `127.0.0.1:${port}`],
     { stdio: ['ignore', 'pipe', 'pipe'] });
+  liveHearthds.add(proc);
+  proc.on('exit', () => liveHearthds.delete(proc));
   let logs = '';
   proc.stdout.on('data', (d) => { logs += d; });
   proc.stderr.on('data', (d) => { logs += d; });
@@ -81,14 +88,129 @@ export async function startHearthd(cfg = {}, { raw = false } = {}) {
   const deadline = Date.now() + 10000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`hearthd died at start: ${logs}`);
-    try {
-      const res = await fetch(`${h.http}/health`);
-      if (res.status === 200) break;
-    } catch { /* not up yet */ }
+    if (tls) { // no plain HTTP to poll: wait for the listener's log line
+      if (/listening on https/.test(logs)) break;
+    } else {
+      try {
+        const res = await fetch(`${h.http}/health`);
+        if (res.status === 200) break;
+      } catch { /* not up yet */ }
+    }
     if (Date.now() > deadline) throw new Error(`hearthd did not start: ${logs}`);
     await sleep(50);
   }
   return h;
+}
+
+// Every redis-server this process started, so none outlives it (not even on
+// a failed assertion or the watchdog's exit).
+const redisProcs = new Set();
+const redisDirs = new Set();
+process.on('exit', () => {
+  for (const p of redisProcs) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
+  for (const d of redisDirs) { try { rmSync(d, { recursive: true, force: true }); } catch { /* gone */ } }
+});
+
+/** One RESP command over a fresh TCP connection; resolves with the decoded reply. */
+export function redisCommand(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const t = setTimeout(() => { s.destroy(); reject(new Error('redis command timeout')); }, 3000);
+    s.on('error', (e) => { clearTimeout(t); reject(e); });
+    s.on('connect', () => {
+      let out = `*${args.length}\r\n`;
+      for (const a of args) { const b = Buffer.from(String(a)); out += `$${b.length}\r\n${b.toString('latin1')}\r\n`; }
+      s.write(Buffer.from(out, 'latin1'));
+    });
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parseResp(buf, 0);
+      if (r) { clearTimeout(t); s.destroy(); resolve(r.value); }
+    });
+  });
+}
+
+function parseResp(b, i) {
+  if (i >= b.length) return null;
+  const eol = b.indexOf('\r\n', i);
+  if (eol < 0) return null;
+  const line = b.toString('latin1', i + 1, eol);
+  const next = eol + 2;
+  switch (String.fromCharCode(b[i])) {
+    case '+': return { value: line, end: next };
+    case '-': return { value: new Error(line), end: next };
+    case ':': return { value: Number(line), end: next };
+    case '$': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: next };
+      if (b.length < next + n + 2) return null;
+      return { value: b.subarray(next, next + n), end: next + n + 2 };
+    }
+    case '*': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: next };
+      const arr = [];
+      let at = next;
+      for (let k = 0; k < n; k++) {
+        const r = parseResp(b, at);
+        if (!r) return null;
+        arr.push(r.value);
+        at = r.end;
+      }
+      return { value: arr, end: at };
+    }
+    default: throw new Error(`bad RESP byte ${b[i]}`);
+  }
+}
+
+/**
+ * Starts a real redis-server on a free loopback port with its own temp dir.
+ * persist: append-only file with fsync on every write, so a SIGKILLed Redis
+ * restarts with every acknowledged write. Returns {port, url, dir, kill(sig),
+ * restart(), stop(), command(...)}; restart() reuses port and dir.
+ */
+export async function startRedis({ persist = false } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-redis-'));
+  redisDirs.add(dir);
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+    '--protected-mode', 'no', '--daemonize', 'no', '--logfile', '', '--loglevel', 'warning'];
+  if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+  const r = {
+    port, dir, url: `redis://127.0.0.1:${port}`, proc: null, exited: null,
+    command: (...a) => redisCommand(port, ...a),
+    async launch() {
+      const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      proc.stderr.on('data', (d) => { err += d; });
+      redisProcs.add(proc);
+      r.proc = proc;
+      r.exited = new Promise((resolve) => proc.on('exit', () => { redisProcs.delete(proc); resolve(); }));
+      const deadline = Date.now() + 10000;
+      for (;;) {
+        if (proc.exitCode !== null) throw new Error(`redis-server died at start: ${err}`);
+        try { if ((await r.command('PING')) === 'PONG') break; } catch { /* not up yet */ }
+        if (Date.now() > deadline) throw new Error(`redis-server did not start: ${err}`);
+        await sleep(50);
+      }
+      return r;
+    },
+    async kill(sig = 'SIGKILL') {
+      if (r.proc && r.proc.exitCode === null && r.proc.signalCode === null) r.proc.kill(sig);
+      await r.exited;
+    },
+    async restart() { await r.kill(); return r.launch(); },
+    async stop() { await r.kill(); rmSync(dir, { recursive: true, force: true }); redisDirs.delete(dir); },
+  };
+  return r.launch();
+}
+
+/** Config for a node of a Redis-engine cluster. */
+export function redisNodeConfig(redis, extra = {}) {
+  const urls = Array.isArray(redis) ? redis.map((x) => x.url) : redis.url;
+  return { engine: 'redis', redis_url: urls, redis_presence_ttl: 3,
+    redis_connect_timeout_ms: 500, redis_command_timeout_ms: 2000, ...extra };
 }
 
 /** An official SDK client (not yet connected). */
@@ -107,6 +229,22 @@ export function mintToken(claims, secret = 'test-secret', header = { alg: 'HS256
   const p = b64url(JSON.stringify(claims));
   const sig = b64url(createHmac('sha256', secret).update(`${h}.${p}`).digest());
   return `${h}.${p}.${sig}`;
+}
+
+/**
+ * A JWT signed with any of HS/RS/ES 256/384/512. key: the HMAC secret
+ * (string) or a private KeyObject/PEM for RS and ES.
+ */
+export function signJwt(claims, alg, key, headerExtra = {}) {
+  const h = b64url(JSON.stringify({ alg, typ: 'JWT', ...headerExtra }));
+  const p = b64url(JSON.stringify(claims));
+  const input = `${h}.${p}`;
+  const md = `sha${alg.slice(2)}`;
+  let sig;
+  if (alg.startsWith('HS')) sig = createHmac(md, key).update(input).digest();
+  else if (alg.startsWith('RS')) sig = cryptoSign(md, Buffer.from(input), key);
+  else sig = cryptoSign(md, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${b64url(sig)}`;
 }
 
 /** Resolves with the first event emitted (args array), rejects after ms. */
