@@ -94,7 +94,7 @@ int redis_presence_add(struct engine *eng, struct span ch, const struct clientin
 {
     struct redis_engine *e = E(eng);
     char key[REDIS_KEY_MAX];
-    size_t klen;
+    size_t klen = 0; /* set by pres_find; gcc -O3 cannot see it (release build) */
     struct rpres *p = pres_find(e, ch, info->client, key, &klen);
     int64_t now = redis_now_ms(e);
     if (!p) {
