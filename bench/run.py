@@ -742,7 +742,8 @@ def main():
             b.storm([s for s in servers if s != 'hearth-msgpack'])
         if 'crossnode' in only:
             log('== cross-node, 2 nodes on Redis')
-            b.crossnode([50000, 100000, 200000, 300000, 400000, 600000])
+            b.crossnode([50000, 100000, 200000, 300000, 400000, 600000, 800000, 1000000, 1300000, 1600000,
+                         2000000])
         meta['load average at end'] = loadavg()
         meta['wall time'] = f'{(time.time() - t0) / 60:.1f} min'
         write_report(b.results, out, meta, [f'> {n}' for n in a.note] + ([''] if a.note else []))
