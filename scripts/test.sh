@@ -97,6 +97,12 @@ bench_smoke "" "$root/build/hearthd"
 note "bench smoke (ASan+UBSan hearthd)"
 bench_smoke " (asan)" "$root/build-asan/hearthd"
 
+# scripts/run.sh (the README's run command) builds with --buildtype=release:
+# -O3 finds warnings (-Werror) that -O2 does not, so build that way too
+note "build (release, as scripts/run.sh does)"
+if setup build-release --buildtype=release; then count "release build" 1 0
+else count "release build" 0 1; fi
+
 note "libFuzzer (short run per decoder)"
 if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then
   for t in build-fuzz/tests/fuzz/fuzz_*; do

@@ -41,7 +41,7 @@ static bool span_is(struct span s, const char *v) { return s.n == strlen(v) && !
 
 static void test_sdk_batch(void **state)
 {
-    struct cmd c[4];
+    struct cmd c[4] = {0};
     assert_int_equal(decode("{\"id\":1,\"connect\":{\"token\":\"abc\",\"name\":\"js\",\"data\":{\"a\":1}}}\n"
                             "{\"id\":2,\"subscribe\":{\"channel\":\"chat:lobby\",\"recoverable\":true,"
                             "\"flag\":1,\"recover\":true,\"offset\":17,\"epoch\":\"xyz\",\"join_leave\":true}}",
@@ -61,7 +61,7 @@ static void test_sdk_batch(void **state)
 
 static void test_every_command(void **state)
 {
-    struct cmd c[12];
+    struct cmd c[12] = {0};
     int n = decode("{\"id\":3,\"unsubscribe\":{\"channel\":\"a\"}}\n"
                    "{\"id\":4,\"publish\":{\"channel\":\"a\",\"data\":\"x\"}}\n"
                    "{\"id\":5,\"presence\":{\"channel\":\"a\"}}\n"
@@ -92,7 +92,7 @@ static void test_every_command(void **state)
 
 static void test_strings_and_payloads(void **state)
 {
-    struct cmd c[1];
+    struct cmd c[1] = {0};
     assert_int_equal(decode("{\"id\":1,\"publish\":{\"channel\":\"a\\u00e9\\\"\\n\\ud83d\\ude00\","
                             "\"data\":{ \"t\" :\n \"x\\ny\" }}}", c, 1), -1); /* raw \n splits lines */
     assert_int_equal(decode("{\"id\":1,\"publish\":{\"channel\":\"a\\u00e9\\\"\\n\\ud83d\\ude00\","
@@ -114,7 +114,7 @@ static void test_strings_and_payloads(void **state)
 
 static void test_malformed(void **state)
 {
-    struct cmd c[1];
+    struct cmd c[1] = {0};
     const char *bad[] = {
         "", "\n", "{}\n\n", "{}\n\n{}", "[]", "1", "\"x\"", "{", "{\"id\":1",
         "{\"id\":1}{\"id\":2}", "{\"id\":-1}", "{\"id\":1.5}", "{\"id\":4294967296}",

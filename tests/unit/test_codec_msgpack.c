@@ -38,7 +38,7 @@ static bool span_is(struct span s, const char *v) { return s.n == strlen(v) && !
 
 static void test_decode(void **state)
 {
-    struct cmd c[4];
+    struct cmd c[4] = {0};
     /* {"id":1,"connect":{"name":"js"}} {"id":2,"subscribe":{"channel":"chat:lobby","recoverable":true}} {} */
     assert_int_equal(decode(B("\x82\xa2id\x01\xa7" "connect\x81\xa4name\xa2js"
                               "\x82\xa2id\x02\xa9subscribe\x82\xa7" "channel\xaa" "chat:lobby\xab" "recoverable\xc3"
@@ -63,7 +63,7 @@ static void test_decode(void **state)
 
 static void test_hostile(void **state)
 {
-    struct cmd c[1];
+    struct cmd c[1] = {0};
     const struct { const char *p; size_t n; } bad[] = {
         {B("")}, {B("\xdd\xff\xff\xff\xff")}, {B("\xdf\xff\xff\xff\xff")}, {B("\xde\xff\xff")},
         {B("\xc1")}, {B("\x91\x01")}, {B("\x81\xa2id")}, {B("\x81\xa2id\xff")},
