@@ -1,8 +1,9 @@
-/* clients/commands.c — what each protocol command does: connect, subscribe
- * (with positioning/recovery), unsubscribe, publish, presence, presence_stats,
- * history, rpc, send, refresh, sub_refresh; plus fan-out delivery to a
- * subscription (offset continuity checks). Error codes and disconnect codes
- * follow the Centrifuge protocol digest §5. */
+/* clients/commands.c — what each protocol command does, and the dispatch
+ * with its rate limit: connect (with server-side subscriptions from the
+ * token), refresh, publish, presence, presence_stats, history, rpc, send.
+ * Subscriptions (subscribe, unsubscribe, sub_refresh, fan-out delivery)
+ * live in subscribe.c. Error codes and disconnect codes follow the
+ * Centrifuge protocol digest §5. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,8 @@
 #include "auth.h"
 #include "client.h"
 #include "log.h"
+#include "commands_internal.h"
 #include "server.h"
-
-static bool span_eq(struct span a, const char *s, size_t n)
-{
-    return a.n == n && memcmp(a.p, s, n) == 0;
-}
 
 struct sub *client_find_sub(struct client *c, struct span ch)
 {
@@ -27,7 +24,7 @@ struct sub *client_find_sub(struct client *c, struct span ch)
 }
 
 /* The client's ClientInfo; with s, the subscription's chan_info too. */
-static struct clientinfo my_info(const struct client *c, const struct sub *s)
+struct clientinfo cmd_my_info(const struct client *c, const struct sub *s)
 {
     struct clientinfo ci = {
         .user = span_str(c->user),
@@ -39,7 +36,7 @@ static struct clientinfo my_info(const struct client *c, const struct sub *s)
     return ci;
 }
 
-static uint32_t subject(const struct client *c)
+uint32_t cmd_subject(const struct client *c)
 {
     return access_subject(c->roles, c->user[0] == 0);
 }
@@ -47,7 +44,7 @@ static uint32_t subject(const struct client *c)
 /* Checks name and namespace of a channel. Returns the namespace, or NULL
  * after replying (107 bad name, 102 unknown namespace) or disconnecting
  * (3501 empty channel). */
-static const struct ns_config *check_channel(struct client *c, const struct cmd *cmd)
+const struct ns_config *cmd_check_channel(struct client *c, const struct cmd *cmd)
 {
     struct span ch = cmd->channel;
     if (ch.n == 0) {
@@ -70,13 +67,11 @@ static bool may(struct client *c, const struct ns_config *ns, struct span ch, en
 {
     if (config_channel_private(ns, (const char *)ch.p, ch.n) && !client_find_sub(c, ch))
         return false;
-    return access_allows(ns->rules[op], subject(c));
+    return access_allows(ns->rules[op], cmd_subject(c));
 }
 
-static int64_t now_s(void) { return server_now_ms() / 1000; }
+int64_t cmd_now_s(void) { return server_now_ms() / 1000; }
 
-static struct sub *server_sub_new(struct client *c, const char *channel);
-static void after_subscribed(struct client *c, struct sub *s);
 
 /* ---- connect, refresh ---- */
 
@@ -90,7 +85,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     struct auth_claims cl = {0};
     if (cmd->token.n) {
         enum auth_result ar =
-            auth_verify_connection(cfg->verifier, cmd->token.p, cmd->token.n, now_s(), &cl);
+            auth_verify_connection(cfg->verifier, cmd->token.p, cmd->token.n, cmd_now_s(), &cl);
         if (ar == AUTH_EXPIRED) {
             c->state = CLIENT_FAILED;
             client_send_error(c, cmd->id, 109, "token expired");
@@ -166,7 +161,7 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
     }
     struct auth_claims cl;
     enum auth_result ar = auth_verify_connection(c->srv->cfg->verifier, cmd->token.p,
-                                                 cmd->token.n, now_s(), &cl);
+                                                 cmd->token.n, cmd_now_s(), &cl);
     if (ar == AUTH_EXPIRED) {
         client_disconnect(c, 3005, "connection expired", true);
         return -1;
@@ -182,440 +177,10 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
     struct reply r = {.id = cmd->id, .kind = REPLY_REFRESH};
     if (cl.exp) {
         r.expires = true;
-        r.ttl = (uint32_t)(cl.exp - now_s());
+        r.ttl = (uint32_t)(cl.exp - cmd_now_s());
     }
     auth_claims_free(&cl);
     return client_send_reply(c, &r) == 0 ? 0 : -1;
-}
-
-/* ---- subscribe ---- */
-
-struct sub_ctx {            /* one subscribe waiting for the engine's history answer */
-    struct client *c;       /* held ref */
-    struct sub *s;          /* owned by c */
-    uint32_t id;
-    bool recover;
-    uint64_t req_offset;
-};
-
-static void sub_free(struct sub *s)
-{
-    free(s->chan_info);
-    free(s);
-}
-
-/* The subscribe result's expires/ttl for a subscription token's expiry. */
-static void sub_expiry(const struct sub *s, struct reply *r)
-{
-    if (s->expires_ms) {
-        int64_t left = (s->expires_ms - server_now_ms() + 999) / 1000;
-        r->expires = true;
-        r->ttl = left > 0 ? (uint32_t)left : 1;
-    }
-}
-
-static void after_subscribed(struct client *c, struct sub *s)
-{
-    struct engine *e = c->srv->engine;
-    struct span ch = {(const uint8_t *)s->channel, s->channel_len};
-    struct clientinfo ci = my_info(c, s);
-    if (s->ns->presence)
-        e->ops->presence_add(e, ch, &ci);
-    if (s->ns->join_leave)
-        e->ops->publish_join(e, ch, &ci, false);
-}
-
-/* Creates sub for channel ch in namespace ns and links it into its room.
- * Returns it, or NULL with *code set to the client error (105, 106, 100). */
-static struct sub *sub_new(struct client *c, struct span ch, const struct ns_config *ns,
-                           uint32_t *code)
-{
-    if (client_find_sub(c, ch))
-        return *code = 105, NULL;
-    if (c->nsubs >= c->srv->cfg->max_channels_per_client)
-        return *code = 106, NULL;
-    *code = 100;
-    if (c->nsubs == c->capsubs) {
-        uint32_t ncap = c->capsubs ? c->capsubs * 2 : 4;
-        struct sub **ns2 = realloc(c->subs, sizeof(*ns2) * ncap);
-        if (!ns2)
-            return NULL;
-        c->subs = ns2;
-        c->capsubs = ncap;
-    }
-    struct sub *s = calloc(1, sizeof(*s) + ch.n + 1);
-    if (!s)
-        return NULL;
-    memcpy(s->channel, ch.p, ch.n);
-    s->channel_len = ch.n;
-    s->client = c;
-    s->wire = c->wire;
-    s->ns = ns;
-    if (hub_link(&c->srv->hub, s) != 0) {
-        sub_free(s);
-        return NULL;
-    }
-    c->subs[c->nsubs++] = s;
-    return s;
-}
-
-/* A server-side subscription (connection token "channels", API subscribe):
- * plain pub/sub with presence and join/leave, no positioning. Channels that
- * are malformed, in no namespace or already subscribed are skipped. The
- * caller tells the client and then calls after_subscribed(). */
-static struct sub *server_sub_new(struct client *c, const char *channel)
-{
-    struct span ch = span_str(channel);
-    const struct ns_config *ns = config_find_ns(c->srv->cfg, channel, ch.n);
-    uint32_t code;
-    if (!ns || !config_channel_name_ok(c->srv->cfg, channel, ch.n))
-        return NULL;
-    struct sub *s = sub_new(c, ch, ns, &code);
-    if (s) {
-        s->server_side = true;
-        s->push_join_leave = ns->join_leave;
-    }
-    return s;
-}
-
-int client_server_subscribe(struct client *c, const char *channel)
-{
-    if (c->state != CLIENT_CONNECTED)
-        return 100;
-    struct sub *s = server_sub_new(c, channel);
-    if (!s)
-        return client_find_sub(c, span_str(channel)) ? 105 : 102;
-    struct wbuf b;
-    wbuf_init(&b);
-    struct frame *f = NULL;
-    struct span ch = {(const uint8_t *)s->channel, s->channel_len};
-    if (proto_encode_push_subscribe(c->wire, &b, ch) == 0)
-        f = wbuf_finish(&b);
-    else
-        wbuf_free(&b);
-    if (!f || client_send(c, f) != 0) {
-        frame_unref(f);
-        if (c->state != CLIENT_CLOSING)
-            client_remove_sub(c, s, false);
-        return 100;
-    }
-    frame_unref(f);
-    after_subscribed(c, s);
-    return 0;
-}
-
-/* Sends the subscribe reply (with recovered publications), then whatever
- * arrived live while we read the stream, de-duplicated by offset. */
-static void on_sub_history(void *arg, const struct history_result *res)
-{
-    struct sub_ctx *x = arg;
-    struct client *c = x->c;
-    struct sub *s = x->s;
-    s->inflight = false;
-    if (!s->room) { /* removed while the engine worked (client gone, unsubscribed) */
-        sub_free(s);
-        /* every command gets a reply; the subscription did not survive */
-        if (c->state != CLIENT_CLOSING)
-            client_send_error(c, x->id, 100, "internal server error");
-        goto out;
-    }
-    if (c->state == CLIENT_CLOSING)
-        goto out;
-    if (res->err && res->err != ENGINE_EUNRECOVERABLE) {
-        uint32_t n;
-        free(sub_take_buffer(s, &n)); /* nothing buffered can be trusted */
-        client_send_error(c, x->id, 100, "internal server error");
-        client_remove_sub(c, s, false);
-        goto out;
-    }
-    bool recovered = false;
-    size_t npubs = 0;
-    if (x->recover && !res->err) {
-        if (res->npubs == 0)
-            recovered = res->top == x->req_offset;
-        else
-            recovered = res->pubs[0]->offset == x->req_offset + 1 &&
-                        res->pubs[res->npubs - 1]->offset == res->top;
-        if (recovered)
-            npubs = res->npubs;
-    }
-    struct reply r = {.id = x->id, .kind = REPLY_SUBSCRIBE, .recoverable = s->recoverable,
-                      .positioned = s->positioned, .epoch = res->epoch,
-                      .offset = recovered ? x->req_offset : res->top, .recovered = recovered,
-                      .was_recovering = x->recover, .pubs = res->pubs, .npubs = npubs};
-    sub_expiry(s, &r);
-    snprintf(s->epoch, sizeof(s->epoch), "%s", res->epoch ? res->epoch : "");
-    s->offset = recovered && npubs ? res->pubs[npubs - 1]->offset : r.offset;
-    uint32_t nbuf;
-    struct publication **buf = sub_take_buffer(s, &nbuf);
-    if (client_send_reply(c, &r) == 0) {
-        for (uint32_t i = 0; i < nbuf && c->state != CLIENT_CLOSING; i++)
-            client_deliver_pub(s, buf[i]);
-        if (c->state != CLIENT_CLOSING && s->room)
-            after_subscribed(c, s);
-    }
-    for (uint32_t i = 0; i < nbuf; i++)
-        publication_unref(buf[i]);
-    free(buf);
-out:
-    client_release(c);
-    free(x);
-}
-
-/* Subscription token check. Returns 0 (claims in *sc, or none without a
- * token), a client error code (103, 109), or -1 after disconnecting (3500:
- * the token is for another channel, user or client). */
-static int sub_token(struct client *c, const struct cmd *cmd, const struct ns_config *ns,
-                     struct auth_claims *sc)
-{
-    memset(sc, 0, sizeof(*sc));
-    struct span ch = cmd->channel;
-    if (!cmd->token.n) {
-        if (config_channel_private(ns, (const char *)ch.p, ch.n) ||
-            !access_allows(ns->rules[ACCESS_SUBSCRIBE], subject(c)))
-            return 103;
-        return 0;
-    }
-    enum auth_result ar = auth_verify_subscription(c->srv->cfg->verifier, cmd->token.p,
-                                                   cmd->token.n, now_s(), sc);
-    if (ar == AUTH_EXPIRED)
-        return 109;
-    if (ar != AUTH_OK)
-        return 103;
-    if (!span_eq(ch, sc->channel, strlen(sc->channel)) || strcmp(sc->sub, c->user) != 0 ||
-        (sc->client && strcmp(sc->client, c->id) != 0)) {
-        auth_claims_free(sc);
-        client_disconnect(c, 3500, "invalid token", true);
-        return -1;
-    }
-    return 0;
-}
-
-static void sub_set_token(struct client *c, struct sub *s, struct auth_claims *sc)
-{
-    if (s->expires_ms && !sc->exp)
-        c->nexpiring--;
-    else if (!s->expires_ms && sc->exp)
-        c->nexpiring++;
-    s->expires_ms = sc->exp * 1000;
-    if (sc->info && !s->chan_info) { /* fixed once presence/joins carry it */
-        free(s->chan_info);
-        s->chan_info = sc->info;
-        s->chan_info_len = sc->info_len;
-        sc->info = NULL;
-    }
-}
-
-static int cmd_subscribe(struct client *c, struct cmd *cmd)
-{
-    const struct config *cfg = c->srv->cfg;
-    const struct ns_config *ns = check_channel(c, cmd);
-    if (!ns)
-        return c->state == CLIENT_CLOSING ? -1 : 0;
-    struct auth_claims sc;
-    int code = sub_token(c, cmd, ns, &sc);
-    if (code < 0)
-        return -1;
-    if (code == 103)
-        return client_send_error(c, cmd->id, 103, "permission denied"), 0;
-    if (code == 109)
-        return client_send_error(c, cmd->id, 109, "token expired"), 0;
-    struct engine *eng = c->srv->engine;
-    if (eng->ops->available && eng->ops->available(eng, cmd->channel) != 0) {
-        auth_claims_free(&sc);
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0; /* temporary */
-    }
-    uint32_t err;
-    struct sub *s = sub_new(c, cmd->channel, ns, &err);
-    if (!s) {
-        auth_claims_free(&sc);
-        return client_send_error(c, cmd->id, err,
-                                 err == 105   ? "already subscribed"
-                                 : err == 106 ? "limit exceeded"
-                                              : "internal server error"),
-               0;
-    }
-    sub_set_token(c, s, &sc);
-    auth_claims_free(&sc);
-    bool history = ns_has_history(ns);
-    s->push_join_leave = ns->join_leave && cmd->join_leave;
-    s->recoverable = history && (ns->force_recovery || cmd->recoverable);
-    s->positioned = s->recoverable || (history && (ns->force_positioning || cmd->positioned));
-    s->pending = s->positioned;
-
-    if (!s->positioned) {
-        struct reply r = {.id = cmd->id, .kind = REPLY_SUBSCRIBE};
-        sub_expiry(s, &r);
-        if (client_send_reply(c, &r) != 0)
-            return -1;
-        after_subscribed(c, s);
-        return 0;
-    }
-    struct sub_ctx *x = malloc(sizeof(*x));
-    if (!x) {
-        client_remove_sub(c, s, false);
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0;
-    }
-    *x = (struct sub_ctx){.c = c, .s = s, .id = cmd->id,
-                          .recover = cmd->recover && s->recoverable, .req_offset = cmd->offset};
-    struct history_query q = {.limit = 0};
-    if (x->recover) {
-        q.has_since = true;
-        q.since_offset = cmd->offset;
-        q.since_epoch = cmd->epoch;
-        q.limit = (int32_t)cfg->recovery_max_limit;
-    }
-    client_hold(c);
-    s->inflight = true;
-    int r = c->srv->engine->ops->history(c->srv->engine, cmd->channel, ns, &q, on_sub_history, x);
-    if (r != 0) {
-        s->inflight = false;
-        client_release(c);
-        free(x);
-        client_remove_sub(c, s, false);
-        client_send_error(c, cmd->id, 100, "internal server error");
-    }
-    return c->state == CLIENT_CLOSING ? -1 : 0;
-}
-
-/* sub_refresh: a new subscription token for a subscribed channel. An
- * expired one ends the subscription with 2501 so the SDK resubscribes with
- * a fresh token (the 109 reply then reaches a subscription that is already
- * resubscribing, which ignores it). */
-static int cmd_sub_refresh(struct client *c, struct cmd *cmd)
-{
-    if (cmd->channel.n == 0 || cmd->token.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
-        return -1;
-    }
-    struct sub *s = client_find_sub(c, cmd->channel);
-    if (!s)
-        return client_send_error(c, cmd->id, 103, "permission denied"), 0;
-    struct auth_claims sc;
-    int code = sub_token(c, cmd, s->ns, &sc);
-    if (code < 0)
-        return -1;
-    if (code == 109) {
-        client_unsubscribe_push(c, s, 2501, "subscription expired");
-        return client_send_error(c, cmd->id, 109, "token expired"), 0;
-    }
-    if (code)
-        return client_send_error(c, cmd->id, (uint32_t)code, "permission denied"), 0;
-    sub_set_token(c, s, &sc);
-    auth_claims_free(&sc);
-    struct reply r = {.id = cmd->id, .kind = REPLY_SUB_REFRESH};
-    sub_expiry(s, &r);
-    return client_send_reply(c, &r) == 0 ? 0 : -1;
-}
-
-void client_check_sub_expiry(struct client *c, int64_t now)
-{
-    int64_t grace = (int64_t)c->srv->cfg->expired_sub_close_delay * 1000;
-    for (uint32_t i = c->nsubs; i-- > 0 && c->state == CLIENT_CONNECTED;) {
-        struct sub *s = c->subs[i];
-        if (!s->expires_ms || now < s->expires_ms + grace)
-            continue;
-        if (s->server_side)
-            client_disconnect(c, 3006, "subscription expired", true);
-        else
-            client_unsubscribe_push(c, s, 2501, "subscription expired");
-    }
-}
-
-void client_remove_sub(struct client *c, struct sub *s, bool emit_leave)
-{
-    struct engine *e = c->srv->engine;
-    struct span ch = {(const uint8_t *)s->channel, s->channel_len};
-    bool was_active = s->room && !s->pending;
-    hub_unlink(&c->srv->hub, s);
-    for (uint32_t i = 0; i < c->nsubs; i++)
-        if (c->subs[i] == s) {
-            c->subs[i] = c->subs[--c->nsubs];
-            break;
-        }
-    if (s->expires_ms)
-        c->nexpiring--;
-    if (was_active) {
-        if (s->ns->presence)
-            e->ops->presence_remove(e, ch, (struct span){(const uint8_t *)c->id, UUID_STR_LEN});
-        if (emit_leave && s->ns->join_leave) {
-            struct clientinfo ci = my_info(c, s);
-            e->ops->publish_join(e, ch, &ci, true);
-        }
-    }
-    if (!s->inflight)
-        sub_free(s);
-}
-
-static int cmd_unsubscribe(struct client *c, struct cmd *cmd)
-{
-    if (cmd->channel.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
-        return -1;
-    }
-    struct sub *s = client_find_sub(c, cmd->channel);
-    if (s)
-        client_remove_sub(c, s, true);
-    struct reply r = {.id = cmd->id, .kind = REPLY_UNSUBSCRIBE};
-    return client_send_reply(c, &r) == 0 ? 0 : -1;
-}
-
-/* ---- fan-out delivery ---- */
-
-void client_deliver_frame(struct sub *s, struct frame *f) { client_send(s->client, f); }
-
-void client_unsubscribe_push(struct client *c, struct sub *s, uint32_t code, const char *reason)
-{
-    struct wbuf b;
-    wbuf_init(&b);
-    struct span ch = {(const uint8_t *)s->channel, s->channel_len};
-    struct frame *f = NULL;
-    if (proto_encode_push_unsubscribe(c->wire, &b, ch, code, reason) == 0)
-        f = wbuf_finish(&b);
-    else
-        wbuf_free(&b);
-    client_remove_sub(c, s, true);
-    if (f) {
-        client_send(c, f);
-        frame_unref(f);
-    }
-}
-
-static void insufficient_state(struct client *c, struct sub *s)
-{
-    if (s->server_side)
-        client_disconnect(c, 3010, "insufficient state", true);
-    else
-        client_unsubscribe_push(c, s, 2500, "insufficient state");
-}
-
-void client_deliver_gap(struct sub *s)
-{
-    if (s->client->state != CLIENT_CLOSING)
-        insufficient_state(s->client, s);
-}
-
-void client_deliver_pub(struct sub *s, struct publication *pub)
-{
-    struct client *c = s->client;
-    if (c->state == CLIENT_CLOSING)
-        return;
-    if (s->positioned && pub->offset) {
-        if (pub->offset <= s->offset)
-            return; /* already delivered (recovery overlap) */
-        if (pub->offset != s->offset + 1) {
-            insufficient_state(c, s);
-            return;
-        }
-        s->offset = pub->offset;
-    }
-    struct frame *f = publication_push_frame(pub, c->wire);
-    if (!f) {
-        if (c->wire == WIRE_JSON && !pub->data_is_json)
-            client_disconnect(c, 3506, "inappropriate protocol", false);
-        return;
-    }
-    client_send(c, f);
 }
 
 /* ---- publish ---- */
@@ -642,7 +207,7 @@ static void on_published(void *arg, const struct publish_result *res)
 
 static int cmd_publish(struct client *c, struct cmd *cmd)
 {
-    const struct ns_config *ns = check_channel(c, cmd);
+    const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
     if (!may(c, ns, cmd->channel, ACCESS_PUBLISH))
@@ -652,7 +217,7 @@ static int cmd_publish(struct client *c, struct cmd *cmd)
     if (cmd->data.n > c->srv->cfg->max_publication_size)
         return client_send_error(c, cmd->id, 106, "limit exceeded"), 0;
     bool is_json = c->wire == WIRE_JSON || json_validate(cmd->data.p, cmd->data.n);
-    struct clientinfo ci = my_info(c, client_find_sub(c, cmd->channel));
+    struct clientinfo ci = cmd_my_info(c, client_find_sub(c, cmd->channel));
     struct publication *p = publication_new(cmd->channel, cmd->data, is_json, &ci);
     struct pub_ctx *x = malloc(sizeof(*x));
     if (!p || !x) {
@@ -743,7 +308,7 @@ static void on_history(void *arg, const struct history_result *res)
 
 static int cmd_presence(struct client *c, struct cmd *cmd, bool stats)
 {
-    const struct ns_config *ns = check_channel(c, cmd);
+    const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
     if (!ns->presence)
@@ -766,7 +331,7 @@ static int cmd_presence(struct client *c, struct cmd *cmd, bool stats)
 static int cmd_history(struct client *c, struct cmd *cmd)
 {
     const struct config *cfg = c->srv->cfg;
-    const struct ns_config *ns = check_channel(c, cmd);
+    const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
     if (!ns_has_history(ns))
