@@ -96,6 +96,8 @@ int client_send_error(struct client *c, uint32_t id, uint32_t code, const char *
  * and the rest of the frame must be dropped. */
 int client_dispatch(struct client *c, struct cmd *cmd);
 struct sub *client_find_sub(struct client *c, struct span channel);
+
+/* subscribe.c */
 /* Removes one subscription: hub unlink, presence removal, leave event. */
 void client_remove_sub(struct client *c, struct sub *s, bool emit_leave);
 /* Tells the client it lost sub s (unsubscribe push with code/reason) and
