@@ -5,7 +5,7 @@
 // expired token + refresh through getToken, anonymous refused.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { dropTransport, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
 
 let h;
 const clients = [];
@@ -13,13 +13,6 @@ const client = (opts) => { const c = sdk(h, opts); clients.push(c); return c; };
 
 before(async () => { h = await startHearthd(); });
 after(async () => { for (const c of clients) c.disconnect(); await sleep(100); await h.stop(); });
-
-/** Kills the SDK's underlying socket without telling the SDK (a network drop). */
-function dropTransport(c) {
-  const ws = c._transport && c._transport._transport;
-  assert.ok(ws && typeof ws.terminate === 'function', 'SDK internals changed: cannot find the ws');
-  ws.terminate();
-}
 
 test('recovery after a dropped transport delivers every missed message once, in order', async () => {
   const reader = client();

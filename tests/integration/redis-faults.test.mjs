@@ -7,9 +7,8 @@
 // that was acknowledged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import {
-  Centrifuge, api, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor,
+  api, failoverClient, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor,
 } from './lib/hearthd.mjs';
 
 /** Runs fn with fresh Redis + nodes; everything is stopped afterwards. */
@@ -29,17 +28,6 @@ async function cluster(nodes, fn, { persist = false } = {}) {
       await redis.stop();
     }
   }
-}
-
-function failoverClient(clients, target, opts = {}) {
-  class FailoverWebSocket extends WebSocket {
-    constructor(_url, protocols) { super(target(), protocols); }
-  }
-  const c = new Centrifuge('ws://127.0.0.1:1/connection/websocket', {
-    websocket: FailoverWebSocket, minReconnectDelay: 100, maxReconnectDelay: 500, timeout: 4000, ...opts,
-  });
-  clients.push(c);
-  return c;
 }
 
 const health = async (h) => (await fetch(`${h.http}/health`)).status;
@@ -210,8 +198,9 @@ test('a node that shuts down says goodbye: the others drop it at once', async ()
 test('a node killed with clients on it: presence expires, /api/info drops it, its clients recover elsewhere', async () => {
   await cluster(['victim', 'survivor'], async ({ hs: [A, B], clients }) => {
     let target = A.ws;
-    const x = failoverClient(clients, () => target,
+    const x = failoverClient(() => target,
       { token: mintToken({ sub: 'xavier' }), minReconnectDelay: 1500, maxReconnectDelay: 2000 });
+    clients.push(x);
     const xs = x.newSubscription('chat:kill');
     const got = [];
     const subscribed = [];

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { decodeAll, encode } from './lib/msgpack.mjs';
 import {
-  Centrifuge, api, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor,
+  api, dropTransport, failoverClient, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor,
 } from './lib/hearthd.mjs';
 
 let redis;
@@ -35,24 +35,7 @@ after(async () => {
   }
 });
 
-/** An SDK client whose every (re)connect goes to whatever target() names. */
-function failoverClient(target, opts = {}) {
-  class FailoverWebSocket extends WebSocket {
-    constructor(_url, protocols) { super(target(), protocols); }
-  }
-  const c = new Centrifuge('ws://127.0.0.1:1/connection/websocket', {
-    websocket: FailoverWebSocket, minReconnectDelay: 100, maxReconnectDelay: 500, timeout: 4000, ...opts,
-  });
-  clients.push(c);
-  return c;
-}
-
-/** Kills the SDK's socket without telling the SDK (a network drop). */
-function dropTransport(c) {
-  const ws = c._transport && c._transport._transport;
-  assert.ok(ws && typeof ws.terminate === 'function', 'SDK internals changed: cannot find the ws');
-  ws.terminate();
-}
+const failover = (target, opts) => { const c = failoverClient(target, opts); clients.push(c); return c; };
 
 test('a publication on one node reaches subscribers on the other (SDK and msgpack)', async () => {
   const reader = client(A, { token: mintToken({ sub: 'ann', info: { nick: 'Ann' } }) });
@@ -114,7 +97,7 @@ test('history is shared: same publications, offsets and epoch from either node',
 
 test('a client that loses node A and reconnects to node B comes back recovered', async () => {
   let target = A.ws;
-  const reader = failoverClient(() => target, { minReconnectDelay: 1500, maxReconnectDelay: 2000 });
+  const reader = failover(() => target, { minReconnectDelay: 1500, maxReconnectDelay: 2000 });
   const rs = reader.newSubscription('chat:failover');
   const got = [];
   const subscribed = [];

@@ -247,6 +247,26 @@ export function signJwt(claims, alg, key, headerExtra = {}) {
   return `${input}.${b64url(sig)}`;
 }
 
+/** Kills an SDK client's socket without telling the SDK (a network drop). */
+export function dropTransport(c) {
+  const ws = c._transport && c._transport._transport;
+  if (!ws || typeof ws.terminate !== 'function') throw new Error('SDK internals changed: cannot find the ws');
+  ws.terminate();
+}
+
+/**
+ * An SDK client (not yet connected) whose every (re)connect goes to the URL
+ * target() names at that moment: a client that fails over between nodes.
+ */
+export function failoverClient(target, opts = {}) {
+  class FailoverWebSocket extends WebSocket {
+    constructor(_url, protocols) { super(target(), protocols); }
+  }
+  return new Centrifuge('ws://127.0.0.1:1/connection/websocket', {
+    websocket: FailoverWebSocket, minReconnectDelay: 100, maxReconnectDelay: 500, timeout: 4000, ...opts,
+  });
+}
+
 /** Resolves with the first event emitted (args array), rejects after ms. */
 export function once(emitter, event, ms = 5000) {
   return new Promise((resolve, reject) => {
