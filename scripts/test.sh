@@ -9,9 +9,22 @@
 # each decoder, and the bench smoke (hearth-bench against hearthd at tiny
 # sizes, checking loss and ordering). Set HEARTH_FUZZ_SECONDS (default 20) to
 # fuzz longer.
+#
+#   scripts/test.sh                 every suite (what CI runs)
+#   scripts/test.sh SUITE...        only these: unit integration hostile web
+#                                   bench-smoke release fuzz
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+suites=(unit integration hostile web bench-smoke release fuzz)
+want() { # want SUITE: was it chosen (all are, without arguments)?
+  [ ${#chosen[@]} -eq 0 ] && return 0
+  local s; for s in "${chosen[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1
+}
+chosen=("$@")
+for s in "${chosen[@]+"${chosen[@]}"}"; do
+  case " ${suites[*]} " in *" $s "*) ;; *) echo "unknown suite '$s' (one of: ${suites[*]})"; echo "0 passed, 1 failed"; exit 2;; esac
+done
 bash scripts/deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
@@ -64,18 +77,31 @@ setup build-asan -Db_sanitize=address,undefined -Db_lundef=false || { echo "0 pa
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 
-note "unit + fuzz corpus replay"
-meson_suites "unit+fuzz-replay" build
-note "unit + fuzz corpus replay (ASan+UBSan)"
-meson_suites "unit+fuzz-replay (asan)" build-asan
+if want unit; then
+  note "unit + fuzz corpus replay"
+  meson_suites "unit+fuzz-replay" build
+  note "unit + fuzz corpus replay (ASan+UBSan)"
+  meson_suites "unit+fuzz-replay (asan)" build-asan
+fi
 
-note "integration (official SDK, raw sockets, msgpack)"
-node_suite "integration" tests/integration/run.sh "$root/build/hearthd"
-note "integration (ASan+UBSan hearthd)"
-node_suite "integration (asan)" tests/integration/run.sh "$root/build-asan/hearthd"
+if want integration; then
+  note "integration (official SDK, raw sockets, msgpack)"
+  node_suite "integration" tests/integration/run.sh "$root/build/hearthd"
+  note "integration (ASan+UBSan hearthd)"
+  node_suite "integration (asan)" tests/integration/run.sh "$root/build-asan/hearthd"
+fi
 
-note "chat page in headless Chromium"
-node_suite "web" tests/web/run.sh "$root/build/hearthd"
+if want hostile; then
+  note "hostile peers (attacks on loopback: the server keeps serving)"
+  node_suite "hostile" tests/hostile/run.sh "$root/build/hearthd"
+  note "hostile peers (ASan+UBSan hearthd)"
+  node_suite "hostile (asan)" tests/hostile/run.sh "$root/build-asan/hearthd"
+fi
+
+if want web; then
+  note "chat page in headless Chromium"
+  node_suite "web" tests/web/run.sh "$root/build/hearthd"
+fi
 
 # bench smoke: prints "-- bench-smoke[ LABEL]: N passed, M failed"
 bench_smoke() { # bench_smoke LABEL HEARTHD
@@ -92,17 +118,22 @@ bench_smoke() { # bench_smoke LABEL HEARTHD
   [ "$bad" -gt 0 ] && failures+=("bench-smoke$label: $bad failed")
   return 0
 }
-note "bench smoke (hearth-bench against hearthd at tiny sizes: correctness, not speed)"
-bench_smoke "" "$root/build/hearthd"
-note "bench smoke (ASan+UBSan hearthd)"
-bench_smoke " (asan)" "$root/build-asan/hearthd"
+if want bench-smoke; then
+  note "bench smoke (hearth-bench against hearthd at tiny sizes: correctness, not speed)"
+  bench_smoke "" "$root/build/hearthd"
+  note "bench smoke (ASan+UBSan hearthd)"
+  bench_smoke " (asan)" "$root/build-asan/hearthd"
+fi
 
 # scripts/run.sh (the README's run command) builds with --buildtype=release:
 # -O3 finds warnings (-Werror) that -O2 does not, so build that way too
-note "build (release, as scripts/run.sh does)"
-if setup build-release --buildtype=release; then count "release build" 1 0
-else count "release build" 0 1; fi
+if want release; then
+  note "build (release, as scripts/run.sh does)"
+  if setup build-release --buildtype=release; then count "release build" 1 0
+  else count "release build" 0 1; fi
+fi
 
+if want fuzz; then
 note "libFuzzer (short run per decoder)"
 if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false; then
   for t in build-fuzz/tests/fuzz/fuzz_*; do
@@ -118,6 +149,7 @@ if CC=clang setup build-fuzz -Dfuzzing_engine=libfuzzer -Db_sanitize=address,und
   done
 else
   count "libfuzzer build" 0 1
+fi
 fi
 
 echo
