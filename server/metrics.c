@@ -73,12 +73,17 @@ char *server_metrics_text(struct server *srv, size_t *len)
            (double)s->queue_overflows);
     metric(&o, "hearth_rate_limited_total", "counter",
            "Client commands refused with 111 (command rate limit).", (double)s->rate_limited);
-    outf(&o, "# HELP hearth_refused_connections_total WebSocket upgrades refused, by reason.\n"
+    outf(&o, "# HELP hearth_refused_connections_total Connections refused at accept or WebSocket upgrade, by reason.\n"
              "# TYPE hearth_refused_connections_total counter\n");
-    static const char *const why[] = {"", "origin", "max_connections", "max_connections_per_ip"};
-    for (int i = 1; i < 4; i++)
+    static const char *const why[ADMIT_COUNT] = {"", "origin", "max_connections",
+                                                 "max_connections_per_ip",
+                                                 "max_http_connections_per_ip", "descriptors"};
+    for (int i = 1; i < ADMIT_COUNT; i++)
         outf(&o, "hearth_refused_connections_total{reason=\"%s\"} %llu\n", why[i],
              (unsigned long long)s->refused_connections[i]);
+    metric(&o, "hearth_sockets", "gauge",
+           "Accepted TCP sockets open now (HTTP requests, handshakes and WebSockets).",
+           (double)srv->admission.sockets);
     metric(&o, "hearth_loop_lag_seconds", "gauge", "How late the last housekeeping tick ran.",
            s->loop_lag_ms / 1000.0);
     metric(&o, "hearth_uptime_seconds", "gauge", "Seconds since start.",

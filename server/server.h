@@ -30,7 +30,7 @@ struct server_stats {
     uint64_t publications;
     uint64_t queue_overflows;   /* 3008 disconnects */
     uint64_t rate_limited;      /* commands refused with 111 */
-    uint64_t refused_connections[4]; /* WebSocket upgrades refused: see ws_server.c */
+    uint64_t refused_connections[ADMIT_COUNT]; /* by enum admit: see ws_server.c */
     uint64_t disconnects[1000]; /* by code - 3000, codes 3000..3999 */
     uint64_t api_calls[API_METHOD_SLOTS][API_STATUS_SLOTS]; /* see api.c */
     double loop_lag_ms;         /* how late the last housekeeping tick ran */
@@ -46,6 +46,8 @@ struct server {
     struct engine *engine;           /* owned */
     struct hub hub;
     struct admission admission;      /* connection counts per peer address */
+    struct admission_peer *accepting;/* one admission reference between lws's accept
+                                        filter and NEW_CLIENT_INSTANTIATED (ws_server.c) */
     struct client *clients;          /* list of live clients (owned via refs) */
     uint32_t nclients;               /* connected WebSockets */
     struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */

@@ -9,6 +9,7 @@
  * create the vhost explicitly and check it; destruction takes two
  * lws_context_destroy() calls in different loop turns (ws_server_stop, then
  * ws_server_destroy after uv_run returns). */
+#include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,11 +67,105 @@ static int filter_upgrade(struct lws *wsi)
     return 1;
 }
 
+/* Is uri (not NUL-terminated) served by hearth-http (http.c) rather than
+ * the static files? Mirrors lws's mount match: the mountpoint itself or
+ * anything below it. */
+static bool uri_is_dynamic(const char *uri, size_t len)
+{
+    static const char *const dyn[] = {"/health", "/metrics", "/api"};
+    for (size_t i = 0; i < sizeof(dyn) / sizeof(dyn[0]); i++) {
+        size_t n = strlen(dyn[i]);
+        if (len >= n && !memcmp(uri, dyn[i], n) && (len == n || uri[n] == '/' || uri[n] == '?'))
+            return true;
+    }
+    return false;
+}
+
+/* Every plain HTTP request, before routing. The static files take GET and
+ * HEAD without a body; anything else there (a POST body trickled into a
+ * file path, a body smuggled on a GET) is refused and the connection closed.
+ * Requests for /health, /metrics and /api are checked in http.c. */
+static int filter_http(struct lws *wsi, const char *uri, size_t len)
+{
+    if (uri && uri_is_dynamic(uri, len))
+        return 0;
+    bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 ||
+               lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+    bool body = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    char cl[32];
+    int n = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (n != 0 && !(n == 1 && cl[0] == '0'))
+        body = true;
+    if (get && !body)
+        return 0;
+    lws_return_http_status(wsi, get ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_METHOD_NOT_ALLOWED,
+                           NULL);
+    return 1;
+}
+
+/* The peer address of an accepted socket, as lws_get_peer_simple() would
+ * print it (an IPv4-mapped IPv6 address is shown as IPv4). */
+static void peer_ip(const struct lws_filter_network_conn_args *f, char *buf, size_t len)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)&f->cli_addr;
+    buf[0] = 0;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], buf, (socklen_t)len);
+        else
+            inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+    }
+}
+
+/* Every accepted socket, before lws adopts it: the descriptor reserve and
+ * the per-address limit on sockets that are not WebSockets. The admission
+ * reference is parked in srv until LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED
+ * (which lws delivers synchronously during adoption) hangs it on the new
+ * wsi as its opaque user data; WSI_DESTROY gives it back. */
+static int filter_accept(struct lws *wsi, const struct lws_filter_network_conn_args *f)
+{
+    struct server *srv = srv_of(wsi);
+    char ip[ADMISSION_IP_MAX];
+    peer_ip(f, ip, sizeof(ip));
+    struct admission_peer *peer;
+    enum admit a = admission_accept(&srv->admission, srv->cfg, ip, (int)f->accept_fd, &peer);
+    if (a != ADMIT_OK) {
+        srv->stats.refused_connections[a]++;
+        log_debug("server", "refused connection from %s: %s", ip,
+                  a == ADMIT_FDS ? "descriptor reserve reached" : "max_http_connections_per_ip");
+        return 1;
+    }
+    admission_release(&srv->admission, srv->accepting); /* never adopted */
+    srv->accepting = peer;
+    return 0;
+}
+
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
     struct client **pc = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return filter_accept(wsi, user);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
+        struct server *srv = srv_of(wsi);
+        lws_set_opaque_user_data(wsi, srv->accepting); /* the socket's reference */
+        srv->accepting = NULL;
+        return 0;
+    }
+    case LWS_CALLBACK_WSI_DESTROY: {
+        struct admission_peer *peer = lws_get_opaque_user_data(wsi);
+        if (peer) {
+            lws_set_opaque_user_data(wsi, NULL);
+            admission_release(&srv_of(wsi)->admission, peer);
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+        return filter_http(wsi, in, len);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return filter_upgrade(wsi);
     case LWS_CALLBACK_ESTABLISHED: {
@@ -143,7 +238,7 @@ static void emit_lws_log(int level, const char *line)
 int ws_server_start(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
-    lws_set_log_level(LLL_ERR | LLL_WARN, emit_lws_log);
+    lws_set_log_level(getenv("LWSDBG") ? 0xff : (LLL_ERR | LLL_WARN), emit_lws_log);
 
     /* lws keeps pointing at the mounts for the vhost's life: they live in srv */
     static const char *const dynamic[] = {"/health", "/metrics", "/api"};
