@@ -40,7 +40,8 @@ static const struct opt root_opts[] = {
     U32(max_channels_per_client), U32(max_connections), U32(max_connections_per_ip),
     U32(client_command_rate), U32(client_command_burst), U32(client_rate_limit_strikes),
     U32(history_max_limit), U32(recovery_max_limit), U32(history_meta_ttl),
-    U32(api_max_body_size),
+    U32(api_max_body_size), U32(max_http_connections_per_ip), U32(http_body_timeout),
+    STR(metrics_key),
 };
 #undef U32
 #undef BOOL
@@ -84,6 +85,8 @@ static void defaults(struct config *c)
     c->history_meta_ttl = 30 * 24 * 3600;
     c->recovery_max_limit = 300;
     c->api_max_body_size = 1048576;
+    c->max_http_connections_per_ip = 256;
+    c->http_body_timeout = 10;
     config_redis_defaults(c);
 }
 
@@ -272,6 +275,8 @@ static int check(struct config *c, char *err, size_t errlen)
         FAIL("channel_max_length must be 1..1024");
     if (c->handshake_timeout == 0)
         FAIL("handshake_timeout must be at least 1 second");
+    if (c->http_body_timeout == 0 || c->http_body_timeout > 3600)
+        FAIL("http_body_timeout must be 1..3600 seconds");
     if (c->client_command_rate && c->client_command_burst == 0)
         FAIL("client_command_burst must be at least 1 when client_command_rate is set");
     if (c->client_command_burst > 1000000 || c->client_command_rate > 1000000)

@@ -75,6 +75,10 @@ struct config {
     uint32_t recovery_max_limit;    /* publications a recovery may return */
     uint32_t history_meta_ttl;      /* seconds a stream's epoch/offset outlive its last publish */
     uint32_t api_max_body_size;     /* bytes of an HTTP API request body */
+    uint32_t max_http_connections_per_ip; /* sockets from one address that are not
+                                             WebSockets (yet); 0 = unlimited */
+    uint32_t http_body_timeout;     /* seconds a request body may take to arrive */
+    char *metrics_key;              /* owned; NULL = /metrics open to all */
     size_t nnamespaces;
     struct ns_config *namespaces;   /* owned array */
     bool demo_defaults;             /* no config file was given */

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api.h"
+#include "http_parse.h"
 #include "log.h"
 #include "server.h"
 
@@ -35,8 +37,13 @@ void http_respond(struct http_req *r, int status, const char *ctype, char *body,
     r->ctype = ctype;
     r->resp = body;
     r->resp_len = len;
-    if (r->wsi)
+    if (r->wsi && !r->in_callback) {
+        if (r->held) { /* see on_body_completion */
+            r->held = 0;
+            lws_rx_flow_control(r->wsi, 1);
+        }
         lws_callback_on_writable(r->wsi);
+    }
 }
 
 static void respond_text(struct http_req *r, int status, const char *ctype, const char *text)
@@ -59,19 +66,19 @@ static int key_matches(const char *configured, const char *given, size_t given_l
     return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
-static int check_api_key(struct lws *wsi, const struct config *cfg)
+/* X-API-Key: KEY, or Authorization: apikey KEY / Bearer KEY, against the
+ * configured key (NULL or empty: nobody matches). */
+static int check_key(struct lws *wsi, const char *configured)
 {
     char buf[512];
     int n = lws_hdr_custom_copy(wsi, buf, sizeof(buf), "x-api-key:", 10);
     if (n > 0)
-        return key_matches(cfg->api_key, buf, (size_t)n);
+        return key_matches(configured, buf, (size_t)n);
     n = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (n > 7 && strncasecmp(buf, "apikey ", 7) == 0) {
-        const char *k = buf + 7;
-        while (*k == ' ')
-            k++;
-        return key_matches(cfg->api_key, k, strlen(k));
-    }
+    const char *k;
+    size_t kl;
+    if (n > 0 && http_auth_key(buf, (size_t)n, &k, &kl) == 0)
+        return key_matches(configured, k, kl);
     return 0;
 }
 
@@ -86,6 +93,10 @@ static void route(struct http_req *r)
         return;
     }
     if (!strcmp(r->path, "/metrics")) {
+        if (!r->authorized) {
+            respond_text(r, 401, "text/plain", "metrics_key required\n");
+            return;
+        }
         size_t len;
         char *text = server_metrics_text(srv, &len);
         if (text)
@@ -105,12 +116,6 @@ static void route(struct http_req *r)
                          "{\"error\":{\"code\":107,\"message\":\"use POST\"}}");
             return;
         }
-        if (r->too_big) {
-            api_count(srv, r->path + 5, 413);
-            respond_text(r, 413, "application/json",
-                         "{\"error\":{\"code\":107,\"message\":\"body too large\"}}");
-            return;
-        }
         api_handle(r, r->path + 5);
         return;
     }
@@ -118,60 +123,38 @@ static void route(struct http_req *r)
 }
 
 #define HTTP_HDR_MAX 1024
-#define HTTP_CHUNK 16384
 
-/* Writes the next piece of the response: -1 error, 0 more to come, 1 done.
- * A small response (every API reply in practice) goes out as headers and
- * body in one write, in one writeable callback: plain HTTP/1.1 writes are
- * raw bytes in lws (no TLS here, so no h2 framing). */
-static int write_response(struct http_req *r, struct lws *wsi)
+static int add_close(const struct http_req *r, struct lws *wsi, uint8_t **p, uint8_t *end)
 {
-    if (!r->headers_sent && r->resp_len <= HTTP_CHUNK && !lws_is_ssl(wsi)) {
-        uint8_t buf[LWS_PRE + HTTP_HDR_MAX + HTTP_CHUNK], *start = buf + LWS_PRE, *p = start,
-                *end = start + HTTP_HDR_MAX - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end) ||
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                         (const unsigned char *)"no-store", 8, &p, end) ||
-            lws_finalize_http_header(wsi, &p, end))
-            return -1;
+    if (!r->close_after)
+        return 0;
+    return lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                        (const unsigned char *)"close", 5, p, end);
+}
+
+/* Writes the whole response (headers and body) in one lws_write: what the
+ * socket does not take now lws keeps and flushes before it lets the next
+ * pipelined request in (lws_http_transaction_completed defers until then).
+ * 0 or -1. */
+static int send_response(struct http_req *r, struct lws *wsi)
+{
+    uint8_t *buf = malloc(LWS_PRE + HTTP_HDR_MAX + r->resp_len);
+    if (!buf)
+        return -1;
+    uint8_t *start = buf + LWS_PRE, *p = start, *end = start + HTTP_HDR_MAX - 1;
+    int rc = -1;
+    if (!lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end) &&
+        !lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                      (const unsigned char *)"no-store", 8, &p, end) &&
+        !add_close(r, wsi, &p, end) && !lws_finalize_http_header(wsi, &p, end)) {
         if (r->resp_len)
             memcpy(p, r->resp, r->resp_len);
         size_t n = (size_t)(p - start) + r->resp_len;
-        r->headers_sent = 1;
-        r->resp_off = r->resp_len;
-        return lws_write(wsi, start, n, LWS_WRITE_HTTP_FINAL) == (int)n ? 1 : -1;
+        rc = lws_write(wsi, start, n, LWS_WRITE_HTTP_FINAL) == (int)n ? 0 : -1;
     }
-    uint8_t hdr[LWS_PRE + HTTP_HDR_MAX], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
-    if (!r->headers_sent) {
-        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end))
-            return -1;
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                         (const unsigned char *)"no-store", 8, &p, end))
-            return -1;
-        if (lws_finalize_write_http_header(wsi, start, &p, end))
-            return -1;
-        r->headers_sent = 1;
-        if (r->resp_len) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-        return 1;
-    }
-    /* body in chunks of up to 16 KiB, one write per callback */
-    uint8_t buf[LWS_PRE + HTTP_CHUNK];
-    size_t n = r->resp_len - r->resp_off;
-    if (n > HTTP_CHUNK)
-        n = HTTP_CHUNK;
-    memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
-    int final = r->resp_off + n == r->resp_len;
-    if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-        return -1;
-    r->resp_off += n;
-    if (!final) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    return 1;
+    free(buf);
+    r->sent = 1;
+    return rc;
 }
 
 /* Drops lws's reference to the request (a call still in flight keeps its own). */
@@ -181,8 +164,144 @@ static void detach(struct http_pss *pss)
     if (!r)
         return;
     pss->req = NULL;
+    lws_sul_cancel(&r->deadline);
     r->wsi = NULL;
     http_req_release(r);
+}
+
+#define LINGER_USECS (2 * LWS_US_PER_SEC) /* discarding input after a refusal */
+
+static void refuse(struct http_req *r, int status, const char *json);
+
+/* The deadline passed: a body too slow gets 408; a connection lingering
+ * after its answer is closed. (lws 4.1's own wsi timer cannot be cancelled,
+ * and its content timeout is re-armed by every body byte.) */
+static void on_deadline(lws_sorted_usec_list_t *sul)
+{
+    struct http_req *r = lws_container_of(sul, struct http_req, deadline);
+    if (!r->wsi)
+        return;
+    if (r->completed) {
+        lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    log_debug("http", "request body for %s timed out", r->path);
+    refuse(r, 408, "{\"error\":{\"code\":107,\"message\":\"request body too slow\"}}");
+}
+
+static void arm(struct http_req *r, struct lws *wsi, lws_usec_t us)
+{
+    lws_sul_schedule(lws_get_context(wsi), 0, &r->deadline, on_deadline, us);
+}
+
+/* Refuses the request before its body was read: answer, then close. */
+static void refuse(struct http_req *r, int status, const char *json)
+{
+    r->close_after = 1;
+    r->completed = 1;
+    if (!strncmp(r->path, "/api/", 5))
+        api_count(r->srv, r->path + 5, status);
+    respond_text(r, status, "application/json", json);
+}
+
+/* Routes a complete request from inside an lws callback for its wsi. */
+static void route_in_callback(struct http_req *r)
+{
+    r->completed = 1;
+    r->in_callback = 1;
+    route(r);
+    r->in_callback = 0;
+}
+
+/* The request line and headers are in: framing, credentials, limits. */
+static void on_request(struct http_req *r, struct lws *wsi, const struct config *cfg)
+{
+    r->is_post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+    /* the mount strips its prefix: rebuild the full path from the header */
+    char uri[256];
+    int n = lws_hdr_copy(wsi, uri, sizeof(uri), r->is_post ? WSI_TOKEN_POST_URI : WSI_TOKEN_GET_URI);
+    if (n < 0)
+        n = 0;
+    size_t pl = http_path_len(uri, (size_t)n);
+    memcpy(r->path, uri, pl);
+    r->path[pl] = 0;
+    int api = !strncmp(r->path, "/api", 4);
+    if (api)
+        r->authorized = check_key(wsi, cfg->api_key);
+    else if (!strcmp(r->path, "/metrics"))
+        r->authorized = !cfg->metrics_key || !*cfg->metrics_key || check_key(wsi, cfg->metrics_key);
+
+    /* framing: one plain Content-Length, or no body at all */
+    char cl[32];
+    int cln = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    r->in_callback = 1;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        refuse(r, 411, "{\"error\":{\"code\":107,\"message\":"
+                       "\"send Content-Length: chunked request bodies are not accepted\"}}");
+    else if (cln < 0 || (cln > 0 && http_content_length(cl, (size_t)cln, &r->content_length) != 0))
+        refuse(r, 400, "{\"error\":{\"code\":107,\"message\":\"bad Content-Length\"}}");
+    else if (r->is_post && cln == 0)
+        refuse(r, 411, "{\"error\":{\"code\":107,\"message\":\"Content-Length required\"}}");
+    else if (!r->is_post && r->content_length)
+        refuse(r, 400, "{\"error\":{\"code\":107,\"message\":\"no body allowed\"}}");
+    else if (r->is_post && api && r->authorized && r->content_length > cfg->api_max_body_size)
+        refuse(r, 413, "{\"error\":{\"code\":107,\"message\":\"body too large\"}}");
+    r->in_callback = 0;
+    if (r->completed)
+        return;
+    if (r->is_post && api && r->authorized) {
+        /* wait for the body, for at most http_body_timeout in all */
+        if (r->content_length)
+            arm(r, wsi, (lws_usec_t)cfg->http_body_timeout * LWS_US_PER_SEC);
+        return;
+    }
+    /* nothing to wait for: a body sent anyway (unauthorized, or not an API
+     * call) is not read, the connection closes after the answer */
+    r->close_after = r->content_length > 0;
+    route_in_callback(r);
+}
+
+static void on_body_completion(struct http_req *r, struct lws *wsi)
+{
+    r->body_done = 1;
+    if (!r->completed) {
+        lws_sul_cancel(&r->deadline);
+        route_in_callback(r);
+        return;
+    }
+    /* Delivered again: lws 4.1 repeats BODY_COMPLETION for as long as
+     * pipelined input waits behind a request we have not answered yet (an
+     * engine call in flight). Hold input until the answer exists (rx flow
+     * control; http_respond lifts it), then answer and close: we do not
+     * serve requests pipelined behind a pending API call. */
+    if (!r->status && !r->held) {
+        r->held = 1;
+        r->close_after = 1;
+        lws_rx_flow_control(wsi, 0);
+    }
+}
+
+/* Answers now if the answer exists: 0, or -1 to close the connection. */
+static int answer(struct http_pss *pss, struct lws *wsi)
+{
+    struct http_req *r = pss->req;
+    if (!r || !r->status || r->sent)
+        return 0;
+    if (send_response(r, wsi) != 0)
+        return -1;
+    if (r->close_after) {
+        if (r->body_done)
+            return -1;
+        /* the peer may still be sending the body we refused: closing now
+         * with unread input would reset the connection and lose the answer */
+        shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+        r->lingering = 1;
+        arm(r, wsi, LINGER_USECS);
+        return 0;
+    }
+    detach(pss);
+    /* keep-alive: lws takes the next pipelined request once this is out */
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
@@ -191,44 +310,37 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
     struct server *srv = lws_context_user(lws_get_context(wsi));
     struct http_req *r = pss ? pss->req : NULL;
     switch (reason) {
-    case LWS_CALLBACK_HTTP: {
+    case LWS_CALLBACK_HTTP:
         detach(pss); /* keep-alive: a new transaction on the same connection */
-        r = pss->req = calloc(1, sizeof(*r));
+        r = pss->req = calloc(1, sizeof(*pss->req));
         if (!r)
             return -1;
         r->srv = srv;
         r->wsi = wsi;
         r->refs = 1;
-        r->is_post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-        /* the mount strips its prefix: rebuild the full path from the header */
-        char uri[256];
-        int n = lws_hdr_copy(wsi, uri, sizeof(uri), r->is_post ? WSI_TOKEN_POST_URI : WSI_TOKEN_GET_URI);
-        if (n < 0)
-            n = 0;
-        uri[n] = 0;
-        char *q = strchr(uri, '?');
-        if (q)
-            *q = 0;
-        snprintf(r->path, sizeof(r->path), "%s", uri);
-        if (!strncmp(r->path, "/api", 4))
-            r->authorized = check_api_key(wsi, srv->cfg);
-        if (!r->is_post || !r->authorized) {
-            route(r); /* no body to wait for (an unauthorized body is ignored) */
-            return 0;
-        }
-        return 0;
-    }
+        on_request(r, wsi, srv->cfg);
+        return answer(pss, wsi);
     case LWS_CALLBACK_HTTP_BODY:
-        if (!r || r->status)
-            return 0;
-        if (r->body_len + len > srv->cfg->api_max_body_size) {
-            r->too_big = 1;
-            return 0;
+        if (!r || r->completed)
+            return 0; /* refused or answered: discard */
+        if (!r->body_len && len && !memcmp(in, "POST ", len < 5 ? len : 5)) {
+            /* lws 4.1 feeds a POST pipelined behind another request its own
+             * header bytes as body (lws_http_action consumes the buffered
+             * input from its start): refuse it rather than act on garbage */
+            r->in_callback = 1;
+            refuse(r, 400, "{\"error\":{\"code\":107,\"message\":"
+                           "\"pipelined POST requests are not supported\"}}");
+            r->in_callback = 0;
+            return answer(pss, wsi);
         }
+        if (r->body_len + len > r->content_length)
+            return -1; /* lws delivers at most Content-Length: cannot happen */
         if (r->body_len + len + 1 > r->body_cap) {
             size_t ncap = r->body_cap ? r->body_cap * 2 : 1024;
             while (ncap < r->body_len + len + 1)
                 ncap *= 2;
+            if (ncap > r->content_length + 1)
+                ncap = r->content_length + 1;
             char *nb = realloc(r->body, ncap);
             if (!nb)
                 return -1;
@@ -240,18 +352,14 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
         r->body[r->body_len] = 0;
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (r && !r->status)
-            route(r);
-        return 0;
-    case LWS_CALLBACK_HTTP_WRITEABLE: {
-        if (!r || !r->status)
+        if (!r)
             return 0;
-        int w = write_response(r, wsi);
-        if (w <= 0)
-            return w;
-        detach(pss);
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
-    }
+        if (r->lingering)
+            return -1; /* answered, and the body is drained: close */
+        on_body_completion(r, wsi);
+        return answer(pss, wsi);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return answer(pss, wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)

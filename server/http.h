@@ -5,14 +5,23 @@
  * A request lives in a refcounted struct http_req so that an API call still
  * in flight in the engine survives the connection closing under it: lws's
  * per-session slot holds one reference, each pending call another. The
- * response is written from the writeable callback (headers, then body). */
+ * response is written from the writeable callback (headers, then body).
+ *
+ * One request at a time per connection: once a request is complete, lws's
+ * rx flow control holds whatever the peer pipelined behind it until the
+ * response is out (lws 4.1 would otherwise re-deliver BODY_COMPLETION from
+ * its pending-input path forever). A request that is refused before its
+ * body was read (bad framing, too large, unauthorized, too slow) is
+ * answered with "connection: close", the socket is shut down for writing,
+ * and input is discarded for a moment so the answer is not lost to a TCP
+ * reset. */
 #ifndef HEARTH_HTTP_H
 #define HEARTH_HTTP_H
 
+#include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct lws;
 struct server;
 
 struct http_req {
@@ -22,14 +31,22 @@ struct http_req {
     char path[256];          /* URI path without query */
     int is_post;
     int authorized;          /* API key checked and good */
+    uint64_t content_length; /* declared body bytes (POST) */
     char *body;              /* owned request body */
     size_t body_len, body_cap;
-    int too_big;             /* body exceeded the API limit */
+    int completed;           /* the whole request is in and routed */
+    int body_done;           /* lws has delivered the end of the body */
+    int close_after;         /* answer with "connection: close", then linger and close */
+    int lingering;           /* answered and shut down for writing: discarding input */
+    int held;                /* lws rx flow control holds pipelined input */
+    int in_callback;         /* routing from inside an lws callback for wsi */
+    int sent;                /* the response went to lws */
+    lws_sorted_usec_list_t deadline; /* body deadline, then linger: armed only
+                                        while wsi is set (detach cancels it) */
     int status;              /* 0 = no response yet */
     const char *ctype;
     char *resp;              /* owned response body */
-    size_t resp_len, resp_off;
-    int headers_sent;
+    size_t resp_len;
 };
 
 struct http_pss {

@@ -145,7 +145,7 @@ test('a client that does not answer pings is closed with 3012; the SDK stays con
 test('hundreds of half-open connections do not starve a real client', async () => {
   const socks = [];
   for (let i = 0; i < 300; i++) {
-    const s = await rawTcp(h);
+    const s = await rawTcp(h, '127.0.0.2'); // another peer: one address has a socket quota
     if (i % 2) s.write('GET /connection/websocket HTTP/1.1\r\nHost: x\r\n'); // half a request
     socks.push(s);
   }
@@ -158,7 +158,7 @@ test('thousands of half-open and garbage connections: the server stays up and me
   const base = await rssKiB(h.proc.pid);
   const socks = [];
   for (let i = 0; i < 2000; i++) {
-    const s = await rawTcp(h);
+    const s = await rawTcp(h, `127.0.1.${1 + (i % 16)}`); // 16 peers: one address has a socket quota
     s.on('error', () => {});
     switch (i % 4) {
       case 0: break; // connects and says nothing

@@ -56,13 +56,15 @@ export const BASE_CONFIG = {
 const liveHearthds = new Set();
 process.on('exit', () => { for (const p of liveHearthds) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
 
-/** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). */
-export async function startHearthd(cfg = {}, { raw = false, tls = false } = {}) {
+/** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). `wrap` runs
+ * it under a command that execs it (e.g. ['prlimit', '--nofile=128:128']). */
+export async function startHearthd(cfg = {}, { raw = false, tls = false, wrap = [] } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
   const cfgFile = join(dir, 'hearth.json');
   writeFileSync(cfgFile, JSON.stringify(raw ? cfg : { ...BASE_CONFIG, ...cfg }));
-  const proc = spawn(HEARTHD, ['--config', cfgFile, '--listen', `127.0.0.1:${port}`],
+  const argv = ['--config', cfgFile, '--listen', `127.0.0.1:${port}`];
+  const proc = spawn(wrap.length ? wrap[0] : HEARTHD, wrap.length ? [...wrap.slice(1), HEARTHD, ...argv] : argv,
     { stdio: ['ignore', 'pipe', 'pipe'] });
   liveHearthds.add(proc);
   proc.on('exit', () => liveHearthds.delete(proc));
@@ -321,10 +323,11 @@ export async function rawWs(h, { protocol, binary = false } = {}) {
   };
 }
 
-/** A raw TCP socket to the server's port. */
-export function rawTcp(h) {
+/** A raw TCP socket to the server's port; `from` is a local (loopback)
+ * address to connect from, so per-address limits see a different peer. */
+export function rawTcp(h, from) {
   return new Promise((resolve, reject) => {
-    const s = net.connect(h.port, '127.0.0.1', () => resolve(s));
+    const s = net.connect({ port: h.port, host: '127.0.0.1', localAddress: from }, () => resolve(s));
     s.on('error', reject);
   });
 }
