@@ -142,7 +142,7 @@ class Bench:
             # connection cap and the per-client command rate are for real
             # deployments, so the bench nodes run without them (0 = off)
             cfg = {'listen': f'127.0.0.1:{port}', 'api_key': API_KEY, 'log_level': 'warn',
-                   'max_connections_per_ip': 0, 'client_command_rate': 0,
+                   'max_connections_per_ip': 0, 'max_http_connections_per_ip': 0, 'client_command_rate': 0,
                    'namespaces': [{'name': '', 'allow_publish': True}]}
             cfg.update(cfg_extra or {})
             path = os.path.join(tmp, f'hearth{i}.json')
