@@ -109,7 +109,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     c->conn_info = cl.info;
     c->conn_info_len = cl.info_len;
     c->roles = cl.roles;
-    c->expires_ms = cl.exp * 1000;
+    c->expires_ms = cl.exp * 1000; /* exp <= AUTH_MAX_DATE: no overflow */
     cl.sub = cl.info = NULL; /* now the client's */
     c->state = CLIENT_CONNECTED;
     if (cl.nchannels > cfg->max_channels_per_client) {
@@ -139,7 +139,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
                       .pong = cfg->pong_timeout > 0};
     if (cl.exp) {
         r.expires = true;
-        r.ttl = (uint32_t)(cl.exp - now / 1000);
+        r.ttl = auth_ttl(cl.exp, now / 1000);
     }
     r.subs = subs;
     r.nsubs = nsubs;
@@ -177,7 +177,7 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
     struct reply r = {.id = cmd->id, .kind = REPLY_REFRESH};
     if (cl.exp) {
         r.expires = true;
-        r.ttl = (uint32_t)(cl.exp - cmd_now_s());
+        r.ttl = auth_ttl(cl.exp, cmd_now_s());
     }
     auth_claims_free(&cl);
     return client_send_reply(c, &r) == 0 ? 0 : -1;

@@ -35,9 +35,8 @@ static void sub_free(struct sub *s)
 static void sub_expiry(const struct sub *s, struct reply *r)
 {
     if (s->expires_ms) {
-        int64_t left = (s->expires_ms - server_now_ms() + 999) / 1000;
         r->expires = true;
-        r->ttl = left > 0 ? (uint32_t)left : 1;
+        r->ttl = auth_ttl((s->expires_ms - server_now_ms() + 999) / 1000, 0);
     }
 }
 
@@ -224,7 +223,7 @@ static void sub_set_token(struct client *c, struct sub *s, struct auth_claims *s
         c->nexpiring--;
     else if (!s->expires_ms && sc->exp)
         c->nexpiring++;
-    s->expires_ms = sc->exp * 1000;
+    s->expires_ms = sc->exp * 1000; /* exp <= AUTH_MAX_DATE: no overflow */
     if (sc->info && !s->chan_info) { /* fixed once presence/joins carry it */
         free(s->chan_info);
         s->chan_info = sc->info;
