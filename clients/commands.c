@@ -72,6 +72,11 @@ static bool may(struct client *c, const struct ns_config *ns, struct span ch, en
 
 int64_t cmd_now_s(void) { return server_now_ms() / 1000; }
 
+bool cmd_wire_carries(const struct client *c, const struct ns_config *ns)
+{
+    return !ns->binary || c->wire != WIRE_JSON;
+}
+
 
 /* ---- connect, refresh ---- */
 
@@ -217,6 +222,10 @@ static int cmd_publish(struct client *c, struct cmd *cmd)
     if (cmd->data.n > c->srv->cfg->max_publication_size)
         return client_send_error(c, cmd->id, 106, "limit exceeded"), 0;
     bool is_json = c->wire == WIRE_JSON || json_validate(cmd->data.p, cmd->data.n);
+    /* a payload the room's JSON subscribers cannot carry must not reach them:
+     * outside a binary namespace, data is JSON or it is refused */
+    if (!is_json && !ns->binary)
+        return client_send_error(c, cmd->id, 107, "bad request"), 0;
     struct clientinfo ci = cmd_my_info(c, client_find_sub(c, cmd->channel));
     struct publication *p = publication_new(cmd->channel, cmd->data, is_json, &ci);
     struct pub_ctx *x = malloc(sizeof(*x));
@@ -334,7 +343,7 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
-    if (!ns_has_history(ns))
+    if (!ns_has_history(ns) || !cmd_wire_carries(c, ns))
         return client_send_error(c, cmd->id, 108, "not available"), 0;
     if (!may(c, ns, cmd->channel, ACCESS_HISTORY))
         return client_send_error(c, cmd->id, 103, "permission denied"), 0;
