@@ -20,15 +20,20 @@ void auth_claims_free(struct auth_claims *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* A numeric date claim: false if absent; *bad for a wrong type. */
+/* A numeric date claim (RFC 7519 NumericDate, fractions truncated): false
+ * if absent; *bad for a wrong type or a date outside [0, AUTH_MAX_DATE]
+ * (negative, or beyond year 9999: huge integers and doubles alike, so no
+ * caller ever multiplies an unbounded value). */
 static bool numeric_claim(json_t *payload, const char *name, int64_t *out, bool *bad)
 {
     json_t *v = json_object_get(payload, name);
     if (!v || json_is_null(v))
         return false;
-    if (json_is_integer(v))
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) <= AUTH_MAX_DATE)
         *out = (int64_t)json_integer_value(v);
-    else if (json_is_real(v) && json_real_value(v) > -9e15 && json_real_value(v) < 9e15)
+    else if (json_is_real(v) && json_real_value(v) >= 0 &&
+             json_real_value(v) <= (double)AUTH_MAX_DATE)
         *out = (int64_t)json_real_value(v);
     else
         *bad = true;

@@ -134,10 +134,11 @@ int client_send_reply(struct client *c, const struct reply *r)
     struct wbuf b;
     wbuf_init(&b);
     int rc = proto_encode_reply(c->wire, &b, r);
-    if (rc == -EINVAL) {
+    if (rc == -EINVAL && r->kind != REPLY_ERROR) {
+        /* a payload this wire cannot carry: the command fails, the
+         * connection stays (never 3506: the SDK treats it as terminal) */
         wbuf_free(&b);
-        client_disconnect(c, 3506, "inappropriate protocol", true);
-        return rc;
+        return client_send_error(c, r->id, 100, "internal server error");
     }
     struct frame *f = rc == 0 ? wbuf_finish(&b) : NULL;
     if (!f) {

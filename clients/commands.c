@@ -72,6 +72,11 @@ static bool may(struct client *c, const struct ns_config *ns, struct span ch, en
 
 int64_t cmd_now_s(void) { return server_now_ms() / 1000; }
 
+bool cmd_wire_carries(const struct client *c, const struct ns_config *ns)
+{
+    return !ns->binary || c->wire != WIRE_JSON;
+}
+
 
 /* ---- connect, refresh ---- */
 
@@ -109,7 +114,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     c->conn_info = cl.info;
     c->conn_info_len = cl.info_len;
     c->roles = cl.roles;
-    c->expires_ms = cl.exp * 1000;
+    c->expires_ms = cl.exp * 1000; /* exp <= AUTH_MAX_DATE: no overflow */
     cl.sub = cl.info = NULL; /* now the client's */
     c->state = CLIENT_CONNECTED;
     if (cl.nchannels > cfg->max_channels_per_client) {
@@ -139,7 +144,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
                       .pong = cfg->pong_timeout > 0};
     if (cl.exp) {
         r.expires = true;
-        r.ttl = (uint32_t)(cl.exp - now / 1000);
+        r.ttl = auth_ttl(cl.exp, now / 1000);
     }
     r.subs = subs;
     r.nsubs = nsubs;
@@ -177,7 +182,7 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
     struct reply r = {.id = cmd->id, .kind = REPLY_REFRESH};
     if (cl.exp) {
         r.expires = true;
-        r.ttl = (uint32_t)(cl.exp - cmd_now_s());
+        r.ttl = auth_ttl(cl.exp, cmd_now_s());
     }
     auth_claims_free(&cl);
     return client_send_reply(c, &r) == 0 ? 0 : -1;
@@ -217,6 +222,10 @@ static int cmd_publish(struct client *c, struct cmd *cmd)
     if (cmd->data.n > c->srv->cfg->max_publication_size)
         return client_send_error(c, cmd->id, 106, "limit exceeded"), 0;
     bool is_json = c->wire == WIRE_JSON || json_validate(cmd->data.p, cmd->data.n);
+    /* a payload the room's JSON subscribers cannot carry must not reach them:
+     * outside a binary namespace, data is JSON or it is refused */
+    if (!is_json && !ns->binary)
+        return client_send_error(c, cmd->id, 107, "bad request"), 0;
     struct clientinfo ci = cmd_my_info(c, client_find_sub(c, cmd->channel));
     struct publication *p = publication_new(cmd->channel, cmd->data, is_json, &ci);
     struct pub_ctx *x = malloc(sizeof(*x));
@@ -334,7 +343,7 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
-    if (!ns_has_history(ns))
+    if (!ns_has_history(ns) || !cmd_wire_carries(c, ns))
         return client_send_error(c, cmd->id, 108, "not available"), 0;
     if (!may(c, ns, cmd->channel, ACCESS_HISTORY))
         return client_send_error(c, cmd->id, 103, "permission denied"), 0;

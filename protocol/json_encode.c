@@ -3,7 +3,9 @@
  * ones the protocol always emits (ClientInfo user/client, presence map,
  * num_clients/num_users, history publications/epoch/offset). Raw payloads are
  * spliced in as JSON text with raw '\n' dropped; a payload that is not valid
- * JSON cannot be embedded and fails with -EINVAL. */
+ * JSON cannot be embedded and fails with -EINVAL, except inside the lists of
+ * history/recovery publications and presence entries, which leave such an
+ * entry out instead. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,17 +136,26 @@ static int publication(struct wbuf *b, const struct publication *p)
     return 0;
 }
 
+/* The publications of a history or subscribe (recovery) reply. One that
+ * JSON cannot carry (a non-JSON payload kept from before publish-time
+ * checks, or written by another node) is left out of this reply, its bytes
+ * rolled back: one bad entry never fails the whole reply. */
 static int publications(struct obj *o, const struct reply *r, bool always)
 {
     if (!r->npubs && !always)
         return 0;
     key(o, "publications");
     wbuf_putc(o->b, '[');
+    size_t n = 0;
     for (size_t i = 0; i < r->npubs; i++) {
-        if (i)
+        size_t mark = o->b->len;
+        if (n)
             wbuf_putc(o->b, ',');
-        if (publication(o->b, r->pubs[i]))
-            return -EINVAL;
+        if (publication(o->b, r->pubs[i])) {
+            o->b->len = mark;
+            continue;
+        }
+        n++;
     }
     wbuf_putc(o->b, ']');
     return 0;
@@ -219,12 +230,18 @@ int json_encode_reply(struct wbuf *b, const struct reply *r)
     case REPLY_PRESENCE:
         key(&o, "presence");
         wbuf_putc(b, '{');
-        for (size_t i = 0; i < r->npresence && !rc; i++) {
-            if (i)
+        /* as for publications: an entry JSON cannot carry is left out */
+        for (size_t i = 0, n = 0; i < r->npresence; i++) {
+            size_t mark = b->len;
+            if (n)
                 wbuf_putc(b, ',');
             sstr(b, r->presence[i].client);
             wbuf_putc(b, ':');
-            rc = clientinfo(b, &r->presence[i]);
+            if (clientinfo(b, &r->presence[i])) {
+                b->len = mark;
+                continue;
+            }
+            n++;
         }
         wbuf_putc(b, '}');
         break;

@@ -1,6 +1,7 @@
 /* protocol/publication.c — canonical publications (see publication.h). */
 #include "publication.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +53,15 @@ struct frame *publication_push_frame(struct publication *p, enum wire w)
 {
     if (p->push[w])
         return p->push[w];
-    if (w == WIRE_JSON && !p->data_is_json)
+    if (w == WIRE_JSON && (!p->data_is_json || p->json_unencodable))
         return NULL;
     struct wbuf b;
     wbuf_init(&b);
-    if (proto_encode_push_pub(w, &b, p) != 0) {
+    int rc = proto_encode_push_pub(w, &b, p);
+    if (rc != 0) {
         wbuf_free(&b);
+        if (rc == -EINVAL && w == WIRE_JSON)
+            p->json_unencodable = true; /* every JSON subscriber would fail the same way */
         return NULL;
     }
     p->push[w] = wbuf_finish(&b);

@@ -39,6 +39,7 @@ struct publication {
     uint32_t refs;
     bool has_info;        /* published by a client: info is present */
     bool data_is_json;    /* data is one valid JSON value (JSON clients may receive it) */
+    bool json_unencodable; /* a JSON push failed to encode once: do not retry per subscriber */
     uint64_t offset;      /* 0 = no history position */
     int64_t time_ms;      /* 0 = absent */
     struct span channel;  /* points into mem */
@@ -60,7 +61,8 @@ void publication_unref(struct publication *p); /* NULL-safe */
 /* The encoded {"push":{"channel":..,"pub":{..}}} for wire w, built on first
  * use and cached. Returns a BORROWED frame (the publication keeps its ref);
  * callers that queue it take their own frame_ref(). NULL on OOM, or when
- * w == WIRE_JSON and the payload is not valid JSON (caller disconnects 3506). */
+ * w == WIRE_JSON and the payload (or publisher info) is not valid JSON: the
+ * caller skips this publication for that subscriber (never disconnects). */
 struct frame *publication_push_frame(struct publication *p, enum wire w);
 
 static inline struct span span_str(const char *s)

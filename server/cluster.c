@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "client.h"
 #include "log.h"
 #include "server.h"
@@ -68,7 +69,10 @@ static void local_refresh(struct server *srv, const char *user, const char *clie
         if (expired)
             client_disconnect(c, 3005, "connection expired", true);
         else if (expire_at)
-            c->expires_ms = expire_at * 1000;
+            /* from the API or another node, not trusted: clamped into
+             * [1, AUTH_MAX_DATE] before it becomes milliseconds (a date in
+             * the past still means "expired") */
+            c->expires_ms = (expire_at < 1 ? 1 : expire_at > AUTH_MAX_DATE ? AUTH_MAX_DATE : expire_at) * 1000;
     }
 }
 

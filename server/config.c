@@ -51,7 +51,7 @@ static const struct opt root_opts[] = {
 static const struct opt ns_opts[] = {
     U32(history_size), U32(history_ttl), BOOL(presence), BOOL(join_leave),
     BOOL(allow_publish), BOOL(force_recovery), BOOL(force_positioning),
-    {"private", OPT_BOOL, offsetof(struct ns_config, private_channels)},
+    {"private", OPT_BOOL, offsetof(struct ns_config, private_channels)}, BOOL(binary),
 };
 #undef U32
 #undef BOOL

@@ -26,6 +26,8 @@ struct ns_config {
     bool force_recovery;      /* every subscription is recoverable */
     bool force_positioning;
     bool private_channels;    /* "private": subscribing needs a subscription token */
+    bool binary;              /* payloads are raw bytes, not JSON: msgpack-wire
+                               * clients only may subscribe or read history */
     uint32_t rules[ACCESS_OP_COUNT]; /* role bits allowed per op (access.h) */
 };
 

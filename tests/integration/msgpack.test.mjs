@@ -77,21 +77,26 @@ test('msgpack ping is an empty map; answering keeps the connection, silence gets
   assert.equal(c.reason, 'no pong');
 });
 
-test('a binary msgpack payload that is not JSON cannot reach JSON subscribers (3506)', async () => {
+test('a binary msgpack payload that is not JSON is refused (107) outside a binary namespace', async () => {
   const j = sdk(h);
   const js = j.newSubscription('nohist:bin');
+  const got = [];
+  js.on('publication', (ctx) => got.push(ctx.data));
   js.subscribe(); j.connect();
   await js.ready(5000);
-  const disconnected = new Promise((r) => j.on('disconnected', r));
+  let disconnected = null;
+  j.on('disconnected', (d) => { disconnected = d; });
   const m = await mpClient();
-  const seen = [];
   m.send({ id: 1, connect: {} }, { id: 2, subscribe: { channel: 'nohist:bin' } },
-    { id: 3, publish: { channel: 'nohist:bin', data: Buffer.from([0, 1, 2, 255]) } });
-  await waitFor(() => m.msgs.some((x) => x.push && x.push.pub), 3000, 'binary pub to msgpack sub');
-  seen.push(m.msgs.find((x) => x.push && x.push.pub).push.pub.data);
-  assert.deepEqual([...seen[0]], [0, 1, 2, 255]);
-  const d = await disconnected;
-  assert.equal(d.code, 3506);
+    { id: 3, publish: { channel: 'nohist:bin', data: Buffer.from([0, 1, 2, 255]) } },
+    { id: 4, publish: { channel: 'nohist:bin', data: Buffer.from('{"after":1}') } });
+  await waitFor(() => m.msgs.some((x) => x.id === 4), 3000, 'publish replies');
+  assert.equal(m.msgs.find((x) => x.id === 3).error.code, 107);
+  await waitFor(() => got.length === 1, 3000, 'the JSON publication on the SDK');
+  assert.deepEqual(got, [{ after: 1 }]);
+  assert.equal(disconnected, null);
+  assert.equal(j.state, 'connected');
+  j.disconnect();
   m.ws.close();
 });
 

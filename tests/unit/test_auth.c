@@ -200,6 +200,28 @@ static void test_hs_refused(void **state)
     expect(v, mint("HS256", "{\"channels\":[\"a\",2]}", "secret", NULL), AUTH_INVALID);
     expect(v, mint("HS256", "{\"sub\":\"1\",\"exp\":1600000000}", "secret", NULL), AUTH_EXPIRED);
     expect(v, mint("HS256", "{\"sub\":\"1\",\"nbf\":1800000000}", "secret", NULL), AUTH_EXPIRED);
+    /* date claims outside [0, year 9999] are malformed, not clamped: no
+     * caller may ever see an exp whose milliseconds overflow int64 */
+    const char *bad_dates[] = {
+        "{\"exp\":1000000000000000000}", "{\"exp\":9223372036854775807}",
+        "{\"exp\":1e18}", "{\"exp\":1.7976931348623157e308}", "{\"exp\":253402300800}",
+        "{\"exp\":-1}", "{\"exp\":-9223372036854775807}", "{\"exp\":-1e300}",
+        "{\"nbf\":-5}", "{\"nbf\":1e300}", "{\"iat\":1e19}", "{\"iat\":-1}",
+        "{\"iat\":99999999999999999999}"};
+    for (size_t i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++)
+        expect(v, mint("HS256", bad_dates[i], "secret", NULL), AUTH_INVALID);
+    struct auth_claims c;
+    assert_int_equal(conn(v, mint("HS256", "{\"exp\":253402300799,\"iat\":0,\"nbf\":0}",
+                                  "secret", NULL), &c), AUTH_OK); /* the last valid second */
+    assert_int_equal(c.exp, AUTH_MAX_DATE);
+    auth_claims_free(&c);
+    assert_int_equal(conn(v, mint("HS256", "{\"exp\":1700000100.9}", "secret", NULL), &c), AUTH_OK);
+    assert_int_equal(c.exp, 1700000100);
+    auth_claims_free(&c);
+    expect(v, mint("HS256", "{\"exp\":0}", "secret", NULL), AUTH_EXPIRED);
+    assert_int_equal(auth_ttl(AUTH_MAX_DATE, 0), UINT32_MAX);
+    assert_int_equal(auth_ttl(NOW, NOW), 1);
+    assert_int_equal(auth_ttl(NOW + 30, NOW), 30);
     /* RS/ES tokens with no such key configured */
     expect(v, mint("RS256", "{\"sub\":\"1\"}", NULL, K.rsa), AUTH_INVALID);
     expect(v, mint("ES256", "{\"sub\":\"1\"}", NULL, K.ec256), AUTH_INVALID);

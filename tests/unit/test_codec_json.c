@@ -194,6 +194,29 @@ static void test_encode_replies(void **state)
     struct reply bad = {.id = 8, .kind = REPLY_RPC, .data = span_str("\x01\x02")};
     assert_int_equal(proto_encode_reply(WIRE_JSON, &b, &bad), -EINVAL);
     wbuf_free(&b);
+    /* ...but inside history/recovery lists and presence, an entry JSON
+     * cannot carry (old history, another node's data) is left out and the
+     * rest of the reply goes out */
+    struct publication *hp[4] = {
+        publication_new(span_str("c"), span_str("\x01\x02"), false, NULL),
+        publication_new(span_str("c"), span_str("1"), true, NULL),
+        publication_new(span_str("c"), span_str("\xff"), true, NULL), /* claims JSON, is not */
+        publication_new(span_str("c"), span_str("2"), true, NULL)};
+    for (int i = 0; i < 4; i++)
+        hp[i]->offset = (uint64_t)i + 1;
+    r = (struct reply){.id = 9, .kind = REPLY_HISTORY, .epoch = "E", .offset = 4, .pubs = hp, .npubs = 4};
+    assert_string_equal(enc_reply(&r), "{\"id\":9,\"history\":{\"publications\":[{\"data\":1,\"offset\":2},{\"data\":2,\"offset\":4}],\"epoch\":\"E\",\"offset\":4}}");
+    r = (struct reply){.id = 10, .kind = REPLY_HISTORY, .epoch = "E", .offset = 4, .pubs = hp, .npubs = 1};
+    assert_string_equal(enc_reply(&r), "{\"id\":10,\"history\":{\"publications\":[],\"epoch\":\"E\",\"offset\":4}}");
+    r = (struct reply){.id = 11, .kind = REPLY_SUBSCRIBE, .recovered = true, .pubs = hp + 2, .npubs = 2,
+                       .offset = 2};
+    assert_string_equal(enc_reply(&r), "{\"id\":11,\"subscribe\":{\"publications\":[{\"data\":2,\"offset\":4}],\"recovered\":true,\"offset\":2}}");
+    for (int i = 0; i < 4; i++)
+        publication_unref(hp[i]);
+    struct clientinfo pres[2] = {{span_str("u"), span_str("a"), span_str("\x01"), {0}},
+                                 {span_str("v"), span_str("b"), {0}, {0}}};
+    r = (struct reply){.id = 12, .kind = REPLY_PRESENCE, .presence = pres, .npresence = 2};
+    assert_string_equal(enc_reply(&r), "{\"id\":12,\"presence\":{\"presence\":{\"b\":{\"user\":\"v\",\"client\":\"b\"}}}}");
 }
 
 static void test_encode_pushes(void **state)
@@ -208,6 +231,14 @@ static void test_encode_pushes(void **state)
     publication_unref(p);
     /* binary payload: not for JSON clients */
     p = publication_new(span_str("c"), span_str("\x01"), false, NULL);
+    assert_null(publication_push_frame(p, WIRE_JSON));
+    assert_non_null(publication_push_frame(p, WIRE_MSGPACK));
+    publication_unref(p);
+    /* info JSON cannot carry: the failure is remembered, not retried per subscriber */
+    struct clientinfo badci = {span_str("u"), span_str("c"), span_str("\x02"), {0}};
+    p = publication_new(span_str("c"), span_str("1"), true, &badci);
+    assert_null(publication_push_frame(p, WIRE_JSON));
+    assert_true(p->json_unencodable);
     assert_null(publication_push_frame(p, WIRE_JSON));
     assert_non_null(publication_push_frame(p, WIRE_MSGPACK));
     publication_unref(p);

@@ -52,7 +52,7 @@ static void test_full(void **state)
         "\"max_message_size\":1024,\"client_queue_max_size\":8192,"
         "\"namespaces\":[{\"name\":\"\"},{\"name\":\"room\",\"history_size\":10,"
         "\"history_ttl\":60,\"presence\":true,\"join_leave\":true,\"allow_publish\":true,"
-        "\"force_recovery\":true}]}";
+        "\"force_recovery\":true},{\"name\":\"raw\",\"binary\":true}]}";
     assert_int_equal(load_text(&c, text, err, sizeof(err)), 0);
     assert_string_equal(c.listen_host, "0.0.0.0");
     assert_int_equal(c.listen_port, 9001);
@@ -64,6 +64,8 @@ static void test_full(void **state)
     assert_string_equal(ns->name, "room");
     assert_true(ns_has_history(ns));
     assert_true(ns->force_recovery);
+    assert_false(ns->binary); /* the default */
+    assert_true(config_find_ns(&c, "raw:x", 5)->binary);
     ns = config_find_ns(&c, "$room:secret", 12); /* private prefix is not the namespace */
     assert_non_null(ns);
     assert_string_equal(ns->name, "room");
@@ -95,6 +97,7 @@ static void test_refused(void **state)
         "{\"namespaces\":[{\"name\":\"x\"},{\"name\":\"x\"}]}",
         "{\"namespaces\":[{\"history_size\":1}]}",
         "{\"namespaces\":[{\"name\":\"x\",\"presense\":true}]}",
+        "{\"namespaces\":[{\"name\":\"x\",\"binary\":1}]}",
         "{\"allow_anonymous\":1}",
         "{\"max_message_size\":-1}",
         "[1,2]",
