@@ -238,7 +238,7 @@ static void emit_lws_log(int level, const char *line)
 int ws_server_start(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
-    lws_set_log_level(getenv("LWSDBG") ? 0xff : (LLL_ERR | LLL_WARN), emit_lws_log);
+    lws_set_log_level(LLL_ERR | LLL_WARN, emit_lws_log);
 
     /* lws keeps pointing at the mounts for the vhost's life: they live in srv */
     static const char *const dynamic[] = {"/health", "/metrics", "/api"};
