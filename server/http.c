@@ -37,13 +37,8 @@ void http_respond(struct http_req *r, int status, const char *ctype, char *body,
     r->ctype = ctype;
     r->resp = body;
     r->resp_len = len;
-    if (r->wsi && !r->in_callback) {
-        if (r->held) { /* see on_body_completion */
-            r->held = 0;
-            lws_rx_flow_control(r->wsi, 1);
-        }
+    if (r->wsi && !r->in_callback)
         lws_callback_on_writable(r->wsi);
-    }
 }
 
 static void respond_text(struct http_req *r, int status, const char *ctype, const char *text)
@@ -269,16 +264,15 @@ static void on_body_completion(struct http_req *r, struct lws *wsi)
         route_in_callback(r);
         return;
     }
-    /* Delivered again: lws 4.1 repeats BODY_COMPLETION for as long as
-     * pipelined input waits behind a request we have not answered yet (an
-     * engine call in flight). Hold input until the answer exists (rx flow
-     * control; http_respond lifts it), then answer and close: we do not
-     * serve requests pipelined behind a pending API call. */
-    if (!r->status && !r->held) {
-        r->held = 1;
-        r->close_after = 1;
-        lws_rx_flow_control(wsi, 0);
-    }
+    /* Delivered again: lws 4.1 repeats BODY_COMPLETION on every loop turn
+     * for as long as pipelined input waits behind a request whose answer is
+     * not ready (an engine call in flight; only API-key holders get here,
+     * and for at most the engine's command timeout). rx flow control cannot
+     * hold it (a flow-controlled h1 connection never gets its writeable
+     * callback), so the answer, when it comes, is written from here or from
+     * WRITEABLE, and the connection closes after it: requests pipelined
+     * behind a pending API call are not served. */
+    r->close_after = 1;
 }
 
 /* Answers now if the answer exists: 0, or -1 to close the connection. */

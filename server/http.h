@@ -4,17 +4,16 @@
  *
  * A request lives in a refcounted struct http_req so that an API call still
  * in flight in the engine survives the connection closing under it: lws's
- * per-session slot holds one reference, each pending call another. The
- * response is written from the writeable callback (headers, then body).
+ * per-session slot holds one reference, each pending call another.
  *
- * One request at a time per connection: once a request is complete, lws's
- * rx flow control holds whatever the peer pipelined behind it until the
- * response is out (lws 4.1 would otherwise re-deliver BODY_COMPLETION from
- * its pending-input path forever). A request that is refused before its
- * body was read (bad framing, too large, unauthorized, too slow) is
- * answered with "connection: close", the socket is shut down for writing,
- * and input is discarded for a moment so the answer is not lost to a TCP
- * reset. */
+ * One request at a time per connection: the answer is written whole, from
+ * inside an lws callback for the connection, and then
+ * lws_http_transaction_completed() lets lws parse what was pipelined behind
+ * it. A request that is refused before its body was read (bad framing, too
+ * large, unauthorized, too slow) is answered with "connection: close", the
+ * socket is shut down for writing, and input is discarded for a moment so
+ * the answer is not lost to a TCP reset. docs/design.md ("HTTP endpoints")
+ * says which libwebsockets 4.1 behaviours this works around. */
 #ifndef HEARTH_HTTP_H
 #define HEARTH_HTTP_H
 
@@ -38,7 +37,6 @@ struct http_req {
     int body_done;           /* lws has delivered the end of the body */
     int close_after;         /* answer with "connection: close", then linger and close */
     int lingering;           /* answered and shut down for writing: discarding input */
-    int held;                /* lws rx flow control holds pipelined input */
     int in_callback;         /* routing from inside an lws callback for wsi */
     int sent;                /* the response went to lws */
     lws_sorted_usec_list_t deadline; /* body deadline, then linger: armed only

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import {
   startHearthd, tcpExchange, parseResponses, assertServing, sleep, waitFor, WebSocket,
+  startRedis, redisNodeConfig,
 } from './lib.mjs';
 
 const post = (path, body, extra = '') =>
@@ -127,6 +128,23 @@ describe('pipelining and framing', () => {
     const r = await tcpExchange(h, post('/api/publish', '{"channel":"chat:x","data":{}}'));
     assert.equal(parseResponses(r.data)[0].status, 401);
     assert.ok(r.closed);
+  });
+});
+
+describe('pipelining behind an engine call in flight (Redis engine)', () => {
+  let redis, h;
+  before(async () => { redis = await startRedis(); h = await startHearthd(redisNodeConfig(redis)); });
+  after(async () => { await h.stop(); await redis.stop(); });
+
+  test('pipelined publishes: the first is answered, the connection closes, the loop is idle', async () => {
+    const body = JSON.stringify({ channel: 'chat:rpipe', data: { n: 1 } });
+    const r = await tcpExchange(h, post('/api/publish', body, KEY) + post('/api/publish', body, KEY));
+    const res = parseResponses(r.data);
+    assert.equal(res[0].status, 200, r.data.toString().slice(0, 200));
+    assert.ok(JSON.parse(res[0].body).result);
+    assert.ok(r.closed, 'the connection closes after the answer');
+    assert.ok(await cpuTicks(h) < 30, 'hearthd is idle after the attack');
+    await assertServing(h);
   });
 });
 
