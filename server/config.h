@@ -75,6 +75,8 @@ struct config {
     uint32_t recovery_max_limit;    /* publications a recovery may return */
     uint32_t history_meta_ttl;      /* seconds a stream's epoch/offset outlive its last publish */
     uint32_t api_max_body_size;     /* bytes of an HTTP API request body */
+    uint32_t api_max_broadcast_channels; /* channels one API broadcast may name */
+    uint32_t api_max_batch_commands;     /* commands one API batch may hold */
     size_t nnamespaces;
     struct ns_config *namespaces;   /* owned array */
     bool demo_defaults;             /* no config file was given */
