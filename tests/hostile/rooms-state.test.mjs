@@ -3,10 +3,11 @@
 // recovering subscribes on 20,000 distinct never-published channels leave
 // the engine with no state (hearth_engine_channels back to where it was),
 // and a subscriber that got the empty position (epoch "", offset 0) of a
-// channel still recovers what is published there while it is away.
+// channel still recovers what is published there while it is away. The
+// Redis engine's history read writes no keys either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertServing, dropTransport, once, rawWs, sdk, startHearthd, waitFor } from './lib.mjs';
+import { api, assertServing, dropTransport, once, rawWs, redisNodeConfig, sdk, startHearthd, startRedis, waitFor } from './lib.mjs';
 
 async function metric(h, name) {
   const text = await (await fetch(`${h.http}/metrics`)).text();
@@ -87,4 +88,32 @@ test('a subscriber at the empty position recovers what was published while it wa
     assert.deepEqual(got, [0, 1, 2]);
     assert.match(subscribed[1].streamPosition.epoch, /^[a-zA-Z]{8}$/);
   } finally { c.disconnect(); await h.stop(); }
+});
+
+test('Redis engine: history reads on unused channels create no keys', async () => {
+  const redis = await startRedis();
+  let h;
+  try {
+    h = await startHearthd(redisNodeConfig(redis));
+    const keys0 = await redis.command('DBSIZE');
+    const hist = Array.from({ length: 2000 }, (_, i) => ({ history: { channel: `chat:rh${i}`, limit: 0 } }));
+    const r = await api(h, 'batch', { commands: hist });
+    assert.equal(r.json.replies.length, 2000);
+    assert.equal(r.json.replies[0].history.epoch, '');
+    const c = await rawWs(h);
+    c.send('{"id":1,"connect":{}}');
+    await c.reply(1);
+    c.send('{"id":2,"subscribe":{"channel":"chat:rsub"}}');
+    assert.equal((await c.reply(2)).subscribe.recoverable, true);
+    c.ws.close();
+    await waitFor(async () => (await metric(h, 'hearth_subscriptions')) === 0, 5000, 'unsubscribed');
+    const keys = await redis.command('KEYS', '*meta*');
+    assert.deepEqual(keys, [], 'no stream meta written by reads');
+    assert.ok((await redis.command('DBSIZE')) <= keys0 + 2, 'no per-channel keys (presence of the subscriber aside)');
+    const p = await api(h, 'publish', { channel: 'chat:rh1', data: 1 });
+    assert.match(p.json.result.epoch, /^[a-zA-Z]{8}$/);
+    const again = await api(h, 'history', { channel: 'chat:rh1', limit: 5 });
+    assert.equal(again.json.result.offset, 1);
+    await assertServing(h);
+  } finally { if (h) await h.stop(); await redis.stop(); }
 });
