@@ -3,7 +3,10 @@
  * error {"error":{"code":N,"message":".."}} with HTTP 200; an undecodable
  * body is HTTP 400, an unknown method 404. Calls that reach the engine are
  * asynchronous in shape: each holds a reference on the HTTP request until
- * its reply is written. */
+ * its reply is written. broadcast and batch step through their channels and
+ * commands in a loop that does not recurse when an engine answers at once,
+ * encode their replies into one text buffer as they arrive, and are capped
+ * at api_max_broadcast_channels / api_max_batch_commands items. */
 #include "api.h"
 
 #include <fnmatch.h>
@@ -132,8 +135,9 @@ static void on_api_published(void *arg, const struct publish_result *res)
     if (res->err)
         reply(x->done, x->arg, api_error(100, "internal server error"));
     else if (res->epoch)
-        reply(x->done, x->arg, api_result(json_pack("{s:I,s:s}", "offset", (json_int_t)res->offset,
-                                             "epoch", res->epoch)));
+        reply(x->done, x->arg,
+              api_result(json_pack("{s:I,s:s}", "offset", (json_int_t)res->offset, "epoch",
+                                   res->epoch)));
     else
         reply(x->done, x->arg, api_result(NULL));
     free(x);
@@ -302,7 +306,7 @@ static void on_api_stats(void *arg, int err, uint32_t clients, uint32_t users)
         reply(x->done, x->arg, api_error(100, "internal server error"));
     else
         reply(x->done, x->arg, api_result(json_pack("{s:i,s:i}", "num_clients", (int)clients,
-                                             "num_users", (int)users)));
+                                                    "num_users", (int)users)));
     free(x);
 }
 
@@ -317,8 +321,9 @@ static void on_api_history(void *arg, const struct history_result *res)
         json_t *pubs = json_array();
         for (size_t i = 0; i < res->npubs; i++)
             json_array_append_new(pubs, publication_json(res->pubs[i]));
-        reply(x->done, x->arg, api_result(json_pack("{s:o,s:I,s:s}", "publications", pubs, "offset",
-                                             (json_int_t)res->top, "epoch", res->epoch)));
+        reply(x->done, x->arg,
+              api_result(json_pack("{s:o,s:I,s:s}", "publications", pubs, "offset",
+                                   (json_int_t)res->top, "epoch", res->epoch)));
     }
     free(x);
 }
