@@ -665,6 +665,8 @@ static int batch_scan(const char *body, size_t len, const char **first, const ch
                 if (a < ve && *a == ',') {
                     a = json_skip_ws(a + 1, ve);
                     ok = a < ve && *a != ']';
+                } else {
+                    ok = a < ve && *a == ']';
                 }
             }
             if (!ok || a + 1 != ve || *a != ']')
