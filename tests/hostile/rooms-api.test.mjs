@@ -63,6 +63,14 @@ test('over the default limits (10,000) broadcast and batch are refused with 107 
     const hist = await api(h, 'history', { channel: 'chat:limit', limit: 0 });
     assert.equal(hist.json.result.offset, 0);
 
+    // a body that stops decoding after valid commands: 400, none of them ran
+    for (const bad of ['{"commands":[{"publish":{"channel":"chat:limit","data":1}},{"publish":]}',
+      '{"commands":[{"publish":{"channel":"chat:limit","data":1}} {"info":{}}]}',
+      '{"commands":[{"publish":{"channel":"chat:limit","data":1}}],"commands":[]}']) {
+      assert.equal((await api(h, 'batch', bad)).status, 400, bad);
+    }
+    assert.equal(await metric(h, 'hearth_publications_total'), before, 'no command of a malformed batch ran');
+
     const ok = await api(h, 'batch', { commands: publishes(10000, 'chat:limit') });
     assert.equal(ok.json.replies.length, 10000);
     assert.equal(ok.json.replies[9999].publish.offset, 10000);
