@@ -185,7 +185,12 @@ static void test_memory_engine(void **state)
     assert_int_equal(s.top, 8);
     assert_string_equal(s.epoch, epoch);
     assert_int_equal(e->ops->channel_count(e), 1);
-    e->ops->sweep(e, now + 3602 * 1000);
+    struct publication *p9 = mkpub("chat:a", "{}"); /* the freed ring grows again */
+    assert_int_equal(e->ops->publish(e, p9, &ns, NULL, NULL), 0);
+    assert_int_equal(p9->offset, 9);
+    publication_unref(p9);
+    e->ops->sweep(e, now + 3602 * 1000 + 61 * 1000);
+    e->ops->sweep(e, now + 3602 * 1000 + 62 * 1000);
     assert_int_equal(e->ops->channel_count(e), 0);
     e->ops->destroy(e);
 }
