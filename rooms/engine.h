@@ -35,7 +35,7 @@ struct history_query {
 struct history_result {
     int err;
     uint64_t top;                        /* current top offset */
-    const char *epoch;                   /* current epoch */
+    const char *epoch;                   /* current epoch; "" (top 0): never published */
     struct publication *const *pubs;     /* borrowed; in the order asked for */
     size_t npubs;
 };
@@ -137,6 +137,9 @@ struct engine_ops {
     /* Begins closing backend connections at shutdown (idempotent); the loop
      * must run until they are closed, then destroy() frees the engine. */
     void (*shutdown)(struct engine *e);
+    /* Channels this engine keeps state for on this node (memory engine:
+     * streams and presence), for /metrics. */
+    size_t (*channel_count)(struct engine *e);
 };
 
 struct engine {

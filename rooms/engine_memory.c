@@ -3,8 +3,12 @@
  * a dict keyed by channel name. Every op completes synchronously: callbacks
  * run before the op returns, and publications are handed straight to
  * ev.on_publication (this node is the only subscriber there is).
- * A channel's state is freed by the sweep once it has no presence, no live
- * publications and its stream meta (epoch/top) has outlived history_meta_ttl. */
+ * Only publications (a stream) and presence entries make state: a history
+ * read or positioned subscribe on a channel without a stream answers from
+ * the empty stream (epoch "", offset 0) and keeps nothing. A channel's state
+ * is freed by the sweep once it has no presence, no live publications and
+ * its stream meta (epoch/top) has outlived history_meta_ttl; a stream whose
+ * publications all expired gives its ring back at once. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -136,11 +140,20 @@ static int mem_history(struct engine *e, struct span channel, const struct ns_co
                        const struct history_query *q, engine_history_cb *cb, void *arg)
 {
     struct memengine *m = (struct memengine *)e;
-    struct mchan *c = get(m, channel); /* a read creates the epoch, as Centrifuge does */
-    if (!c)
-        return ENGINE_ENOMEM;
-    if (!c->has_stream)
-        stream_touch(m, c);
+    struct mchan *c = find(m, channel);
+    if (!c || !c->has_stream) {
+        /* Never published (or its meta expired): the empty stream, with no
+         * state made for it — a read must not let anyone grow the engine.
+         * Epoch "" at offset 0 is the position before the first
+         * publication: recovering from it matches whatever epoch that
+         * publication creates (an empty since-epoch matches any), so
+         * nothing published after this read is lost to its reader. */
+        struct history_result res = {.top = 0, .epoch = ""};
+        if (q->has_since && q->since_epoch.n)
+            res.err = ENGINE_EUNRECOVERABLE;
+        cb(arg, &res);
+        return 0;
+    }
     history_expire(&c->h, now_ms());
     struct history_result res = {.top = c->h.top, .epoch = c->h.epoch};
     if (q->has_since && q->since_epoch.n &&
@@ -282,10 +295,18 @@ static void mem_sweep(struct engine *e, int64_t now)
     dict_iter_init(&it, &m->chans);
     for (struct dict_entry *de; (de = dict_next(&it));) {
         struct mchan *c = DICT_CONTAINER(de, struct mchan, de);
-        if (c->has_stream)
+        if (c->has_stream) {
             history_expire(&c->h, now);
+            if (!c->h.count && c->h.cap)
+                history_free(&c->h); /* only epoch and top are left to keep */
+        }
         maybe_free(m, c, now);
     }
+}
+
+static size_t mem_channel_count(struct engine *e)
+{
+    return ((struct memengine *)e)->chans.count;
 }
 
 static void mem_destroy(struct engine *e)
@@ -315,6 +336,7 @@ static const struct engine_ops memory_ops = {
     .unsubscribe = mem_noop,
     .sweep = mem_sweep,
     .destroy = mem_destroy,
+    .channel_count = mem_channel_count,
 };
 
 struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev)

@@ -34,20 +34,18 @@ static const char publish_lua[] =
     "return {offset, epoch}\n";
 
 /* KEYS[1] P.stream.ch  KEYS[2] P.meta.ch
- * ARGV[1] epoch to create if none   ARGV[2] meta ttl (s, 0 = none)
+ * ARGV[1] (unused)   ARGV[2] meta ttl (s, 0 = none), refreshed on an existing stream
  * ARGV[3] '0' top only, 'f' forward, 'r' reverse   ARGV[4] start id
  * ARGV[5] count, '0' = no limit
  * Returns {top, epoch, entries} (entries as XRANGE returns them). A read
- * creates the epoch, as Centrifuge does, so a subscriber gets a stable
- * position before the first publication. */
+ * writes nothing: a channel never published to answers {0, '', {}}, the
+ * position before the first publication (recovering from epoch '' matches
+ * the epoch that publication creates), so reads cannot grow Redis. */
 static const char history_lua[] =
     "local m = redis.call('hmget', KEYS[2], 'e', 's')\n"
     "local epoch = m[1]\n"
     "local top = tonumber(m[2]) or 0\n"
-    "if not epoch then\n"
-    "  epoch = ARGV[1]\n"
-    "  redis.call('hset', KEYS[2], 'e', epoch)\n"
-    "end\n"
+    "if not epoch then return {0, '', {}} end\n"
     "if tonumber(ARGV[2]) > 0 then redis.call('expire', KEYS[2], ARGV[2]) end\n"
     "local entries = {}\n"
     "if ARGV[3] == 'f' then\n"

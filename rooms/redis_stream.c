@@ -2,8 +2,9 @@
  * publish (one Lua script assigns the offset, appends to the channel's
  * stream with XADD MAXLEN, refreshes the TTLs and PUBLISHes the envelope, so
  * offsets are gap-free and in the same order on every node), join/leave
- * events, history reads (XRANGE/XREVRANGE through a script that also creates
- * and reports the epoch and top offset) and history_remove. A history read
+ * events, history reads (XRANGE/XREVRANGE through a script that reports the
+ * epoch and top offset and writes nothing: a channel never published to
+ * reads as epoch "", offset 0) and history_remove. A history read
  * for a channel whose SUBSCRIBE is not confirmed yet is parked on the
  * channel (engine_redis.c runs it on the confirmation). Replies are decoded
  * once into publications handed to the caller's callback. */

@@ -3,7 +3,10 @@
  * error {"error":{"code":N,"message":".."}} with HTTP 200; an undecodable
  * body is HTTP 400, an unknown method 404. Calls that reach the engine are
  * asynchronous in shape: each holds a reference on the HTTP request until
- * its reply is written. */
+ * its reply is written. broadcast and batch step through their channels and
+ * commands in a loop that does not recurse when an engine answers at once,
+ * encode their replies into one text buffer as they arrive, and are capped
+ * at api_max_broadcast_channels / api_max_batch_commands items. */
 #include "api.h"
 
 #include <fnmatch.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_text.h"
 #include "client.h"
 #include "cluster.h"
 #include "http.h"
@@ -34,6 +38,12 @@ static json_t *api_error(int code, const char *message)
 static json_t *api_result(json_t *result) /* steals result */
 {
     return json_pack("{s:o}", "result", result ? result : json_object());
+}
+
+/* Answers with a reply object (owned by done). */
+static void reply(api_done *done, void *arg, json_t *r)
+{
+    done(arg, r, NULL, 0);
 }
 
 /* ---- shared checks ---- */
@@ -123,12 +133,13 @@ static void on_api_published(void *arg, const struct publish_result *res)
 {
     struct pub_call *x = arg;
     if (res->err)
-        x->done(x->arg, api_error(100, "internal server error"));
+        reply(x->done, x->arg, api_error(100, "internal server error"));
     else if (res->epoch)
-        x->done(x->arg, api_result(json_pack("{s:I,s:s}", "offset", (json_int_t)res->offset,
-                                             "epoch", res->epoch)));
+        reply(x->done, x->arg,
+              api_result(json_pack("{s:I,s:s}", "offset", (json_int_t)res->offset, "epoch",
+                                   res->epoch)));
     else
-        x->done(x->arg, api_result(NULL));
+        reply(x->done, x->arg, api_result(NULL));
     free(x);
 }
 
@@ -138,13 +149,13 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     json_t *err = NULL;
     const struct ns_config *ns = api_channel(srv, channel, &err);
     if (!ns)
-        return done(arg, err);
+        return reply(done, arg, err);
     if (!data)
-        return done(arg, api_error(107, "bad request"));
+        return reply(done, arg, api_error(107, "bad request"));
     char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
     if (text && strlen(text) > srv->cfg->max_publication_size) {
         free(text);
-        return done(arg, api_error(106, "limit exceeded"));
+        return reply(done, arg, api_error(106, "limit exceeded"));
     }
     struct pub_call *x = malloc(sizeof(*x));
     struct publication *p = text ? publication_new(span_str(channel), span_str(text), true, NULL) : NULL;
@@ -152,7 +163,7 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     if (!p || !x) {
         free(x);
         publication_unref(p);
-        return done(arg, api_error(100, "internal server error"));
+        return reply(done, arg, api_error(100, "internal server error"));
     }
     x->done = done;
     x->arg = arg;
@@ -167,7 +178,7 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     publication_unref(p);
     if (r) {
         free(x);
-        done(arg, api_error(100, "internal server error"));
+        reply(done, arg, api_error(100, "internal server error"));
     }
 }
 
@@ -177,48 +188,80 @@ static void m_publish(struct server *srv, json_t *params, api_done *done, void *
                 json_is_true(json_object_get(params, "skip_history")), done, arg);
 }
 
+/* A broadcast publishes to its channels one after another. Each reply is
+ * encoded into out as it arrives. The loop is a trampoline: when a publish
+ * answers before returning (the memory engine always does), its callback
+ * only sets `again` and the loop goes on, so the stack stays flat however
+ * many channels there are; a later (asynchronous) answer restarts the loop. */
 struct bcast {
     struct server *srv;
     json_t *params;       /* owned ref */
-    json_t *responses;    /* owned */
+    struct api_text out;  /* owned: {"result":{"responses":[ reply, ... */
     size_t next;
+    bool stepping;        /* bcast_step is on the stack */
+    bool again;           /* the publish it started has answered */
     api_done *done;
     void *arg;
 };
 
 static void bcast_step(struct bcast *b);
 
-static void bcast_one_done(void *arg, json_t *reply)
+static void bcast_one_done(void *arg, json_t *r, char *text, size_t len)
 {
     struct bcast *b = arg;
-    json_array_append_new(b->responses, reply);
-    bcast_step(b);
+    if (b->next > 1)
+        api_text_put(&b->out, ",", 1);
+    if (text)
+        api_text_put(&b->out, text, len);
+    else if (r)
+        api_text_put_json(&b->out, r);
+    else
+        api_text_puts(&b->out, "{\"error\":{\"code\":100,\"message\":\"internal server error\"}}");
+    json_decref(r);
+    free(text);
+    if (b->stepping)
+        b->again = true;
+    else
+        bcast_step(b);
 }
 
 static void bcast_step(struct bcast *b)
 {
     json_t *chans = json_object_get(b->params, "channels");
-    if (b->next < json_array_size(chans)) {
+    json_t *data = json_object_get(b->params, "data");
+    bool skip = json_is_true(json_object_get(b->params, "skip_history"));
+    b->stepping = true;
+    while (b->next < json_array_size(chans)) {
         json_t *ch = json_array_get(chans, b->next++);
-        publish_one(b->srv, json_is_string(ch) ? json_string_value(ch) : NULL,
-                    json_object_get(b->params, "data"),
-                    json_is_true(json_object_get(b->params, "skip_history")), bcast_one_done, b);
-        return;
+        b->again = false;
+        publish_one(b->srv, json_is_string(ch) ? json_string_value(ch) : NULL, data, skip,
+                    bcast_one_done, b);
+        if (!b->again) { /* answers later: bcast_one_done goes on from there */
+            b->stepping = false;
+            return;
+        }
     }
-    b->done(b->arg, api_result(json_pack("{s:o}", "responses", b->responses)));
+    api_text_puts(&b->out, "]}}");
+    size_t len = 0;
+    char *text = api_text_take(&b->out, &len);
+    api_done *done = b->done;
+    void *arg = b->arg;
     json_decref(b->params);
     free(b);
+    done(arg, NULL, text, len);
 }
 
 static void m_broadcast(struct server *srv, json_t *params, api_done *done, void *arg)
 {
     json_t *chans = json_object_get(params, "channels");
-    if (!json_is_array(chans) || !json_array_size(chans) || !json_object_get(params, "data"))
-        return done(arg, api_error(107, "bad request"));
+    if (!json_is_array(chans) || !json_array_size(chans) || !json_object_get(params, "data") ||
+        json_array_size(chans) > srv->cfg->api_max_broadcast_channels)
+        return reply(done, arg, api_error(107, "bad request"));
     struct bcast *b = calloc(1, sizeof(*b));
     if (!b)
-        return done(arg, api_error(100, "internal server error"));
-    *b = (struct bcast){srv, json_incref(params), json_array(), 0, done, arg};
+        return reply(done, arg, api_error(100, "internal server error"));
+    *b = (struct bcast){.srv = srv, .params = json_incref(params), .done = done, .arg = arg};
+    api_text_puts(&b->out, "{\"result\":{\"responses\":[");
     bcast_step(b);
 }
 
@@ -243,7 +286,7 @@ static void on_api_presence(void *arg, int err, const struct clientinfo *e, size
 {
     struct cb_call *x = arg;
     if (err) {
-        x->done(x->arg, api_error(100, "internal server error"));
+        reply(x->done, x->arg, api_error(100, "internal server error"));
     } else {
         json_t *m = json_object();
         for (size_t i = 0; i < n; i++) {
@@ -251,7 +294,7 @@ static void on_api_presence(void *arg, int err, const struct clientinfo *e, size
             snprintf(id, sizeof(id), "%.*s", (int)e[i].client.n, (const char *)e[i].client.p);
             json_object_set_new(m, id, clientinfo_json(&e[i]));
         }
-        x->done(x->arg, api_result(json_pack("{s:o}", "presence", m)));
+        reply(x->done, x->arg, api_result(json_pack("{s:o}", "presence", m)));
     }
     free(x);
 }
@@ -260,10 +303,10 @@ static void on_api_stats(void *arg, int err, uint32_t clients, uint32_t users)
 {
     struct cb_call *x = arg;
     if (err)
-        x->done(x->arg, api_error(100, "internal server error"));
+        reply(x->done, x->arg, api_error(100, "internal server error"));
     else
-        x->done(x->arg, api_result(json_pack("{s:i,s:i}", "num_clients", (int)clients,
-                                             "num_users", (int)users)));
+        reply(x->done, x->arg, api_result(json_pack("{s:i,s:i}", "num_clients", (int)clients,
+                                                    "num_users", (int)users)));
     free(x);
 }
 
@@ -271,15 +314,16 @@ static void on_api_history(void *arg, const struct history_result *res)
 {
     struct cb_call *x = arg;
     if (res->err == ENGINE_EUNRECOVERABLE) {
-        x->done(x->arg, api_error(112, "unrecoverable position"));
+        reply(x->done, x->arg, api_error(112, "unrecoverable position"));
     } else if (res->err) {
-        x->done(x->arg, api_error(100, "internal server error"));
+        reply(x->done, x->arg, api_error(100, "internal server error"));
     } else {
         json_t *pubs = json_array();
         for (size_t i = 0; i < res->npubs; i++)
             json_array_append_new(pubs, publication_json(res->pubs[i]));
-        x->done(x->arg, api_result(json_pack("{s:o,s:I,s:s}", "publications", pubs, "offset",
-                                             (json_int_t)res->top, "epoch", res->epoch)));
+        reply(x->done, x->arg,
+              api_result(json_pack("{s:o,s:I,s:s}", "publications", pubs, "offset",
+                                   (json_int_t)res->top, "epoch", res->epoch)));
     }
     free(x);
 }
@@ -291,18 +335,18 @@ static void m_presence_common(struct server *srv, json_t *params, api_done *done
     const char *ch = get_str(params, "channel");
     const struct ns_config *ns = api_channel(srv, ch, &err);
     if (!ns)
-        return done(arg, err);
+        return reply(done, arg, err);
     if (!ns->presence)
-        return done(arg, api_error(108, "not available"));
+        return reply(done, arg, api_error(108, "not available"));
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
-        return done(arg, api_error(100, "internal server error"));
+        return reply(done, arg, api_error(100, "internal server error"));
     struct engine *e = srv->engine;
     int r = stats ? e->ops->presence_stats(e, span_str(ch), on_api_stats, x)
                   : e->ops->presence_get(e, span_str(ch), on_api_presence, x);
     if (r) {
         free(x);
-        done(arg, api_error(100, "internal server error"));
+        reply(done, arg, api_error(100, "internal server error"));
     }
 }
 
@@ -322,13 +366,13 @@ static void m_history(struct server *srv, json_t *params, api_done *done, void *
     const char *ch = get_str(params, "channel");
     const struct ns_config *ns = api_channel(srv, ch, &err);
     if (!ns)
-        return done(arg, err);
+        return reply(done, arg, err);
     if (!ns_has_history(ns))
-        return done(arg, api_error(108, "not available"));
+        return reply(done, arg, api_error(108, "not available"));
     struct history_query q = {0};
     json_t *lim = json_object_get(params, "limit");
     if (lim && !json_is_integer(lim))
-        return done(arg, api_error(107, "bad request"));
+        return reply(done, arg, api_error(107, "bad request"));
     json_int_t l = lim ? json_integer_value(lim) : 0;
     q.limit = (l < 0 || l > (json_int_t)srv->cfg->history_max_limit) ? (int32_t)srv->cfg->history_max_limit
                                                                     : (int32_t)l;
@@ -341,14 +385,14 @@ static void m_history(struct server *srv, json_t *params, api_done *done, void *
         const char *ep = get_str(since, "epoch");
         q.since_epoch = span_str(ep);
         if (q.reverse && q.since_offset == 0)
-            return done(arg, api_error(107, "bad request"));
+            return reply(done, arg, api_error(107, "bad request"));
     }
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
-        return done(arg, api_error(100, "internal server error"));
+        return reply(done, arg, api_error(100, "internal server error"));
     if (srv->engine->ops->history(srv->engine, span_str(ch), ns, &q, on_api_history, x)) {
         free(x);
-        done(arg, api_error(100, "internal server error"));
+        reply(done, arg, api_error(100, "internal server error"));
     }
 }
 
@@ -358,11 +402,11 @@ static void m_history_remove(struct server *srv, json_t *params, api_done *done,
     const char *ch = get_str(params, "channel");
     const struct ns_config *ns = api_channel(srv, ch, &err);
     if (!ns)
-        return done(arg, err);
+        return reply(done, arg, err);
     if (!ns_has_history(ns))
-        return done(arg, api_error(108, "not available"));
+        return reply(done, arg, api_error(108, "not available"));
     srv->engine->ops->history_remove(srv->engine, span_str(ch));
-    done(arg, api_result(NULL));
+    reply(done, arg, api_result(NULL));
 }
 
 /* ---- node-local: channels, info, disconnect, unsubscribe, refresh ---- */
@@ -379,19 +423,19 @@ static void m_channels(struct server *srv, json_t *params, api_done *done, void 
             continue;
         json_object_set_new(m, r->name, json_pack("{s:i}", "num_clients", (int)r->nsubs));
     }
-    done(arg, api_result(json_pack("{s:o}", "channels", m)));
+    reply(done, arg, api_result(json_pack("{s:o}", "channels", m)));
 }
 
 static void m_info(struct server *srv, json_t *params, api_done *done, void *arg)
 {
-    done(arg, api_result(json_pack("{s:o}", "nodes", cluster_nodes_json(srv))));
+    reply(done, arg, api_result(json_pack("{s:o}", "nodes", cluster_nodes_json(srv))));
 }
 
 static void m_disconnect(struct server *srv, json_t *params, api_done *done, void *arg)
 {
     const char *user = get_str(params, "user"), *client = get_str(params, "client");
     if (!user)
-        return done(arg, api_error(107, "bad request"));
+        return reply(done, arg, api_error(107, "bad request"));
     int code = 3503;
     const char *reason = "force disconnect";
     json_t *d = json_object_get(params, "disconnect");
@@ -400,7 +444,7 @@ static void m_disconnect(struct server *srv, json_t *params, api_done *done, voi
         if (json_is_integer(jc)) {
             json_int_t v = json_integer_value(jc);
             if (v < 3000 || v > 4999)
-                return done(arg, api_error(107, "bad request"));
+                return reply(done, arg, api_error(107, "bad request"));
             code = (int)v;
         }
         const char *r = get_str(d, "reason");
@@ -408,8 +452,8 @@ static void m_disconnect(struct server *srv, json_t *params, api_done *done, voi
             reason = r;
     }
     if (cluster_disconnect(srv, user, client, (uint16_t)code, reason) != 0)
-        return done(arg, api_error(100, "internal server error"));
-    done(arg, api_result(NULL));
+        return reply(done, arg, api_error(100, "internal server error"));
+    reply(done, arg, api_result(NULL));
 }
 
 static void m_unsubscribe(struct server *srv, json_t *params, api_done *done, void *arg)
@@ -417,10 +461,10 @@ static void m_unsubscribe(struct server *srv, json_t *params, api_done *done, vo
     const char *user = get_str(params, "user"), *ch = get_str(params, "channel");
     const char *client = get_str(params, "client");
     if (!user || !ch)
-        return done(arg, api_error(107, "bad request"));
+        return reply(done, arg, api_error(107, "bad request"));
     if (cluster_unsubscribe(srv, user, ch, client) != 0)
-        return done(arg, api_error(100, "internal server error"));
-    done(arg, api_result(NULL));
+        return reply(done, arg, api_error(100, "internal server error"));
+    reply(done, arg, api_result(NULL));
 }
 
 /* Server-side subscription of a user's connections (the client gets a
@@ -431,64 +475,107 @@ static void m_subscribe(struct server *srv, json_t *params, api_done *done, void
     const char *client = get_str(params, "client");
     json_t *err = NULL;
     if (!user || !ch)
-        return done(arg, api_error(107, "bad request"));
+        return reply(done, arg, api_error(107, "bad request"));
     if (!api_channel(srv, ch, &err))
-        return done(arg, err);
+        return reply(done, arg, err);
     if (cluster_subscribe(srv, user, ch, client) != 0)
-        return done(arg, api_error(100, "internal server error"));
-    done(arg, api_result(NULL));
+        return reply(done, arg, api_error(100, "internal server error"));
+    reply(done, arg, api_result(NULL));
 }
 
 static void m_refresh(struct server *srv, json_t *params, api_done *done, void *arg)
 {
     const char *user = get_str(params, "user"), *client = get_str(params, "client");
     if (!user)
-        return done(arg, api_error(107, "bad request"));
+        return reply(done, arg, api_error(107, "bad request"));
     bool expired = json_is_true(json_object_get(params, "expired"));
     json_t *ea = json_object_get(params, "expire_at");
     int64_t expire_at = json_is_integer(ea) ? (int64_t)json_integer_value(ea) : 0;
     if (cluster_refresh(srv, user, client, expired, expire_at) != 0)
-        return done(arg, api_error(100, "internal server error"));
-    done(arg, api_result(NULL));
+        return reply(done, arg, api_error(100, "internal server error"));
+    reply(done, arg, api_result(NULL));
 }
 
 /* ---- batch ---- */
 
+/* A batch runs its commands one after another, reading each from the body
+ * as its turn comes (batch_scan checked the whole body first, so a
+ * malformed one is refused before anything runs) and encoding each reply
+ * into out as it arrives: memory is the body, the replies' text and one
+ * command. The loop is a trampoline like broadcast's. */
 struct batch {
     struct server *srv;
-    json_t *cmds;      /* owned ref */
-    json_t *replies;   /* owned */
-    size_t next;
+    const char *p, *end;  /* borrowed (the body): the next command, the array's ']' */
+    json_t *cmd;          /* owned: the command running, or NULL */
+    const char *mname;    /* its method's name (static) */
+    size_t nreplies;
+    struct api_text out;  /* owned: {"replies":[ reply, ... */
+    bool stepping, again;
     api_done *done;
     void *arg;
 };
 
 static void batch_step(struct batch *b);
 
-static void batch_one_done(void *arg, json_t *reply)
+static void batch_put(struct batch *b, json_t *r)
+{
+    if (b->nreplies++)
+        api_text_put(&b->out, ",", 1);
+    api_text_put_json(&b->out, r);
+}
+
+static void batch_one_done(void *arg, json_t *r, char *text, size_t len)
 {
     struct batch *b = arg;
+    static const char res_key[] = "{\"result\":";
     /* batch replies name the method instead of wrapping in "result" */
-    json_t *res = json_object_get(reply, "result");
-    if (res) {
-        const char *k;
-        json_t *v;
-        json_t *cmd = json_array_get(b->cmds, b->next - 1);
-        json_object_foreach(cmd, k, v) {
-            json_array_append_new(b->replies, json_pack("{s:O}", k, res));
-            break;
+    json_t *res = json_object_get(r, "result");
+    if (res || (text && len > sizeof(res_key) - 1 && !memcmp(text, res_key, sizeof(res_key) - 1))) {
+        if (b->nreplies++)
+            api_text_put(&b->out, ",", 1);
+        api_text_puts(&b->out, "{\"");
+        api_text_puts(&b->out, b->mname);
+        api_text_puts(&b->out, "\":");
+        if (res) {
+            api_text_put_json(&b->out, res);
+            api_text_puts(&b->out, "}");
+        } else {
+            api_text_put(&b->out, text + sizeof(res_key) - 1, len - (sizeof(res_key) - 1));
         }
-        json_decref(reply);
+    } else if (r || text) {
+        if (b->nreplies++)
+            api_text_put(&b->out, ",", 1);
+        if (r)
+            api_text_put_json(&b->out, r);
+        else
+            api_text_put(&b->out, text, len);
     } else {
-        json_array_append_new(b->replies, reply);
+        json_t *e = api_error(100, "internal server error");
+        batch_put(b, e);
+        json_decref(e);
     }
-    batch_step(b);
+    json_decref(r);
+    free(text);
+    if (b->stepping)
+        b->again = true;
+    else
+        batch_step(b);
 }
 
 static void batch_step(struct batch *b)
 {
-    while (b->next < json_array_size(b->cmds)) {
-        json_t *cmd = json_array_get(b->cmds, b->next++);
+    b->stepping = true;
+    while (b->p < b->end) {
+        json_decref(b->cmd);
+        b->cmd = NULL;
+        const char *e = json_value_end(b->p, b->end);
+        if (!e) /* batch_scan saw the body whole: cannot happen */
+            e = b->end;
+        json_t *cmd = json_loadb(b->p, (size_t)(e - b->p), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+                                 NULL);
+        b->p = json_skip_ws(e, b->end);
+        if (b->p < b->end && *b->p == ',')
+            b->p = json_skip_ws(b->p + 1, b->end);
         const char *k;
         json_t *v;
         const struct api_method *m = NULL;
@@ -499,31 +586,141 @@ static void batch_step(struct batch *b)
                 params = v;
             }
         if (!m || !json_is_object(params) || !strcmp(m->name, "batch")) {
-            json_array_append_new(b->replies, api_error(107, "bad request"));
+            json_t *err = cmd ? api_error(107, "bad request") : api_error(100, "internal server error");
+            batch_put(b, err);
+            json_decref(err);
+            json_decref(cmd);
             continue;
         }
+        b->cmd = cmd; /* params borrow from it until the next command */
+        b->mname = m->name;
+        b->again = false;
         m->fn(b->srv, params, batch_one_done, b);
-        return;
+        if (!b->again) { /* answers later: batch_one_done goes on from there */
+            b->stepping = false;
+            return;
+        }
     }
-    json_t *out = json_pack("{s:o}", "replies", b->replies);
-    json_decref(b->cmds);
+    json_decref(b->cmd);
+    api_text_puts(&b->out, "]}");
+    size_t len = 0;
+    char *text = api_text_take(&b->out, &len);
     api_done *done = b->done;
     void *arg = b->arg;
     free(b);
     /* batch's reply is top-level {"replies":[..]} (no "result" wrapper) */
-    done(arg, out);
+    done(arg, NULL, text, len);
+}
+
+/* Checks a batch body ({"commands":[..], ...}) whole without keeping it:
+ * every value is parsed on its own and dropped. Returns 0 with the
+ * commands array's contents in [*first, *end) (*ncmds of them; *first NULL
+ * when "commands" is missing or not an array), or -1 when the body does not
+ * decode (a duplicate key included) — as api_call's whole-body parse would. */
+static int batch_scan(const char *body, size_t len, const char **first, const char **aend,
+                      size_t *ncmds)
+{
+    const char *p = json_skip_ws(body, body + len), *end = body + len;
+    *first = *aend = NULL;
+    *ncmds = 0;
+    if (p == end || *p != '{')
+        return -1;
+    p = json_skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return json_skip_ws(p + 1, end) == end ? 0 : -1;
+    json_t *seen = json_object();
+    int rc = -1;
+    for (;;) {
+        const char *ke = json_value_end(p, end);
+        json_t *key = ke && *p == '"' ? json_loadb(p, (size_t)(ke - p), JSON_DECODE_ANY, NULL) : NULL;
+        if (!json_is_string(key) || !seen || json_object_get(seen, json_string_value(key)) ||
+            json_object_set(seen, json_string_value(key), json_null()) != 0) {
+            json_decref(key);
+            break;
+        }
+        bool is_cmds = !strcmp(json_string_value(key), "commands");
+        json_decref(key);
+        p = json_skip_ws(ke, end);
+        if (p == end || *p != ':')
+            break;
+        p = json_skip_ws(p + 1, end);
+        const char *ve = json_value_end(p, end);
+        if (!ve)
+            break;
+        if (is_cmds && *p == '[') {
+            const char *a = json_skip_ws(p + 1, end);
+            *first = a;
+            bool ok = true;
+            while (ok && a < ve && *a != ']') {
+                const char *e = json_value_end(a, ve);
+                json_t *c = e ? json_loadb(a, (size_t)(e - a), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+                                           NULL)
+                              : NULL;
+                ok = c != NULL;
+                json_decref(c);
+                if (!ok)
+                    break;
+                ++*ncmds;
+                a = json_skip_ws(e, ve);
+                if (a < ve && *a == ',') {
+                    a = json_skip_ws(a + 1, ve);
+                    ok = a < ve && *a != ']';
+                } else {
+                    ok = a < ve && *a == ']';
+                }
+            }
+            if (!ok || a + 1 != ve || *a != ']')
+                break;
+            *aend = a;
+        } else {
+            json_t *v = json_loadb(p, (size_t)(ve - p), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+            json_decref(v);
+            if (!v)
+                break;
+        }
+        p = json_skip_ws(ve, end);
+        if (p < end && *p == ',') {
+            p = json_skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}' && json_skip_ws(p + 1, end) == end)
+            rc = 0;
+        break;
+    }
+    json_decref(seen);
+    if (rc)
+        *first = *aend = NULL;
+    return rc;
+}
+
+/* Starts a batch on its body text (borrowed until done). Returns 400 for a
+ * body that does not decode (done not called), else 0. */
+static int batch_start(struct server *srv, const char *body, size_t len, api_done *done, void *arg)
+{
+    const char *first = NULL, *aend = NULL;
+    size_t n = 0;
+    if (len && batch_scan(body, len, &first, &aend, &n) != 0)
+        return 400;
+    if (!first || n > srv->cfg->api_max_batch_commands) {
+        reply(done, arg, api_error(107, "bad request"));
+        return 0;
+    }
+    struct batch *b = calloc(1, sizeof(*b));
+    if (!b) {
+        reply(done, arg, api_error(100, "internal server error"));
+        return 0;
+    }
+    *b = (struct batch){.srv = srv, .p = first, .end = aend, .done = done, .arg = arg};
+    api_text_puts(&b->out, "{\"replies\":[");
+    batch_step(b);
+    return 0;
 }
 
 static void m_batch(struct server *srv, json_t *params, api_done *done, void *arg)
 {
-    json_t *cmds = json_object_get(params, "commands");
-    if (!json_is_array(cmds))
-        return done(arg, api_error(107, "bad request"));
-    struct batch *b = calloc(1, sizeof(*b));
-    if (!b)
-        return done(arg, api_error(100, "internal server error"));
-    *b = (struct batch){srv, json_incref(cmds), json_array(), 0, done, arg};
-    batch_step(b);
+    /* never called: api_call runs batch on the body text (batch_start);
+     * batch inside a batch is refused by batch_step */
+    reply(done, arg, api_error(107, "bad request"));
 }
 
 static const struct api_method methods[] = {
@@ -574,14 +771,17 @@ struct http_call {
     size_t method_index;
 };
 
-static void http_done(void *arg, json_t *reply)
+static void http_done(void *arg, json_t *r, char *text, size_t len)
 {
     struct http_call *x = arg;
-    char *text = json_dumps(reply, JSON_COMPACT);
-    json_decref(reply);
+    if (r) {
+        text = json_dumps(r, JSON_COMPACT);
+        len = text ? strlen(text) : 0;
+        json_decref(r);
+    }
     api_count(x->r->srv, api_method_name(x->method_index), text ? 200 : 500);
     if (text)
-        http_respond(x->r, 200, "application/json", text, strlen(text));
+        http_respond(x->r, 200, "application/json", text, len);
     else
         http_respond(x->r, 500, "application/json", NULL, 0);
     http_req_release(x->r);
@@ -601,6 +801,8 @@ int api_call(struct server *srv, const char *method, const char *body, size_t le
     const struct api_method *m = find_method(method);
     if (!m)
         return 404;
+    if (m->fn == m_batch)
+        return batch_start(srv, body, len, done, arg);
     json_t *params = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : json_object();
     if (!json_is_object(params)) {
         json_decref(params);

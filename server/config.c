@@ -40,7 +40,8 @@ static const struct opt root_opts[] = {
     U32(max_channels_per_client), U32(max_connections), U32(max_connections_per_ip),
     U32(client_command_rate), U32(client_command_burst), U32(client_rate_limit_strikes),
     U32(history_max_limit), U32(recovery_max_limit), U32(history_meta_ttl),
-    U32(api_max_body_size), U32(max_http_connections_per_ip), U32(http_body_timeout),
+    U32(api_max_body_size), U32(api_max_broadcast_channels), U32(api_max_batch_commands),
+    U32(max_http_connections_per_ip), U32(http_body_timeout),
     STR(metrics_key),
 };
 #undef U32
@@ -87,6 +88,8 @@ static void defaults(struct config *c)
     c->api_max_body_size = 1048576;
     c->max_http_connections_per_ip = 256;
     c->http_body_timeout = 10;
+    c->api_max_broadcast_channels = 10000;
+    c->api_max_batch_commands = 10000;
     config_redis_defaults(c);
 }
 

@@ -81,6 +81,8 @@ struct config {
                                              WebSockets (yet); 0 = unlimited */
     uint32_t http_body_timeout;     /* seconds a request body may take to arrive */
     char *metrics_key;              /* owned; NULL = /metrics open to all */
+    uint32_t api_max_broadcast_channels; /* channels one API broadcast may name */
+    uint32_t api_max_batch_commands;     /* commands one API batch may hold */
     size_t nnamespaces;
     struct ns_config *namespaces;   /* owned array */
     bool demo_defaults;             /* no config file was given */

@@ -56,6 +56,10 @@ char *server_metrics_text(struct server *srv, size_t *len)
            (double)srv->hub.nsubs);
     metric(&o, "hearth_channels", "gauge", "Channels with at least one local subscriber.",
            hub_room_count(&srv->hub));
+    if (srv->engine && srv->engine->ops->channel_count)
+        metric(&o, "hearth_engine_channels", "gauge",
+               "Channels the engine keeps state for on this node (history streams, presence).",
+               (double)srv->engine->ops->channel_count(srv->engine));
     metric(&o, "hearth_messages_in_total", "counter", "Protocol commands received.",
            (double)s->messages_in);
     metric(&o, "hearth_messages_out_total", "counter", "Protocol messages queued to clients.",

@@ -12,10 +12,12 @@
 #include "config.h"
 #include "server.h"
 
-static void done(void *arg, json_t *reply)
+static void done(void *arg, json_t *reply, char *text, size_t len)
 {
+    (void)len;
     (*(int *)arg)++;
     json_decref(reply);
+    free(text);
 }
 
 static struct server *node(void)

@@ -35,6 +35,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.listen_host, "127.0.0.1");
     assert_int_equal(c.listen_port, 8000);
     assert_true(c.allow_anonymous);
+    assert_int_equal(c.api_max_batch_commands, 10000);
+    assert_int_equal(c.api_max_broadcast_channels, 10000);
     assert_int_equal(c.nnamespaces, 2);
     assert_non_null(config_find_ns(&c, "lobby", 5));
     assert_non_null(config_find_ns(&c, "chat:lobby", 10));
@@ -50,6 +52,7 @@ static void test_full(void **state)
         "{\"listen\":\"0.0.0.0:9001\",\"engine\":\"memory\",\"allow_anonymous\":false,"
         "\"token_hmac_secret\":\"s\",\"api_key\":\"k\",\"ping_interval\":5,\"pong_timeout\":2,"
         "\"max_message_size\":1024,\"client_queue_max_size\":8192,"
+        "\"api_max_batch_commands\":7,\"api_max_broadcast_channels\":9,"
         "\"namespaces\":[{\"name\":\"\"},{\"name\":\"room\",\"history_size\":10,"
         "\"history_ttl\":60,\"presence\":true,\"join_leave\":true,\"allow_publish\":true,"
         "\"force_recovery\":true},{\"name\":\"raw\",\"binary\":true}]}";
@@ -59,6 +62,8 @@ static void test_full(void **state)
     assert_false(c.allow_anonymous);
     assert_string_equal(c.token_hmac_secret, "s");
     assert_int_equal(c.ping_interval, 5);
+    assert_int_equal(c.api_max_batch_commands, 7);
+    assert_int_equal(c.api_max_broadcast_channels, 9);
     const struct ns_config *ns = config_find_ns(&c, "room:a:b", 8);
     assert_non_null(ns);
     assert_string_equal(ns->name, "room");

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "engine.h"
@@ -126,17 +127,32 @@ static void test_memory_engine(void **state)
     struct engine *e = engine_memory_new(&cfg, &ev);
     struct ns_config ns = {.name = "chat", .history_size = 5, .history_ttl = 60};
     struct history_query top = {.limit = 0};
-    /* a read creates the epoch; a later publish keeps it */
+    /* a read makes no state: the empty stream, epoch "" at offset 0 */
     assert_int_equal(e->ops->history(e, span_str("chat:a"), &ns, &top, on_hist, &s), 0);
-    char epoch[16];
-    strcpy(epoch, s.epoch);
+    assert_string_equal(s.epoch, "");
     assert_int_equal(s.top, 0);
+    assert_int_equal(e->ops->channel_count(e), 0);
+    struct history_query pos = {.has_since = true, .since_epoch = span_str("abcdefgh"), .limit = 10};
+    e->ops->history(e, span_str("chat:a"), &ns, &pos, on_hist, &s);
+    assert_int_equal(s.err, ENGINE_EUNRECOVERABLE);
+    assert_int_equal(e->ops->channel_count(e), 0);
+    /* the first publish creates the epoch */
     for (int i = 0; i < 8; i++) {
         struct publication *p = mkpub("chat:a", "{}");
         assert_int_equal(e->ops->publish(e, p, &ns, NULL, NULL), 0);
         publication_unref(p);
     }
     assert_int_equal(s.pubs, 8);
+    assert_int_equal(e->ops->channel_count(e), 1);
+    e->ops->history(e, span_str("chat:a"), &ns, &top, on_hist, &s);
+    char epoch[16];
+    strcpy(epoch, s.epoch);
+    assert_int_equal(strlen(epoch), EPOCH_LEN);
+    /* recovering from the empty position matches it (ring of 5: from 4) */
+    struct history_query from0 = {.has_since = true, .since_epoch = span_str(""), .limit = 300};
+    e->ops->history(e, span_str("chat:a"), &ns, &from0, on_hist, &s);
+    assert_int_equal(s.err, 0);
+    assert_int_equal(s.first, 4);
     struct history_query since = {.has_since = true, .since_offset = 5, .since_epoch = span_str(epoch), .limit = 300};
     e->ops->history(e, span_str("chat:a"), &ns, &since, on_hist, &s);
     assert_int_equal(s.err, 0);
@@ -158,6 +174,24 @@ static void test_memory_engine(void **state)
     e->ops->publish(e, p, &plain, NULL, NULL);
     assert_int_equal(p->offset, 0);
     publication_unref(p);
+    assert_int_equal(e->ops->channel_count(e), 1);
+    /* expiry: the publications go with history_ttl, the epoch/top with
+     * history_meta_ttl, then the channel is gone */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000;
+    e->ops->sweep(e, now + 61 * 1000);
+    e->ops->history(e, span_str("chat:a"), &ns, &top, on_hist, &s);
+    assert_int_equal(s.top, 8);
+    assert_string_equal(s.epoch, epoch);
+    assert_int_equal(e->ops->channel_count(e), 1);
+    struct publication *p9 = mkpub("chat:a", "{}"); /* the freed ring grows again */
+    assert_int_equal(e->ops->publish(e, p9, &ns, NULL, NULL), 0);
+    assert_int_equal(p9->offset, 9);
+    publication_unref(p9);
+    e->ops->sweep(e, now + 3602 * 1000 + 61 * 1000);
+    e->ops->sweep(e, now + 3602 * 1000 + 62 * 1000);
+    assert_int_equal(e->ops->channel_count(e), 0);
     e->ops->destroy(e);
 }
 
