@@ -326,7 +326,7 @@ int client_on_writeable(struct client *c)
         return -1;
     release_lws_held(c);
     if (c->q.count == 0) {
-        if (c->state == CLIENT_CLOSING) {
+        if (c->state == CLIENT_CLOSING && !c->close_sent) {
             /* lws 4.1 kills the socket without a close frame when a
              * WRITEABLE callback returns -1; from a timer callback the
              * close frame with our code and reason goes out (client_on_timer) */
@@ -383,10 +383,17 @@ void client_flush_dirty(struct server *srv)
     srv->ndirty = 0;
 }
 
+/* Hands the close frame to lws, once. lws sends it and waits for the peer's
+ * close (PENDING_TIMEOUT_CLOSE_ACK, 5 s), reading and discarding whatever
+ * the peer still sends. Closing the socket now, with that input unread,
+ * would make the kernel answer with a TCP reset that destroys the close
+ * frame in flight; so a second timer or WRITEABLE (lws delivers one after
+ * the close frame) must not close it again. */
 int client_on_timer(struct client *c)
 {
-    if (!c->wsi || c->state != CLIENT_CLOSING)
+    if (!c->wsi || c->state != CLIENT_CLOSING || c->close_sent)
         return 0;
+    c->close_sent = true;
     lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
                      (unsigned char *)c->close_reason, strlen(c->close_reason));
     return -1;

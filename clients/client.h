@@ -44,6 +44,8 @@ struct client {
     enum client_state state;
     bool close_flush;           /* flush queued messages before the close frame */
     bool dirty;                 /* on srv->dirty: flushed at the end of this loop turn */
+    bool close_sent;            /* close frame handed to lws: it now lingers (reads and
+                                 * discards input until the peer's close or 5 s) */
     uint16_t close_code;
     /* a close frame's payload is at most 125 bytes: code (2) + reason (123);
      * client_disconnect() cuts longer reasons at a UTF-8 character boundary */
