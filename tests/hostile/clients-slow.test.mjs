@@ -95,4 +95,30 @@ describe('clients that request big replies and never read', () => {
     for (const cl of closes) assert.equal(cl.code, 3008, JSON.stringify(cl));
     await assertServing(h);
   });
+
+  test('a recovery too large for the queue is answered not recovered (no 6 MB reply built)', async () => {
+    const top = await api(h, 'history', { channel: 'big:h', limit: 0 });
+    assert.equal(top.status, 200, top.text);
+    const { epoch, offset } = top.json.result;
+    const c = await rawWs(h);
+    c.send({ id: 1, connect: {} });
+    await c.reply(1);
+    // 50 missed publications (~3 MB) do not fit client_queue_max_size
+    c.send({ id: 2, subscribe: { channel: 'big:h', recoverable: true, recover: true, offset: offset - 50, epoch } });
+    const r = await c.reply(2, 10000);
+    assert.ok(r.subscribe, JSON.stringify(r).slice(0, 200));
+    assert.equal(r.subscribe.recovered ?? false, false);
+    assert.equal((r.subscribe.publications || []).length, 0);
+    assert.equal(Number(r.subscribe.offset), offset);
+    // 5 missed publications fit and are recovered
+    c.send({ id: 3, unsubscribe: { channel: 'big:h' } });
+    await c.reply(3);
+    c.send({ id: 4, subscribe: { channel: 'big:h', recoverable: true, recover: true, offset: offset - 5, epoch } });
+    const r2 = await c.reply(4, 10000);
+    assert.equal(r2.subscribe.recovered, true);
+    assert.equal(r2.subscribe.publications.length, 5);
+    c.ws.close();
+    await assertServing(h);
+  });
 });
+
