@@ -73,6 +73,25 @@ void client_on_closed(struct client *c)
     client_release(c);
 }
 
+/* Copies reason into dst (cap bytes incl. NUL), cut at a UTF-8 character
+ * boundary: a close frame whose reason is invalid UTF-8 is a protocol error
+ * for the peer, which then treats a terminal disconnect as a network failure. */
+static void copy_reason(char *dst, size_t cap, const char *reason)
+{
+    size_t n = strlen(reason);
+    if (n >= cap) {
+        n = cap - 1;
+        /* back up over continuation bytes (10xxxxxx) to a lead byte, and drop
+         * that lead byte too if its sequence no longer fits */
+        size_t i = n;
+        while (i > 0 && ((unsigned char)reason[i] & 0xC0) == 0x80)
+            i--;
+        n = i;
+    }
+    memcpy(dst, reason, n);
+    dst[n] = 0;
+}
+
 void client_disconnect(struct client *c, uint16_t code, const char *reason, bool flush)
 {
     if (c->state == CLIENT_CLOSING || !c->wsi)
@@ -80,7 +99,7 @@ void client_disconnect(struct client *c, uint16_t code, const char *reason, bool
     c->state = CLIENT_CLOSING;
     c->close_code = code;
     c->close_flush = flush;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    copy_reason(c->close_reason, sizeof(c->close_reason), reason);
     log_debug("client", "client=%s disconnect code=%u reason=%s", c->id, code, reason);
     if (!flush)
         outq_free(&c->q);
@@ -115,7 +134,7 @@ int client_send(struct client *c, struct frame *f)
 {
     if (c->state == CLIENT_CLOSING || !c->wsi)
         return -EPIPE;
-    int r = outq_push(&c->q, f, c->srv->cfg->client_queue_max_size);
+    int r = outq_push(&c->q, f, c->srv->cfg->client_queue_max_size, c->lws_held);
     if (r == -ENOBUFS) {
         c->srv->stats.queue_overflows++;
         client_disconnect(c, 3008, "slow", false);
@@ -129,11 +148,17 @@ int client_send(struct client *c, struct frame *f)
     return 0;
 }
 
-int client_send_reply(struct client *c, const struct reply *r)
+int client_try_send_reply(struct client *c, const struct reply *r)
 {
     struct wbuf b;
     wbuf_init(&b);
+    b.max = c->srv->cfg->client_queue_max_size;
     int rc = proto_encode_reply(c->wire, &b, r);
+    if (b.over) {
+        wbuf_free(&b);
+        c->srv->stats.replies_too_large++;
+        return -E2BIG;
+    }
     if (rc == -EINVAL && r->kind != REPLY_ERROR) {
         /* a payload this wire cannot carry: the command fails, the
          * connection stays (never 3506: the SDK treats it as terminal) */
@@ -148,6 +173,14 @@ int client_send_reply(struct client *c, const struct reply *r)
     }
     rc = client_send(c, f);
     frame_unref(f);
+    return rc;
+}
+
+int client_send_reply(struct client *c, const struct reply *r)
+{
+    int rc = client_try_send_reply(c, r);
+    if (rc == -E2BIG)
+        client_send_error(c, r->id, 106, "limit exceeded");
     return rc;
 }
 
@@ -268,6 +301,11 @@ static int write_batch(struct client *c)
         outq_pop(&c->q);
     if (n < 0 || (size_t)n < total)
         return -1;
+    /* lws 4.1 reports a partial send as complete and copies the unsent rest
+     * into its own buffer (buflist_out). That copy is still this client's
+     * memory: count the whole write (an upper bound on the rest) against the
+     * queue limit until lws says its buffer drained (release_lws_held). */
+    c->lws_held = lws_partial_buffered(c->wsi) ? total + LWS_PRE : 0;
     srv->stats.frames_out++;
     srv->stats.bytes_out += total;
     return 0;
@@ -276,12 +314,20 @@ static int write_batch(struct client *c)
 /* LWS_CALLBACK_SERVER_WRITEABLE: the socket took everything lws had buffered
  * (or a close is pending). Writes one batch (lws allows one write per
  * writeable callback) and asks again while messages remain. */
+/* lws calls WRITEABLE (and we flush) only after its partial buffer drained. */
+static void release_lws_held(struct client *c)
+{
+    if (c->lws_held && !lws_partial_buffered(c->wsi))
+        c->lws_held = 0;
+}
+
 int client_on_writeable(struct client *c)
 {
     if (!c->wsi)
         return -1;
+    release_lws_held(c);
     if (c->q.count == 0) {
-        if (c->state == CLIENT_CLOSING) {
+        if (c->state == CLIENT_CLOSING && !c->close_sent) {
             /* lws 4.1 kills the socket without a close frame when a
              * WRITEABLE callback returns -1; from a timer callback the
              * close frame with our code and reason goes out (client_on_timer) */
@@ -309,6 +355,7 @@ static void flush_one(struct client *c)
 {
     if (!c->wsi || c->state == CLIENT_CLOSING)
         return;
+    release_lws_held(c);
     while (c->q.count) {
         if (lws_partial_buffered(c->wsi)) {
             lws_callback_on_writable(c->wsi);
@@ -337,10 +384,17 @@ void client_flush_dirty(struct server *srv)
     srv->ndirty = 0;
 }
 
+/* Hands the close frame to lws, once. lws sends it and waits for the peer's
+ * close (PENDING_TIMEOUT_CLOSE_ACK, 5 s), reading and discarding whatever
+ * the peer still sends. Closing the socket now, with that input unread,
+ * would make the kernel answer with a TCP reset that destroys the close
+ * frame in flight; so a second timer or WRITEABLE (lws delivers one after
+ * the close frame) must not close it again. */
 int client_on_timer(struct client *c)
 {
-    if (!c->wsi || c->state != CLIENT_CLOSING)
+    if (!c->wsi || c->state != CLIENT_CLOSING || c->close_sent)
         return 0;
+    c->close_sent = true;
     lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
                      (unsigned char *)c->close_reason, strlen(c->close_reason));
     return -1;

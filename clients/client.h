@@ -26,6 +26,8 @@
 struct server;
 struct lws;
 
+#define CLIENT_CLOSE_REASON_MAX 123 /* RFC 6455 5.5: 125-byte control payload */
+
 enum client_state {
     CLIENT_NEW,         /* waiting for connect */
     CLIENT_CONNECTED,
@@ -42,8 +44,12 @@ struct client {
     enum client_state state;
     bool close_flush;           /* flush queued messages before the close frame */
     bool dirty;                 /* on srv->dirty: flushed at the end of this loop turn */
+    bool close_sent;            /* close frame handed to lws: it now lingers (reads and
+                                 * discards input until the peer's close or 5 s) */
     uint16_t close_code;
-    char close_reason[64];
+    /* a close frame's payload is at most 125 bytes: code (2) + reason (123);
+     * client_disconnect() cuts longer reasons at a UTF-8 character boundary */
+    char close_reason[CLIENT_CLOSE_REASON_MAX + 1];
     char id[UUID_STR_LEN + 1];
     char *user;                 /* owned, "" for anonymous */
     char *conn_info;            /* owned raw JSON or NULL */
@@ -59,6 +65,8 @@ struct client {
     int64_t next_ping_ms;
     int64_t pong_deadline_ms;   /* 0 = no ping outstanding */
     struct outq q;
+    size_t lws_held;            /* bytes of the last write lws may still hold
+                                 * (partial send); counted against the queue limit */
     struct sub **subs;          /* owned array of owned subs */
     uint32_t nsubs, capsubs;
     uint8_t *rx;                /* owned reassembly buffer for fragmented messages */
@@ -87,8 +95,13 @@ void client_disconnect(struct client *c, uint16_t code, const char *reason, bool
 /* Queue one encoded message (takes its own ref). On overflow the client is
  * disconnected with 3008 and -ENOBUFS returned. */
 int client_send(struct client *c, struct frame *f);
-/* Encode r for this client and queue it. */
+/* Encode r for this client and queue it. The encoding is built bounded by
+ * client_queue_max_size: a reply that would not fit is never built whole and
+ * is answered with error 106 "limit exceeded" instead. */
 int client_send_reply(struct client *c, const struct reply *r);
+/* Like client_send_reply, but a reply too large for the queue is neither sent
+ * nor answered: -E2BIG, so the caller can send a smaller one. */
+int client_try_send_reply(struct client *c, const struct reply *r);
 int client_send_error(struct client *c, uint32_t id, uint32_t code, const char *message);
 
 /* commands.c */

@@ -15,9 +15,10 @@ void outq_free(struct outq *q)
     outq_init(q);
 }
 
-int outq_push(struct outq *q, struct frame *f, size_t max_bytes)
+int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight)
 {
-    if (q->count && (q->bytes + f->len > max_bytes || q->count >= OUTQ_MAX_FRAMES))
+    if ((q->count || inflight) &&
+        (inflight + q->bytes + f->len > max_bytes || q->count >= OUTQ_MAX_FRAMES))
         return -ENOBUFS;
     if (q->count == q->cap) {
         uint32_t ncap = q->cap ? q->cap * 2 : 8; /* power of two: index with & */

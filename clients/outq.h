@@ -4,8 +4,9 @@
  * released at once; a small one is kept so a busy connection does not
  * allocate per write, and outq_trim() (called for idle clients from the
  * periodic tick) releases it, so an idle connection holds no queue memory.
- * Limits (bytes, OUTQ_MAX_FRAMES) are enforced on push; the caller decides
- * what an overflow means (3008 slow). */
+ * Limits (bytes, OUTQ_MAX_FRAMES) are enforced on push, counting bytes the
+ * caller says are still in flight outside the queue (what libwebsockets holds
+ * of the last write); the caller decides what an overflow means (3008 slow). */
 #ifndef HEARTH_OUTQ_H
 #define HEARTH_OUTQ_H
 
@@ -25,10 +26,12 @@ struct outq {
 
 void outq_init(struct outq *q);
 void outq_free(struct outq *q);           /* drops every reference */
-/* Takes a new reference to f. 0; -ENOBUFS when the queue would exceed
- * max_bytes or OUTQ_MAX_FRAMES; -ENOMEM. A single frame larger than
- * max_bytes is still accepted into an empty queue. */
-int outq_push(struct outq *q, struct frame *f, size_t max_bytes);
+/* Takes a new reference to f. 0; -ENOBUFS when inflight + the queue would
+ * exceed max_bytes or OUTQ_MAX_FRAMES; -ENOMEM. A single frame larger than
+ * max_bytes is accepted only when nothing is queued or in flight (replies are
+ * built bounded by max_bytes, so such a frame is a push bounded by
+ * max_publication_size). */
+int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight);
 static inline struct frame *outq_peek(const struct outq *q, uint32_t i)
 {
     return q->ring[(q->head + i) & (q->cap - 1)];

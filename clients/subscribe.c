@@ -6,6 +6,7 @@
  * insufficient state). A struct sub is owned by its client; the hub only
  * links it; an engine call in flight marks it inflight and its callback
  * frees it if it was removed meanwhile. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,7 +177,22 @@ static void on_sub_history(void *arg, const struct history_result *res)
     s->offset = recovered && npubs ? res->pubs[npubs - 1]->offset : r.offset;
     uint32_t nbuf;
     struct publication **buf = sub_take_buffer(s, &nbuf);
-    if (client_send_reply(c, &r) == 0) {
+    int rc = client_try_send_reply(c, &r);
+    if (rc == -E2BIG && npubs) {
+        /* the recovered publications do not fit the client's queue
+         * (client_queue_max_size): subscribe at the top, not recovered, as
+         * when the stream has moved past the client's position */
+        r.recovered = false;
+        r.npubs = 0;
+        r.offset = res->top;
+        s->offset = res->top;
+        rc = client_try_send_reply(c, &r);
+    }
+    if (rc == -E2BIG) {
+        client_send_error(c, x->id, 106, "limit exceeded");
+        client_remove_sub(c, s, false);
+    }
+    if (rc == 0) {
         for (uint32_t i = 0; i < nbuf && c->state != CLIENT_CLOSING; i++)
             client_deliver_pub(s, buf[i]);
         if (c->state != CLIENT_CLOSING && s->room)

@@ -34,6 +34,7 @@ void wbuf_reset(struct wbuf *b)
 {
     b->len = 0;
     b->oom = 0;
+    b->over = 0;
 }
 
 void wbuf_free(struct wbuf *b)
@@ -46,6 +47,11 @@ int wbuf_reserve(struct wbuf *b, size_t extra)
 {
     if (b->oom)
         return -ENOMEM;
+    if (b->max && b->len + extra > b->max) {
+        b->oom = 1;
+        b->over = 1;
+        return -E2BIG;
+    }
     if (b->len + extra <= b->cap && b->base)
         return 0;
     size_t ncap = b->cap ? b->cap : 128;

@@ -32,12 +32,16 @@ static inline struct frame *frame_ref(struct frame *f) { f->refs++; return f; }
 void frame_unref(struct frame *f); /* NULL-safe; frees at zero */
 
 /* Growable output buffer. Zero-initialise, or wbuf_init(). All put functions
- * are no-ops once an allocation failed; wbuf_finish()/wbuf_ok() report it. */
+ * are no-ops once an allocation failed or the payload would pass max;
+ * wbuf_finish()/wbuf_ok() report it, and `over` says it was the limit (so a
+ * reply too large for its client is never built whole). */
 struct wbuf {
     uint8_t *base;   /* owned: sizeof(struct frame) + FRAME_PRE reserved, then data */
     size_t len;      /* payload bytes written */
     size_t cap;      /* payload capacity */
+    size_t max;      /* payload limit, 0 = none (set after wbuf_init) */
     int oom;
+    int over;        /* oom because the payload would pass max */
 };
 
 void wbuf_init(struct wbuf *b);

@@ -75,6 +75,9 @@ char *server_metrics_text(struct server *srv, size_t *len)
     metric(&o, "hearth_queue_overflows_total", "counter",
            "Clients disconnected because their outbound queue overflowed (3008).",
            (double)s->queue_overflows);
+    metric(&o, "hearth_replies_too_large_total", "counter",
+           "Replies not sent because they exceed client_queue_max_size (error 106, or a subscribe without recovery).",
+           (double)s->replies_too_large);
     metric(&o, "hearth_rate_limited_total", "counter",
            "Client commands refused with 111 (command rate limit).", (double)s->rate_limited);
     outf(&o, "# HELP hearth_refused_connections_total Connections refused at accept or WebSocket upgrade, by reason.\n"

@@ -29,6 +29,7 @@ struct server_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t publications;
     uint64_t queue_overflows;   /* 3008 disconnects */
+    uint64_t replies_too_large; /* replies over client_queue_max_size (error 106 / unrecovered) */
     uint64_t rate_limited;      /* commands refused with 111 */
     uint64_t refused_connections[ADMIT_COUNT]; /* by enum admit: see ws_server.c */
     uint64_t disconnects[1000]; /* by code - 3000, codes 3000..3999 */

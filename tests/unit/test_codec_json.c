@@ -187,6 +187,19 @@ static void test_encode_replies(void **state)
                        .epoch = "EP", .offset = 17, .recovered = true, .was_recovering = true,
                        .pubs = &p, .npubs = 1};
     assert_string_equal(enc_reply(&r), "{\"id\":7,\"subscribe\":{\"recoverable\":true,\"epoch\":\"EP\",\"publications\":[{\"data\":{\"t\":1},\"info\":{\"user\":\"42\",\"client\":\"c\\\"1\",\"conn_info\":{\"n\":1}},\"offset\":18}],\"recovered\":true,\"offset\":17,\"positioned\":true,\"was_recovering\":true}}");
+    /* a bounded buffer stops building at its limit: nothing larger is ever allocated */
+    struct wbuf lb;
+    wbuf_init(&lb);
+    lb.max = 64;
+    assert_int_not_equal(proto_encode_reply(WIRE_JSON, &lb, &r), 0);
+    assert_true(lb.over);
+    assert_true(lb.len <= 64 && lb.cap <= 128);
+    assert_null(wbuf_finish(&lb));
+    wbuf_init(&lb);
+    lb.max = 4096;
+    assert_int_equal(proto_encode_reply(WIRE_JSON, &lb, &r), 0);
+    assert_false(lb.over);
+    wbuf_free(&lb);
     publication_unref(p);
     /* a payload JSON cannot carry is refused */
     struct wbuf b;

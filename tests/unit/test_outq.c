@@ -16,8 +16,8 @@ static void test_fifo_and_refs(void **state)
     struct outq q;
     outq_init(&q);
     struct frame *a = mk("aa"), *b = mk("bbb");
-    assert_int_equal(outq_push(&q, a, 100), 0);
-    assert_int_equal(outq_push(&q, b, 100), 0);
+    assert_int_equal(outq_push(&q, a, 100, 0), 0);
+    assert_int_equal(outq_push(&q, b, 100, 0), 0);
     assert_int_equal(a->refs, 2);
     assert_int_equal(q.count, 2);
     assert_int_equal(q.bytes, 5);
@@ -39,14 +39,20 @@ static void test_byte_limit(void **state)
     outq_init(&q);
     struct frame *f = mk("0123456789");
     for (int i = 0; i < 10; i++)
-        assert_int_equal(outq_push(&q, f, 100), 0);
-    assert_int_equal(outq_push(&q, f, 100), -ENOBUFS);
+        assert_int_equal(outq_push(&q, f, 100, 0), 0);
+    assert_int_equal(outq_push(&q, f, 100, 0), -ENOBUFS);
     assert_int_equal(q.count, 10);
     outq_free(&q);
     /* a single oversized frame is accepted into an empty queue */
-    assert_int_equal(outq_push(&q, f, 5), 0);
-    assert_int_equal(outq_push(&q, f, 5), -ENOBUFS);
+    assert_int_equal(outq_push(&q, f, 5, 0), 0);
+    assert_int_equal(outq_push(&q, f, 5, 0), -ENOBUFS);
     outq_free(&q);
+    /* bytes still in flight outside the queue (lws's partial buffer) count */
+    assert_int_equal(outq_push(&q, f, 100, 91), -ENOBUFS);
+    assert_int_equal(outq_push(&q, f, 100, 90), 0);
+    assert_int_equal(outq_push(&q, f, 100, 81), -ENOBUFS);
+    outq_free(&q);
+    assert_int_equal(outq_push(&q, f, 5, 1), -ENOBUFS); /* not idle: no oversize exception */
     assert_int_equal(f->refs, 1);
     frame_unref(f);
 }
@@ -57,14 +63,14 @@ static void test_frame_limit_and_wraparound(void **state)
     outq_init(&q);
     struct frame *f = mk("x");
     uint32_t pushed = 0;
-    while (outq_push(&q, f, SIZE_MAX) == 0)
+    while (outq_push(&q, f, SIZE_MAX, 0) == 0)
         pushed++;
     assert_int_equal(pushed, OUTQ_MAX_FRAMES);
     /* wrap the ring: pop half, push half, order stays FIFO by count */
     for (uint32_t i = 0; i < OUTQ_MAX_FRAMES / 2; i++)
         outq_pop(&q);
     for (uint32_t i = 0; i < OUTQ_MAX_FRAMES / 2; i++)
-        assert_int_equal(outq_push(&q, f, SIZE_MAX), 0);
+        assert_int_equal(outq_push(&q, f, SIZE_MAX, 0), 0);
     assert_int_equal(q.count, OUTQ_MAX_FRAMES);
     while (q.count)
         outq_pop(&q);
@@ -82,7 +88,7 @@ static void test_small_ring_kept_until_trim(void **state)
     struct frame *f = mk("y");
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 10; i++)
-            assert_int_equal(outq_push(&q, f, SIZE_MAX), 0);
+            assert_int_equal(outq_push(&q, f, SIZE_MAX, 0), 0);
         while (q.count)
             outq_pop(&q);
         assert_non_null(q.ring); /* a busy client reuses its ring: no allocation per write */
@@ -91,7 +97,7 @@ static void test_small_ring_kept_until_trim(void **state)
     outq_trim(&q);
     assert_null(q.ring); /* idle: memory returned */
     assert_int_equal(q.cap, 0);
-    assert_int_equal(outq_push(&q, f, SIZE_MAX), 0);
+    assert_int_equal(outq_push(&q, f, SIZE_MAX, 0), 0);
     outq_trim(&q); /* not empty: kept */
     assert_non_null(q.ring);
     assert_ptr_equal(outq_peek(&q, 0), f);
