@@ -389,12 +389,21 @@ void client_flush_dirty(struct server *srv)
  * the peer still sends. Closing the socket now, with that input unread,
  * would make the kernel answer with a TCP reset that destroys the close
  * frame in flight; so a second timer or WRITEABLE (lws delivers one after
- * the close frame) must not close it again. */
+ * the close frame) must not close it again. A well-behaved peer answers the
+ * close at once; for one that does not (a hostile peer, or one in the middle
+ * of a frame it announced as huge) the wait is cut to about 1.5 s: a timer
+ * armed here fires after 0.5 s while lws waits and sets lws's own timeout
+ * (whole seconds) to 1 s from then. */
 int client_on_timer(struct client *c)
 {
-    if (!c->wsi || c->state != CLIENT_CLOSING || c->close_sent)
+    if (!c->wsi || c->state != CLIENT_CLOSING)
         return 0;
+    if (c->close_sent) {
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 1);
+        return 0;
+    }
     c->close_sent = true;
+    lws_set_timer_usecs(c->wsi, LWS_USEC_PER_SEC / 2);
     lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
                      (unsigned char *)c->close_reason, strlen(c->close_reason));
     return -1;
