@@ -1,12 +1,12 @@
 /* clients/auth.c — claims of connection and subscription tokens (see
  * auth.h). Signatures are checked by jwt_verify() first; nothing here reads
  * an unverified byte. */
-#include "auth.h"
+#include "clients/auth.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
+#include "config/access.h"
 
 void auth_claims_free(struct auth_claims *c)
 {

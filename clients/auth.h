@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jwt.h"
+#include "util/jwt.h"
 
 enum auth_result {
     AUTH_OK = 0,

@@ -1,40 +1,40 @@
 /* clients/client.c — connection lifecycle, receive reassembly, the outbound
  * queue's write batching, and the periodic ping/pong/stale/expiry checks
  * (see client.h). Command semantics live in commands.c. */
-#include "client.h"
+#include "clients/client.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "server.h"
+#include "util/log.h"
+#include "node/node.h"
 
 _Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must match LWS_PRE");
 
-struct client *client_new(struct server *srv, struct lws *wsi, enum wire w, const char *ip)
+struct client *client_new(struct node *node, struct lws *wsi, enum wire w, const char *ip)
 {
     struct client *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->srv = srv;
+    c->node = node;
     c->wsi = wsi;
     c->refs = 1; /* lws's reference, dropped in client_on_closed */
     c->wire = w;
     c->state = CLIENT_NEW;
-    c->created_ms = server_now_ms();
+    c->created_ms = node_now_ms();
     c->rl_last_ms = c->created_ms;
-    c->rl_tokens = srv->cfg->client_command_burst * 1000u;
+    c->rl_tokens = node->cfg->client_command_burst * 1000u;
     snprintf(c->ip, sizeof(c->ip), "%s", ip ? ip : "");
     rand_uuid(c->id);
     outq_init(&c->q);
-    c->next = srv->clients;
-    if (srv->clients)
-        srv->clients->prev = c;
-    srv->clients = c;
-    srv->nclients++;
-    srv->stats.connections_total++;
+    c->next = node->clients;
+    if (node->clients)
+        node->clients->prev = c;
+    node->clients = c;
+    node->nclients++;
+    node->stats.connections_total++;
     return c;
 }
 
@@ -54,19 +54,19 @@ void client_release(struct client *c)
 
 void client_on_closed(struct client *c)
 {
-    struct server *srv = c->srv;
+    struct node *node = c->node;
     /* leave every room: the client is gone, so nobody is mid-walk over it */
     while (c->nsubs)
         client_remove_sub(c, c->subs[c->nsubs - 1], true);
     if (c->prev)
         c->prev->next = c->next;
     else
-        srv->clients = c->next;
+        node->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv->nclients--;
+    node->nclients--;
     if (c->close_code >= 3000 && c->close_code < 4000)
-        srv->stats.disconnects[c->close_code - 3000]++;
+        node->stats.disconnects[c->close_code - 3000]++;
     c->wsi = NULL;
     c->state = CLIENT_CLOSING;
     outq_free(&c->q);
@@ -114,35 +114,35 @@ void client_disconnect(struct client *c, uint16_t code, const char *reason, bool
  * cannot grow. */
 static void mark_dirty(struct client *c)
 {
-    struct server *srv = c->srv;
-    if (srv->ndirty == srv->capdirty) {
-        uint32_t ncap = srv->capdirty ? srv->capdirty * 2 : 256;
-        struct client **nd = realloc(srv->dirty, sizeof(*nd) * ncap);
+    struct node *node = c->node;
+    if (node->ndirty == node->capdirty) {
+        uint32_t ncap = node->capdirty ? node->capdirty * 2 : 256;
+        struct client **nd = realloc(node->dirty, sizeof(*nd) * ncap);
         if (!nd) {
             lws_callback_on_writable(c->wsi);
             return;
         }
-        srv->dirty = nd;
-        srv->capdirty = ncap;
+        node->dirty = nd;
+        node->capdirty = ncap;
     }
     c->dirty = true;
     client_hold(c);
-    srv->dirty[srv->ndirty++] = c;
+    node->dirty[node->ndirty++] = c;
 }
 
 int client_send(struct client *c, struct frame *f)
 {
     if (c->state == CLIENT_CLOSING || !c->wsi)
         return -EPIPE;
-    int r = outq_push(&c->q, f, c->srv->cfg->client_queue_max_size, c->lws_held);
+    int r = outq_push(&c->q, f, c->node->cfg->client_queue_max_size, c->lws_held);
     if (r == -ENOBUFS) {
-        c->srv->stats.queue_overflows++;
+        c->node->stats.queue_overflows++;
         client_disconnect(c, 3008, "slow", false);
         return r;
     }
     if (r)
         return r;
-    c->srv->stats.messages_out++;
+    c->node->stats.messages_out++;
     if (!c->dirty)
         mark_dirty(c);
     return 0;
@@ -152,11 +152,11 @@ int client_try_send_reply(struct client *c, const struct reply *r)
 {
     struct wbuf b;
     wbuf_init(&b);
-    b.max = c->srv->cfg->client_queue_max_size;
+    b.max = c->node->cfg->client_queue_max_size;
     int rc = proto_encode_reply(c->wire, &b, r);
     if (b.over) {
         wbuf_free(&b);
-        c->srv->stats.replies_too_large++;
+        c->node->stats.replies_too_large++;
         return -E2BIG;
     }
     if (rc == -EINVAL && r->kind != REPLY_ERROR) {
@@ -204,7 +204,7 @@ static int process_message(struct client *c, uint8_t *buf, size_t len)
             client_disconnect(c, 3501, "bad request", true);
             return 0;
         }
-        c->srv->stats.messages_in++;
+        c->node->stats.messages_in++;
         if (client_dispatch(c, &cmd) != 0 || c->state == CLIENT_CLOSING)
             return 0;
     }
@@ -213,8 +213,8 @@ static int process_message(struct client *c, uint8_t *buf, size_t len)
 int client_on_receive(struct client *c, void *in, size_t len, bool first, bool final,
                       size_t remaining, bool binary)
 {
-    const struct config *cfg = c->srv->cfg;
-    c->srv->stats.bytes_in += len;
+    const struct config *cfg = c->node->cfg;
+    c->node->stats.bytes_in += len;
     if (c->state == CLIENT_CLOSING)
         return 0; /* decided already: drop input */
     if (binary != (c->wire == WIRE_MSGPACK)) {
@@ -263,14 +263,14 @@ int client_on_receive(struct client *c, void *in, size_t len, bool first, bool f
     return 0;
 }
 
-/* Packs as many queued messages as fit (SERVER_BATCH_MAX bytes) into one
+/* Packs as many queued messages as fit (NODE_BATCH_MAX bytes) into one
  * WebSocket frame and writes it with one lws_write(): JSON messages joined by
  * '\n', msgpack concatenated. A lone message is written straight from its
  * shared frame, using the frame's LWS_PRE headroom (no copy). Returns 0, or -1
  * when the socket failed. */
 static int write_batch(struct client *c)
 {
-    struct server *srv = c->srv;
+    struct node *node = c->node;
     enum lws_write_protocol wp = c->wire == WIRE_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
     size_t sep = proto_batch_sep_len(c->wire);
     struct frame *f0 = outq_peek(&c->q, 0);
@@ -278,7 +278,7 @@ static int write_batch(struct client *c)
     size_t total = f0->len;
     while (take < c->q.count) {
         struct frame *f = outq_peek(&c->q, take);
-        if (total + sep + f->len > SERVER_BATCH_MAX)
+        if (total + sep + f->len > NODE_BATCH_MAX)
             break;
         total += sep + f->len;
         take++;
@@ -287,7 +287,7 @@ static int write_batch(struct client *c)
     if (take == 1) {
         n = lws_write(c->wsi, frame_data(f0), f0->len, wp);
     } else {
-        uint8_t *out = srv->scratch + LWS_PRE, *w = out;
+        uint8_t *out = node->scratch + LWS_PRE, *w = out;
         for (uint32_t i = 0; i < take; i++) {
             struct frame *f = outq_peek(&c->q, i);
             if (i && sep)
@@ -306,8 +306,8 @@ static int write_batch(struct client *c)
      * memory: count the whole write (an upper bound on the rest) against the
      * queue limit until lws says its buffer drained (release_lws_held). */
     c->lws_held = lws_partial_buffered(c->wsi) ? total + LWS_PRE : 0;
-    srv->stats.frames_out++;
-    srv->stats.bytes_out += total;
+    node->stats.frames_out++;
+    node->stats.bytes_out += total;
     return 0;
 }
 
@@ -346,7 +346,7 @@ int client_on_writeable(struct client *c)
 
 /* The per-loop-turn flush (uv_check, after all I/O of this turn): every
  * client that got messages since the last pass writes them now, straight
- * from here, one frame per SERVER_BATCH_MAX bytes, without a writeable
+ * from here, one frame per NODE_BATCH_MAX bytes, without a writeable
  * callback round trip (which costs two epoll_ctl calls per delivery). Only
  * when lws still holds part of an earlier write (the socket is full) does the
  * client wait for a writeable callback instead. Closing clients always take
@@ -372,16 +372,16 @@ static void flush_one(struct client *c)
     }
 }
 
-void client_flush_dirty(struct server *srv)
+void client_flush_dirty(struct node *node)
 {
     /* flushing never queues new messages, but index the array anyway */
-    for (uint32_t i = 0; i < srv->ndirty; i++) {
-        struct client *c = srv->dirty[i];
+    for (uint32_t i = 0; i < node->ndirty; i++) {
+        struct client *c = node->dirty[i];
         c->dirty = false;
         flush_one(c);
         client_release(c);
     }
-    srv->ndirty = 0;
+    node->ndirty = 0;
 }
 
 /* Hands the close frame to lws, once. lws sends it and waits for the peer's
@@ -411,7 +411,7 @@ int client_on_timer(struct client *c)
 
 void client_tick(struct client *c, int64_t now)
 {
-    const struct config *cfg = c->srv->cfg;
+    const struct config *cfg = c->node->cfg;
     if (!c->dirty)
         outq_trim(&c->q); /* an idle client keeps no queue memory */
     switch (c->state) {
@@ -439,7 +439,7 @@ void client_tick(struct client *c, int64_t now)
         return;
     if (now >= c->next_ping_ms) {
         c->next_ping_ms = now + (int64_t)cfg->ping_interval * 1000;
-        if (client_send(c, c->srv->ping[c->wire]) == 0 && cfg->pong_timeout && !c->pong_deadline_ms)
+        if (client_send(c, c->node->ping[c->wire]) == 0 && cfg->pong_timeout && !c->pong_deadline_ms)
             c->pong_deadline_ms = now + (int64_t)cfg->pong_timeout * 1000;
     }
 }

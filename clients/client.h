@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hub.h"
-#include "outq.h"
-#include "proto.h"
-#include "rand.h"
+#include "rooms/hub.h"
+#include "clients/outq.h"
+#include "protocol/proto.h"
+#include "util/rand.h"
 
-struct server;
+struct node;
 struct lws;
 
 #define CLIENT_CLOSE_REASON_MAX 123 /* RFC 6455 5.5: 125-byte control payload */
@@ -36,14 +36,14 @@ enum client_state {
 };
 
 struct client {
-    struct server *srv;         /* borrowed */
+    struct node *node;         /* borrowed */
     struct lws *wsi;            /* borrowed from lws; NULL once closed */
-    struct client *prev, *next; /* srv->clients list */
+    struct client *prev, *next; /* node->clients list */
     uint32_t refs;
     enum wire wire;
     enum client_state state;
     bool close_flush;           /* flush queued messages before the close frame */
-    bool dirty;                 /* on srv->dirty: flushed at the end of this loop turn */
+    bool dirty;                 /* on node->dirty: flushed at the end of this loop turn */
     bool close_sent;            /* close frame handed to lws: it now lingers (reads and
                                  * discards input until the peer's close or 5 s) */
     uint16_t close_code;
@@ -73,7 +73,7 @@ struct client {
     size_t rx_len, rx_cap;
 };
 
-struct client *client_new(struct server *srv, struct lws *wsi, enum wire w, const char *ip);
+struct client *client_new(struct node *node, struct lws *wsi, enum wire w, const char *ip);
 void client_hold(struct client *c);
 void client_release(struct client *c);
 /* lws callbacks. Return -1 to make lws close the connection now. */
@@ -85,7 +85,7 @@ void client_on_closed(struct client *c);
 int client_on_timer(struct client *c);
 /* Writes what every client queued during this loop turn (called once per
  * loop turn from the server's uv_check handle). */
-void client_flush_dirty(struct server *srv);
+void client_flush_dirty(struct node *node);
 /* Periodic checks (ping, pong, stale, expiry), now in ms. */
 void client_tick(struct client *c, int64_t now);
 

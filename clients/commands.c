@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
-#include "auth.h"
-#include "client.h"
-#include "log.h"
-#include "commands_internal.h"
-#include "server.h"
+#include "config/access.h"
+#include "clients/auth.h"
+#include "clients/client.h"
+#include "util/log.h"
+#include "clients/commands_internal.h"
+#include "node/node.h"
 
 struct sub *client_find_sub(struct client *c, struct span ch)
 {
@@ -51,11 +51,11 @@ const struct ns_config *cmd_check_channel(struct client *c, const struct cmd *cm
         client_disconnect(c, 3501, "bad request", true);
         return NULL;
     }
-    if (!config_channel_name_ok(c->srv->cfg, (const char *)ch.p, ch.n)) {
+    if (!config_channel_name_ok(c->node->cfg, (const char *)ch.p, ch.n)) {
         client_send_error(c, cmd->id, 107, "bad request");
         return NULL;
     }
-    const struct ns_config *ns = config_find_ns(c->srv->cfg, (const char *)ch.p, ch.n);
+    const struct ns_config *ns = config_find_ns(c->node->cfg, (const char *)ch.p, ch.n);
     if (!ns)
         client_send_error(c, cmd->id, 102, "unknown channel");
     return ns;
@@ -70,7 +70,7 @@ static bool may(struct client *c, const struct ns_config *ns, struct span ch, en
     return access_allows(ns->rules[op], cmd_subject(c));
 }
 
-int64_t cmd_now_s(void) { return server_now_ms() / 1000; }
+int64_t cmd_now_s(void) { return node_now_ms() / 1000; }
 
 bool cmd_wire_carries(const struct client *c, const struct ns_config *ns)
 {
@@ -82,7 +82,7 @@ bool cmd_wire_carries(const struct client *c, const struct ns_config *ns)
 
 static int cmd_connect(struct client *c, struct cmd *cmd)
 {
-    const struct config *cfg = c->srv->cfg;
+    const struct config *cfg = c->node->cfg;
     if (c->state != CLIENT_NEW) {
         client_disconnect(c, 3501, "bad request", true);
         return -1;
@@ -135,7 +135,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
         if (s)
             subs[nsubs++] = (struct span){(const uint8_t *)s->channel, s->channel_len};
     }
-    int64_t now = server_now_ms();
+    int64_t now = node_now_ms();
     /* first ping at a random point in [interval/2, interval) spreads the load */
     int64_t iv = (int64_t)cfg->ping_interval * 1000;
     c->next_ping_ms = now + iv / 2 + (int64_t)rand_below((unsigned)(iv / 2 > 0 ? iv / 2 : 1));
@@ -165,7 +165,7 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
         return -1;
     }
     struct auth_claims cl;
-    enum auth_result ar = auth_verify_connection(c->srv->cfg->verifier, cmd->token.p,
+    enum auth_result ar = auth_verify_connection(c->node->cfg->verifier, cmd->token.p,
                                                  cmd->token.n, cmd_now_s(), &cl);
     if (ar == AUTH_EXPIRED) {
         client_disconnect(c, 3005, "connection expired", true);
@@ -219,7 +219,7 @@ static int cmd_publish(struct client *c, struct cmd *cmd)
         return client_send_error(c, cmd->id, 103, "permission denied"), 0;
     if (!cmd->has_data)
         return client_send_error(c, cmd->id, 107, "bad request"), 0;
-    if (cmd->data.n > c->srv->cfg->max_publication_size)
+    if (cmd->data.n > c->node->cfg->max_publication_size)
         return client_send_error(c, cmd->id, 106, "limit exceeded"), 0;
     bool is_json = c->wire == WIRE_JSON || json_validate(cmd->data.p, cmd->data.n);
     /* a payload the room's JSON subscribers cannot carry must not reach them:
@@ -236,8 +236,8 @@ static int cmd_publish(struct client *c, struct cmd *cmd)
     }
     *x = (struct pub_ctx){.c = c, .id = cmd->id};
     client_hold(c);
-    c->srv->stats.publications++;
-    int r = c->srv->engine->ops->publish(c->srv->engine, p, ns, on_published, x);
+    c->node->stats.publications++;
+    int r = c->node->engine->ops->publish(c->node->engine, p, ns, on_published, x);
     publication_unref(p);
     if (r != 0) {
         client_release(c);
@@ -327,7 +327,7 @@ static int cmd_presence(struct client *c, struct cmd *cmd, bool stats)
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
         return client_send_error(c, cmd->id, 100, "internal server error"), 0;
-    struct engine *e = c->srv->engine;
+    struct engine *e = c->node->engine;
     int r = stats ? e->ops->presence_stats(e, cmd->channel, on_stats, x)
                   : e->ops->presence_get(e, cmd->channel, on_presence, x);
     if (r) {
@@ -339,7 +339,7 @@ static int cmd_presence(struct client *c, struct cmd *cmd, bool stats)
 
 static int cmd_history(struct client *c, struct cmd *cmd)
 {
-    const struct config *cfg = c->srv->cfg;
+    const struct config *cfg = c->node->cfg;
     const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
@@ -357,7 +357,7 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
         return client_send_error(c, cmd->id, 100, "internal server error"), 0;
-    if (c->srv->engine->ops->history(c->srv->engine, cmd->channel, ns, &q, on_history, x)) {
+    if (c->node->engine->ops->history(c->node->engine, cmd->channel, ns, &q, on_history, x)) {
         id_ctx_done(x);
         client_send_error(c, cmd->id, 100, "internal server error");
     }
@@ -370,10 +370,10 @@ static int cmd_history(struct client *c, struct cmd *cmd)
  * counted in 1/1000 commands. True if the command may run. */
 static bool rate_ok(struct client *c)
 {
-    const struct config *cfg = c->srv->cfg;
+    const struct config *cfg = c->node->cfg;
     if (!cfg->client_command_rate)
         return true;
-    int64_t now = server_now_ms();
+    int64_t now = node_now_ms();
     uint64_t cap = (uint64_t)cfg->client_command_burst * 1000;
     uint64_t t = c->rl_tokens + (uint64_t)(now > c->rl_last_ms ? now - c->rl_last_ms : 0) *
                                     cfg->client_command_rate;
@@ -400,8 +400,8 @@ int client_dispatch(struct client *c, struct cmd *cmd)
         return 0;
     }
     if (!rate_ok(c)) {
-        c->srv->stats.rate_limited++;
-        if (++c->rl_strikes >= c->srv->cfg->client_rate_limit_strikes) {
+        c->node->stats.rate_limited++;
+        if (++c->rl_strikes >= c->node->cfg->client_rate_limit_strikes) {
             client_disconnect(c, 3013, "too many requests", true);
             return -1;
         }

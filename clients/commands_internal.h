@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "access.h"
-#include "client.h"
+#include "config/access.h"
+#include "clients/client.h"
 
 static inline bool span_eq(struct span a, const char *s, size_t n)
 {

@@ -1,5 +1,5 @@
 /* clients/outq.c — bounded outbound frame queue (see outq.h). */
-#include "outq.h"
+#include "clients/outq.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame.h"
+#include "protocol/frame.h"
 
 #define OUTQ_MAX_FRAMES 16384u
 #define OUTQ_KEEP 64u            /* slots a drained ring may keep until outq_trim() */

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
-#include "auth.h"
-#include "client.h"
-#include "commands_internal.h"
-#include "server.h"
+#include "config/access.h"
+#include "clients/auth.h"
+#include "clients/client.h"
+#include "clients/commands_internal.h"
+#include "node/node.h"
 
 /* ---- subscribe ---- */
 
@@ -37,13 +37,13 @@ static void sub_expiry(const struct sub *s, struct reply *r)
 {
     if (s->expires_ms) {
         r->expires = true;
-        r->ttl = auth_ttl((s->expires_ms - server_now_ms() + 999) / 1000, 0);
+        r->ttl = auth_ttl((s->expires_ms - node_now_ms() + 999) / 1000, 0);
     }
 }
 
 void after_subscribed(struct client *c, struct sub *s)
 {
-    struct engine *e = c->srv->engine;
+    struct engine *e = c->node->engine;
     struct span ch = {(const uint8_t *)s->channel, s->channel_len};
     struct clientinfo ci = cmd_my_info(c, s);
     if (s->ns->presence)
@@ -59,7 +59,7 @@ static struct sub *sub_new(struct client *c, struct span ch, const struct ns_con
 {
     if (client_find_sub(c, ch))
         return *code = 105, NULL;
-    if (c->nsubs >= c->srv->cfg->max_channels_per_client)
+    if (c->nsubs >= c->node->cfg->max_channels_per_client)
         return *code = 106, NULL;
     *code = 100;
     if (c->nsubs == c->capsubs) {
@@ -78,7 +78,7 @@ static struct sub *sub_new(struct client *c, struct span ch, const struct ns_con
     s->client = c;
     s->wire = c->wire;
     s->ns = ns;
-    if (hub_link(&c->srv->hub, s) != 0) {
+    if (hub_link(&c->node->hub, s) != 0) {
         sub_free(s);
         return NULL;
     }
@@ -93,9 +93,9 @@ static struct sub *sub_new(struct client *c, struct span ch, const struct ns_con
 struct sub *server_sub_new(struct client *c, const char *channel)
 {
     struct span ch = span_str(channel);
-    const struct ns_config *ns = config_find_ns(c->srv->cfg, channel, ch.n);
+    const struct ns_config *ns = config_find_ns(c->node->cfg, channel, ch.n);
     uint32_t code;
-    if (!ns || !config_channel_name_ok(c->srv->cfg, channel, ch.n) || !cmd_wire_carries(c, ns))
+    if (!ns || !config_channel_name_ok(c->node->cfg, channel, ch.n) || !cmd_wire_carries(c, ns))
         return NULL;
     struct sub *s = sub_new(c, ch, ns, &code);
     if (s) {
@@ -111,7 +111,7 @@ int client_server_subscribe(struct client *c, const char *channel)
         return 100;
     struct sub *s = server_sub_new(c, channel);
     if (!s) {
-        const struct ns_config *ns = config_find_ns(c->srv->cfg, channel, strlen(channel));
+        const struct ns_config *ns = config_find_ns(c->node->cfg, channel, strlen(channel));
         return client_find_sub(c, span_str(channel)) ? 105 : ns && !cmd_wire_carries(c, ns) ? 108 : 102;
     }
     struct wbuf b;
@@ -220,7 +220,7 @@ static int sub_token(struct client *c, const struct cmd *cmd, const struct ns_co
             return 103;
         return 0;
     }
-    enum auth_result ar = auth_verify_subscription(c->srv->cfg->verifier, cmd->token.p,
+    enum auth_result ar = auth_verify_subscription(c->node->cfg->verifier, cmd->token.p,
                                                    cmd->token.n, cmd_now_s(), sc);
     if (ar == AUTH_EXPIRED)
         return 109;
@@ -252,7 +252,7 @@ static void sub_set_token(struct client *c, struct sub *s, struct auth_claims *s
 
 int cmd_subscribe(struct client *c, struct cmd *cmd)
 {
-    const struct config *cfg = c->srv->cfg;
+    const struct config *cfg = c->node->cfg;
     const struct ns_config *ns = cmd_check_channel(c, cmd);
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
@@ -266,7 +266,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
         return client_send_error(c, cmd->id, 103, "permission denied"), 0;
     if (code == 109)
         return client_send_error(c, cmd->id, 109, "token expired"), 0;
-    struct engine *eng = c->srv->engine;
+    struct engine *eng = c->node->engine;
     if (eng->ops->available && eng->ops->available(eng, cmd->channel) != 0) {
         auth_claims_free(&sc);
         return client_send_error(c, cmd->id, 100, "internal server error"), 0; /* temporary */
@@ -313,7 +313,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
     }
     client_hold(c);
     s->inflight = true;
-    int r = c->srv->engine->ops->history(c->srv->engine, cmd->channel, ns, &q, on_sub_history, x);
+    int r = c->node->engine->ops->history(c->node->engine, cmd->channel, ns, &q, on_sub_history, x);
     if (r != 0) {
         s->inflight = false;
         client_release(c);
@@ -356,7 +356,7 @@ int cmd_sub_refresh(struct client *c, struct cmd *cmd)
 
 void client_check_sub_expiry(struct client *c, int64_t now)
 {
-    int64_t grace = (int64_t)c->srv->cfg->expired_sub_close_delay * 1000;
+    int64_t grace = (int64_t)c->node->cfg->expired_sub_close_delay * 1000;
     for (uint32_t i = c->nsubs; i-- > 0 && c->state == CLIENT_CONNECTED;) {
         struct sub *s = c->subs[i];
         if (!s->expires_ms || now < s->expires_ms + grace)
@@ -370,10 +370,10 @@ void client_check_sub_expiry(struct client *c, int64_t now)
 
 void client_remove_sub(struct client *c, struct sub *s, bool emit_leave)
 {
-    struct engine *e = c->srv->engine;
+    struct engine *e = c->node->engine;
     struct span ch = {(const uint8_t *)s->channel, s->channel_len};
     bool was_active = s->room && !s->pending;
-    hub_unlink(&c->srv->hub, s);
+    hub_unlink(&c->node->hub, s);
     for (uint32_t i = 0; i < c->nsubs; i++)
         if (c->subs[i] == s) {
             c->subs[i] = c->subs[--c->nsubs];

@@ -4,7 +4,7 @@
 #ifndef HEARTH_CODEC_INTERNAL_H
 #define HEARTH_CODEC_INTERNAL_H
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 /* Which request fields a command kind accepts (bit per field). */
 enum cmd_field {

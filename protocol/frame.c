@@ -1,5 +1,5 @@
 /* protocol/frame.c — refcounted frames and the wbuf builder (see frame.h). */
-#include "frame.h"
+#include "protocol/frame.h"
 
 #include <errno.h>
 #include <stdio.h>

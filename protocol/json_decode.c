@@ -6,7 +6,7 @@
  * UTF-8 checked, so hostile input costs at most one linear pass. */
 #include <string.h>
 
-#include "codec_internal.h"
+#include "protocol/codec_internal.h"
 
 struct jp {
     uint8_t *p;        /* cursor */

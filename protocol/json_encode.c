@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec_internal.h"
+#include "protocol/codec_internal.h"
 
 static void str(struct wbuf *b, const uint8_t *p, size_t n)
 {

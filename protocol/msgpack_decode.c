@@ -6,7 +6,7 @@
  * Strings and payloads are borrowed spans into the frame. */
 #include <string.h>
 
-#include "codec_internal.h"
+#include "protocol/codec_internal.h"
 
 struct mr {
     const uint8_t *p, *end;

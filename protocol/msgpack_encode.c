@@ -7,7 +7,7 @@
 #include <msgpack.h>
 #include <string.h>
 
-#include "codec_internal.h"
+#include "protocol/codec_internal.h"
 
 static int to_wbuf(void *data, const char *buf, size_t len)
 {

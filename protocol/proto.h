@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame.h"
-#include "publication.h"
+#include "protocol/frame.h"
+#include "protocol/publication.h"
 
 /* Protocol limits enforced by the decoders (hostile input stays bounded). */
 #define PROTO_MAX_DEPTH 64        /* JSON/msgpack nesting depth */

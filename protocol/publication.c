@@ -1,11 +1,11 @@
 /* protocol/publication.c — canonical publications (see publication.h). */
-#include "publication.h"
+#include "protocol/publication.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 static uint8_t *put_span(uint8_t *dst, struct span *out, struct span in)
 {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame.h"
+#include "protocol/frame.h"
 
 enum wire { WIRE_JSON = 0, WIRE_MSGPACK = 1, WIRE_COUNT = 2 };
 

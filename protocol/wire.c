@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "codec_internal.h"
+#include "protocol/codec_internal.h"
 
 static const struct {
     const char *name;

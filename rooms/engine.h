@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../server/config.h"
-#include "publication.h"
-#include "rand.h"
+#include "config/config.h"
+#include "protocol/publication.h"
+#include "util/rand.h"
 
 /* Engine errors (negative). */
 #define ENGINE_ETEMP (-11)          /* backend away or busy: client error 100, temporary */

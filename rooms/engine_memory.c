@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dict.h"
-#include "engine.h"
-#include "history.h"
+#include "util/dict.h"
+#include "rooms/engine.h"
+#include "rooms/history.h"
 
 struct pentry {                 /* one presence entry */
     struct dict_entry de;       /* key = info.client */

@@ -23,9 +23,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "rand.h"
-#include "redis_engine.h"
+#include "util/log.h"
+#include "util/rand.h"
+#include "rooms/redis_engine.h"
 
 int64_t redis_now_ms(const struct redis_engine *e)
 {

@@ -11,11 +11,11 @@
  *                [17, uid]
  * Strings are msgpack str (UTF-8 checked), payloads bin; conn_info and
  * chan_info are JSON text or empty; data is JSON when flags has bit 0. */
-#include "envelope.h"
+#include "rooms/envelope.h"
 
 #include <string.h>
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 /* ---- writer ---- */
 

@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
-#include "frame.h"
-#include "publication.h"
+#include "rooms/engine.h"
+#include "protocol/frame.h"
+#include "protocol/publication.h"
 
 enum envelope_kind { ENVELOPE_PUB = 1, ENVELOPE_JOIN = 2, ENVELOPE_LEAVE = 3 };
 

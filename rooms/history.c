@@ -1,5 +1,5 @@
 /* rooms/history.c — in-memory publication stream (see history.h). */
-#include "history.h"
+#include "rooms/history.h"
 
 #include <stdlib.h>
 #include <string.h>

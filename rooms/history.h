@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "engine.h"
-#include "rand.h"
+#include "rooms/engine.h"
+#include "util/rand.h"
 
 struct history {
     char epoch[EPOCH_LEN + 1];

@@ -1,11 +1,11 @@
 /* rooms/hub.c — local channel registry and fan-out (see hub.h). */
-#include "hub.h"
+#include "rooms/hub.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 void hub_init(struct hub *h, const struct hub_ops *ops)
 {

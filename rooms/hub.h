@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dict.h"
-#include "engine.h"
-#include "rand.h"
+#include "util/dict.h"
+#include "rooms/engine.h"
+#include "util/rand.h"
 
 struct client;
 struct hub_room;

@@ -21,21 +21,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "config/redis_addr.h"
+
 struct redisAsyncContext;
 struct redisReply;
-
-struct redis_addr {
-    char *host;        /* owned: IP literal or host name */
-    int port;
-    char *user;        /* owned or NULL (AUTH user pass) */
-    char *password;    /* owned or NULL */
-    int db;            /* SELECT on command connections when > 0 */
-};
-
-/* Parses "redis://[[user]:password@]host[:port][/db]" (also "host:port").
- * 0, or -1 with a message in err. */
-int redis_addr_parse(const char *url, struct redis_addr *out, char *err, size_t errlen);
-void redis_addr_free(struct redis_addr *a);
 
 enum rconn_state {
     RCONN_WAIT,        /* not connected; the backoff timer will start a connect */

@@ -13,12 +13,12 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "dict.h"
-#include "engine.h"
-#include "envelope.h"
-#include "frame.h"
-#include "redis_conn.h"
-#include "redis_scripts.h"
+#include "util/dict.h"
+#include "rooms/engine.h"
+#include "rooms/envelope.h"
+#include "protocol/frame.h"
+#include "rooms/redis_conn.h"
+#include "rooms/redis_scripts.h"
 
 #define REDIS_KEY_MAX 1280          /* prefix (<= 100) + kind + channel (<= 1024) */
 #define REDIS_SUB_BATCH 512         /* channels per SUBSCRIBE/UNSUBSCRIBE */
@@ -170,7 +170,7 @@ void redis_nodes_announce(struct redis_engine *e);
 void redis_nodes_bye(struct redis_engine *e);
 void redis_nodes_free(struct redis_engine *e);
 
-#include "shard.h"
+#include "rooms/shard.h"
 
 static inline struct rshard *shard_for(struct redis_engine *e, struct span ch)
 {

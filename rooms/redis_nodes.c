@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "redis_engine.h"
+#include "util/log.h"
+#include "rooms/redis_engine.h"
 
 static int publish_control(struct redis_engine *e)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "redis_engine.h"
+#include "util/log.h"
+#include "rooms/redis_engine.h"
 
 #define E(eng) ((struct redis_engine *)(eng))
 

@@ -4,7 +4,7 @@
  * Lua 5.1 in Redis: numbers are doubles, so offsets stay exact below 2^53
  * (JavaScript clients need that anyway). struct.pack writes the offset as a
  * fixed 8-byte msgpack uint64 (0xcf) into the envelope. */
-#include "redis_scripts.h"
+#include "rooms/redis_scripts.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

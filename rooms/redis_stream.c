@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "rand.h"
-#include "redis_engine.h"
+#include "util/log.h"
+#include "util/rand.h"
+#include "rooms/redis_engine.h"
 
 void redis_hist_fail(struct hist_call *hc, int err)
 {

@@ -1,6 +1,6 @@
 /* rooms/redis_uv.c — hiredis async events on a uv_poll_t (see redis_uv.h).
  * Owns struct ruv (one per attached context); hiredis owns the context. */
-#include "redis_uv.h"
+#include "rooms/redis_uv.h"
 
 #include <stdlib.h>
 

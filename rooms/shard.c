@@ -1,5 +1,5 @@
 /* rooms/shard.c — channel → Redis shard (see shard.h). */
-#include "shard.h"
+#include "rooms/shard.h"
 
 uint64_t shard_fnv1a64(const void *p, size_t n)
 {

@@ -11,12 +11,12 @@
 # fuzz longer.
 #
 #   scripts/test.sh                 every suite (what CI runs)
-#   scripts/test.sh SUITE...        only these: unit integration hostile web
-#                                   bench-smoke release fuzz
+#   scripts/test.sh SUITE...        only these: layers unit integration hostile
+#                                   web bench-smoke release fuzz
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-suites=(unit integration hostile web bench-smoke release fuzz)
+suites=(layers unit integration hostile web bench-smoke release fuzz)
 want() { # want SUITE: was it chosen (all are, without arguments)?
   [ ${#chosen[@]} -eq 0 ] && return 0
   local s; for s in "${chosen[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1
@@ -68,6 +68,11 @@ node_suite() { # node_suite LABEL SCRIPT ARGS...
   count "$label" "$ok" "$bad"
   rm -f "$out"
 }
+
+if want layers; then
+  note "layers (no #include runs up the folders: tools/check_layers.py)"
+  if python3 tools/check_layers.py; then count layers 1 0; else count layers 0 1; fi
+fi
 
 note "build (release with debug info)"
 setup build || { echo "0 passed, 1 failed"; exit 1; }

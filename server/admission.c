@@ -1,5 +1,5 @@
 /* server/admission.c — Origin check and connection limits (see admission.h). */
-#include "admission.h"
+#include "server/admission.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Descriptors kept free for what is not a client socket: Redis links, the
  * files lws serves, log and config reads. Accepting into them would let

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dict.h"
+#include "util/dict.h"
 
 struct config;
 

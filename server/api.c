@@ -7,18 +7,18 @@
  * commands in a loop that does not recurse when an engine answers at once,
  * encode their replies into one text buffer as they arrive, and are capped
  * at api_max_broadcast_channels / api_max_batch_commands items. */
-#include "api.h"
+#include "server/api.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_text.h"
-#include "client.h"
-#include "cluster.h"
-#include "http.h"
-#include "server.h"
+#include "server/api_text.h"
+#include "clients/client.h"
+#include "server/cluster.h"
+#include "server/http.h"
+#include "server/server.h"
 
 
 struct api_method {
@@ -59,11 +59,11 @@ static const char *get_str(json_t *params, const char *key)
 static const struct ns_config *api_channel(struct server *srv, const char *ch, json_t **err)
 {
     size_t n = ch ? strlen(ch) : 0;
-    if (!config_channel_name_ok(srv->cfg, ch, n)) {
+    if (!config_channel_name_ok(srv->node.cfg, ch, n)) {
         *err = api_error(107, "bad request");
         return NULL;
     }
-    const struct ns_config *ns = config_find_ns(srv->cfg, ch, n);
+    const struct ns_config *ns = config_find_ns(srv->node.cfg, ch, n);
     if (!ns)
         *err = api_error(102, "unknown channel");
     return ns;
@@ -153,7 +153,7 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     if (!data)
         return reply(done, arg, api_error(107, "bad request"));
     char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (text && strlen(text) > srv->cfg->max_publication_size) {
+    if (text && strlen(text) > srv->node.cfg->max_publication_size) {
         free(text);
         return reply(done, arg, api_error(106, "limit exceeded"));
     }
@@ -173,8 +173,8 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
         nohist.history_size = 0;
         ns = &nohist;
     }
-    srv->stats.publications++;
-    int r = srv->engine->ops->publish(srv->engine, p, ns, on_api_published, x);
+    srv->node.stats.publications++;
+    int r = srv->node.engine->ops->publish(srv->node.engine, p, ns, on_api_published, x);
     publication_unref(p);
     if (r) {
         free(x);
@@ -255,7 +255,7 @@ static void m_broadcast(struct server *srv, json_t *params, api_done *done, void
 {
     json_t *chans = json_object_get(params, "channels");
     if (!json_is_array(chans) || !json_array_size(chans) || !json_object_get(params, "data") ||
-        json_array_size(chans) > srv->cfg->api_max_broadcast_channels)
+        json_array_size(chans) > srv->node.cfg->api_max_broadcast_channels)
         return reply(done, arg, api_error(107, "bad request"));
     struct bcast *b = calloc(1, sizeof(*b));
     if (!b)
@@ -341,7 +341,7 @@ static void m_presence_common(struct server *srv, json_t *params, api_done *done
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return reply(done, arg, api_error(100, "internal server error"));
-    struct engine *e = srv->engine;
+    struct engine *e = srv->node.engine;
     int r = stats ? e->ops->presence_stats(e, span_str(ch), on_api_stats, x)
                   : e->ops->presence_get(e, span_str(ch), on_api_presence, x);
     if (r) {
@@ -374,7 +374,7 @@ static void m_history(struct server *srv, json_t *params, api_done *done, void *
     if (lim && !json_is_integer(lim))
         return reply(done, arg, api_error(107, "bad request"));
     json_int_t l = lim ? json_integer_value(lim) : 0;
-    q.limit = (l < 0 || l > (json_int_t)srv->cfg->history_max_limit) ? (int32_t)srv->cfg->history_max_limit
+    q.limit = (l < 0 || l > (json_int_t)srv->node.cfg->history_max_limit) ? (int32_t)srv->node.cfg->history_max_limit
                                                                     : (int32_t)l;
     q.reverse = json_is_true(json_object_get(params, "reverse"));
     json_t *since = json_object_get(params, "since");
@@ -390,7 +390,7 @@ static void m_history(struct server *srv, json_t *params, api_done *done, void *
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return reply(done, arg, api_error(100, "internal server error"));
-    if (srv->engine->ops->history(srv->engine, span_str(ch), ns, &q, on_api_history, x)) {
+    if (srv->node.engine->ops->history(srv->node.engine, span_str(ch), ns, &q, on_api_history, x)) {
         free(x);
         reply(done, arg, api_error(100, "internal server error"));
     }
@@ -405,7 +405,7 @@ static void m_history_remove(struct server *srv, json_t *params, api_done *done,
         return reply(done, arg, err);
     if (!ns_has_history(ns))
         return reply(done, arg, api_error(108, "not available"));
-    srv->engine->ops->history_remove(srv->engine, span_str(ch));
+    srv->node.engine->ops->history_remove(srv->node.engine, span_str(ch));
     reply(done, arg, api_result(NULL));
 }
 
@@ -416,7 +416,7 @@ static void m_channels(struct server *srv, json_t *params, api_done *done, void 
     const char *pattern = get_str(params, "pattern");
     json_t *m = json_object();
     struct dict_iter it;
-    dict_iter_init(&it, &srv->hub.rooms);
+    dict_iter_init(&it, &srv->node.hub.rooms);
     for (struct dict_entry *e; (e = dict_next(&it));) {
         struct hub_room *r = DICT_CONTAINER(e, struct hub_room, de);
         if (pattern && *pattern && fnmatch(pattern, r->name, 0) != 0)
@@ -701,7 +701,7 @@ static int batch_start(struct server *srv, const char *body, size_t len, api_don
     size_t n = 0;
     if (len && batch_scan(body, len, &first, &aend, &n) != 0)
         return 400;
-    if (!first || n > srv->cfg->api_max_batch_commands) {
+    if (!first || n > srv->node.cfg->api_max_batch_commands) {
         reply(done, arg, api_error(107, "bad request"));
         return 0;
     }
@@ -757,7 +757,7 @@ void api_count(struct server *srv, const char *method, int status)
     size_t mi = m ? (size_t)(m - methods) : API_METHOD_SLOTS - 1;
     for (size_t s = 0; s < API_STATUS_SLOTS; s++)
         if (status_codes[s] == status)
-            srv->stats.api_calls[mi][s]++;
+            srv->api_calls[mi][s]++;
 }
 
 const char *api_method_name(size_t i) { return i < NMETHODS ? methods[i].name : "unknown"; }

@@ -1,6 +1,6 @@
 /* server/api_text.c — the API's reply buffer and JSON value scanner (see
  * api_text.h). */
-#include "api_text.h"
+#include "server/api_text.h"
 
 #include <stdlib.h>
 #include <string.h>

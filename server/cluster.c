@@ -1,14 +1,14 @@
 /* server/cluster.c — API side effects on every node, and the node list (see
  * cluster.h). Borrows the server and its clients. */
-#include "cluster.h"
+#include "server/cluster.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "client.h"
-#include "log.h"
-#include "server.h"
+#include "clients/auth.h"
+#include "clients/client.h"
+#include "util/log.h"
+#include "server/server.h"
 
 /* Does client c match the user (+ optional client id) selector? */
 static bool selected(const struct client *c, const char *user, const char *client)
@@ -21,7 +21,7 @@ static bool selected(const struct client *c, const char *user, const char *clien
 static void local_disconnect(struct server *srv, const char *user, const char *client,
                              uint16_t code, const char *reason)
 {
-    for (struct client *c = srv->clients; c; c = c->next)
+    for (struct client *c = srv->node.clients; c; c = c->next)
         if (selected(c, user, client))
             client_disconnect(c, code, reason, true);
 }
@@ -29,7 +29,7 @@ static void local_disconnect(struct server *srv, const char *user, const char *c
 static void local_unsubscribe(struct server *srv, const char *user, const char *ch,
                               const char *client)
 {
-    for (struct client *c = srv->clients; c; c = c->next) {
+    for (struct client *c = srv->node.clients; c; c = c->next) {
         if (!selected(c, user, client))
             continue;
         struct sub *s = client_find_sub(c, span_str(ch));
@@ -55,7 +55,7 @@ static void local_subscribe(struct server *srv, const char *user, const char *ch
 {
     /* the channel was checked by the node that took the API call; this node
      * checks it against its own config again in client_server_subscribe */
-    for (struct client *c = srv->clients; c; c = c->next)
+    for (struct client *c = srv->node.clients; c; c = c->next)
         if (selected(c, user, client))
             client_server_subscribe(c, ch);
 }
@@ -63,7 +63,7 @@ static void local_subscribe(struct server *srv, const char *user, const char *ch
 static void local_refresh(struct server *srv, const char *user, const char *client, bool expired,
                           int64_t expire_at)
 {
-    for (struct client *c = srv->clients; c; c = c->next) {
+    for (struct client *c = srv->node.clients; c; c = c->next) {
         if (!selected(c, user, client))
             continue;
         if (expired)
@@ -78,7 +78,7 @@ static void local_refresh(struct server *srv, const char *user, const char *clie
 
 static int broadcast(struct server *srv, const struct control_msg *m)
 {
-    struct engine *e = srv->engine;
+    struct engine *e = srv->node.engine;
     return e->ops->control ? e->ops->control(e, m) : 0;
 }
 
@@ -166,9 +166,9 @@ static uint32_t count_users(struct server *srv)
 {
     struct dict seen;
     dict_init(&seen);
-    struct dict_entry *keys = calloc(srv->nclients + 1, sizeof(*keys));
+    struct dict_entry *keys = calloc(srv->node.nclients + 1, sizeof(*keys));
     uint32_t n = 0;
-    for (struct client *c = srv->clients; c && keys; c = c->next) {
+    for (struct client *c = srv->node.clients; c && keys; c = c->next) {
         if (c->state != CLIENT_CONNECTED || dict_find(&seen, c->user, strlen(c->user)))
             continue;
         keys[n].key = c->user;
@@ -185,14 +185,14 @@ void cluster_node_stats(void *arg, struct node_info *out)
 {
     struct server *srv = arg;
     memset(out, 0, sizeof(*out));
-    snprintf(out->uid, sizeof(out->uid), "%s", srv->node_id);
-    snprintf(out->name, sizeof(out->name), "%s", srv->node_name);
+    snprintf(out->uid, sizeof(out->uid), "%s", srv->node.node_id);
+    snprintf(out->name, sizeof(out->name), "%s", srv->node.node_name);
     snprintf(out->version, sizeof(out->version), "%s", HEARTH_VERSION);
-    out->num_clients = srv->nclients;
+    out->num_clients = srv->node.nclients;
     out->num_users = count_users(srv);
-    out->num_channels = hub_room_count(&srv->hub);
-    out->num_subs = srv->hub.nsubs;
-    out->uptime_s = (server_now_ms() - srv->started_ms) / 1000;
+    out->num_channels = hub_room_count(&srv->node.hub);
+    out->num_subs = srv->node.hub.nsubs;
+    out->uptime_s = (node_now_ms() - srv->node.started_ms) / 1000;
 }
 
 static json_t *node_json(const struct node_info *n)
@@ -209,7 +209,7 @@ json_t *cluster_nodes_json(struct server *srv)
     struct node_info me;
     cluster_node_stats(srv, &me);
     json_array_append_new(a, node_json(&me));
-    struct engine *e = srv->engine;
+    struct engine *e = srv->node.engine;
     const struct node_info *others = NULL;
     size_t n = e->ops->nodes ? e->ops->nodes(e, &others) : 0;
     for (size_t i = 0; i < n; i++)

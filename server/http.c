@@ -1,7 +1,7 @@
 /* server/http.c — /health, /metrics and the /api/<method> transport: request
  * lifecycle, API key check, body accumulation with a size limit, response
  * writing (see http.h). What the API methods do lives in api.c. */
-#include "http.h"
+#include "server/http.h"
 
 #include <libwebsockets.h>
 #include <openssl/crypto.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "api.h"
-#include "http_parse.h"
-#include "log.h"
-#include "server.h"
+#include "server/api.h"
+#include "server/http_parse.h"
+#include "util/log.h"
+#include "server/server.h"
 
 void http_req_hold(struct http_req *r) { r->refs++; }
 
@@ -81,7 +81,7 @@ static void route(struct http_req *r)
 {
     struct server *srv = r->srv;
     if (!strcmp(r->path, "/health")) {
-        if (srv->stopping)
+        if (srv->node.stopping)
             respond_text(r, 503, "application/json", "{\"error\":\"shutting down\"}");
         else
             respond_text(r, 200, "application/json", "{}");
@@ -312,7 +312,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
         r->srv = srv;
         r->wsi = wsi;
         r->refs = 1;
-        on_request(r, wsi, srv->cfg);
+        on_request(r, wsi, srv->node.cfg);
         return answer(pss, wsi);
     case LWS_CALLBACK_HTTP_BODY:
         if (!r || r->completed)

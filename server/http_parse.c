@@ -1,5 +1,5 @@
 /* server/http_parse.c — see http_parse.h. */
-#include "http_parse.h"
+#include "server/http_parse.h"
 
 #include <string.h>
 #include <strings.h>

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <uv.h>
 
-#include "config.h"
-#include "log.h"
-#include "server.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "server/server.h"
 
 static void usage(FILE *f)
 {

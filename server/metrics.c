@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "api.h"
-#include "server.h"
+#include "server/api.h"
+#include "server/server.h"
 
 struct out {
     char *p;
@@ -48,18 +48,18 @@ static void metric(struct out *o, const char *name, const char *type, const char
 char *server_metrics_text(struct server *srv, size_t *len)
 {
     struct out o = {0};
-    const struct server_stats *s = &srv->stats;
-    metric(&o, "hearth_connections", "gauge", "Open WebSocket connections.", srv->nclients);
+    const struct node_stats *s = &srv->node.stats;
+    metric(&o, "hearth_connections", "gauge", "Open WebSocket connections.", srv->node.nclients);
     metric(&o, "hearth_connections_total", "counter", "WebSocket connections accepted.",
            (double)s->connections_total);
     metric(&o, "hearth_subscriptions", "gauge", "Live channel subscriptions on this node.",
-           (double)srv->hub.nsubs);
+           (double)srv->node.hub.nsubs);
     metric(&o, "hearth_channels", "gauge", "Channels with at least one local subscriber.",
-           hub_room_count(&srv->hub));
-    if (srv->engine && srv->engine->ops->channel_count)
+           hub_room_count(&srv->node.hub));
+    if (srv->node.engine && srv->node.engine->ops->channel_count)
         metric(&o, "hearth_engine_channels", "gauge",
                "Channels the engine keeps state for on this node (history streams, presence).",
-               (double)srv->engine->ops->channel_count(srv->engine));
+               (double)srv->node.engine->ops->channel_count(srv->node.engine));
     metric(&o, "hearth_messages_in_total", "counter", "Protocol commands received.",
            (double)s->messages_in);
     metric(&o, "hearth_messages_out_total", "counter", "Protocol messages queued to clients.",
@@ -94,10 +94,10 @@ char *server_metrics_text(struct server *srv, size_t *len)
     metric(&o, "hearth_loop_lag_seconds", "gauge", "How late the last housekeeping tick ran.",
            s->loop_lag_ms / 1000.0);
     metric(&o, "hearth_uptime_seconds", "gauge", "Seconds since start.",
-           (double)(server_now_ms() - srv->started_ms) / 1000.0);
+           (double)(node_now_ms() - srv->node.started_ms) / 1000.0);
     outf(&o, "# HELP hearth_disconnects_total Disconnects decided by the server, by code.\n"
              "# TYPE hearth_disconnects_total counter\n");
-    for (int i = 0; i < 1000; i++)
+    for (int i = 0; i < NODE_DISCONNECT_CODES; i++)
         if (s->disconnects[i])
             outf(&o, "hearth_disconnects_total{code=\"%d\"} %llu\n", 3000 + i,
                  (unsigned long long)s->disconnects[i]);
@@ -106,10 +106,10 @@ char *server_metrics_text(struct server *srv, size_t *len)
     size_t nm = api_method_count();
     for (size_t m = 0; m < API_METHOD_SLOTS; m++)
         for (size_t st = 0; st < API_STATUS_SLOTS; st++)
-            if (s->api_calls[m][st])
+            if (srv->api_calls[m][st])
                 outf(&o, "hearth_api_calls_total{method=\"%s\",status=\"%d\"} %llu\n",
                      api_method_name(m < nm ? m : nm), api_status_code(st),
-                     (unsigned long long)s->api_calls[m][st]);
+                     (unsigned long long)srv->api_calls[m][st]);
     if (o.oom) {
         free(o.p);
         return NULL;

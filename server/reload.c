@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "config_redis.h"
-#include "log.h"
-#include "server.h"
+#include "clients/client.h"
+#include "config/config_redis.h"
+#include "util/log.h"
+#include "server/server.h"
 
 static void keep_str(char **new_val, char **old_val, const char *name)
 {
@@ -45,24 +45,24 @@ static void carry_static(struct config *nc, struct config *old)
 
 static void repoint_subs(struct server *srv)
 {
-    for (struct client *c = srv->clients; c; c = c->next)
+    for (struct client *c = srv->node.clients; c; c = c->next)
         for (uint32_t i = c->nsubs; i-- > 0;) {
             struct sub *s = c->subs[i];
-            const struct ns_config *ns = config_find_ns(srv->cfg, s->channel, s->channel_len);
+            const struct ns_config *ns = config_find_ns(srv->node.cfg, s->channel, s->channel_len);
             if (ns) {
                 s->ns = ns;
                 continue;
             }
             /* its namespace is gone: a valid one (a reloaded config has at
              * least one) until the removal below has run */
-            s->ns = &srv->cfg->namespaces[0];
+            s->ns = &srv->node.cfg->namespaces[0];
             client_unsubscribe_push(c, s, 2000, "server unsubscribe");
         }
 }
 
 int server_reload(struct server *srv)
 {
-    const struct config *old = srv->cfg;
+    const struct config *old = srv->node.cfg;
     if (!old->path) {
         log_warn("config", "SIGHUP: started without --config, nothing to reload");
         return -1;
@@ -87,8 +87,8 @@ int server_reload(struct server *srv)
     enum log_level lvl;
     if (log_parse_level(nc->log_level, &lvl) == 0)
         log_set_level(lvl);
-    srv->cfg = nc;
-    srv->engine->cfg = nc;
+    srv->node.cfg = nc;
+    srv->node.engine->cfg = nc;
     repoint_subs(srv);
     if (srv->cfg_owned) {
         config_free(srv->cfg_owned);

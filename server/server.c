@@ -3,7 +3,7 @@
  * the graceful shutdown on SIGINT/SIGTERM (clients get 3001 "shutdown" so
  * they reconnect elsewhere, queued messages are flushed, then lws is torn
  * down in the two-step order libwebsockets 4.1 needs on a foreign loop). */
-#include "server.h"
+#include "server/server.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -12,19 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "cluster.h"
-#include "log.h"
+#include "clients/client.h"
+#include "server/cluster.h"
+#include "util/log.h"
 
 #define TICK_MS 500
 #define DRAIN_MAX_MS 3000
-
-int64_t server_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const struct hub_ops client_hub_ops = {
     .deliver_pub = client_deliver_pub,
@@ -35,43 +28,43 @@ static const struct hub_ops client_hub_ops = {
 static void on_tick(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    int64_t now = server_now_ms();
-    srv->stats.loop_lag_ms = srv->next_tick_ms && now > srv->next_tick_ms
+    int64_t now = node_now_ms();
+    srv->node.stats.loop_lag_ms = srv->next_tick_ms && now > srv->next_tick_ms
                                  ? (double)(now - srv->next_tick_ms) : 0.0;
     srv->next_tick_ms = now + TICK_MS;
-    for (struct client *c = srv->clients; c; c = c->next)
+    for (struct client *c = srv->node.clients; c; c = c->next)
         client_tick(c, now);
-    srv->engine->ops->sweep(srv->engine, now);
+    srv->node.engine->ops->sweep(srv->node.engine, now);
 }
 
-static void on_flush(uv_check_t *h) { client_flush_dirty(h->data); }
+static void on_flush(uv_check_t *h) { client_flush_dirty(&((struct server *)h->data)->node); }
 
 static void on_stop_loop(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    uv_stop(srv->loop);
+    uv_stop(srv->node.loop);
 }
 
 static void on_drain(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    if (srv->nclients && server_now_ms() - srv->stop_ms < DRAIN_MAX_MS)
+    if (srv->node.nclients && node_now_ms() - srv->stop_ms < DRAIN_MAX_MS)
         return;
     uv_timer_stop(t);
-    log_info("server", "closing (%u clients still open)", srv->nclients);
+    log_info("server", "closing (%u clients still open)", srv->node.nclients);
     ws_server_stop(srv); /* first lws_context_destroy: closes every connection */
     uv_timer_start(&srv->drain, on_stop_loop, 100, 0); /* let lws finish on the loop */
 }
 
 static void begin_shutdown(struct server *srv)
 {
-    if (srv->stopping)
+    if (srv->node.stopping)
         return;
-    srv->stopping = true;
-    log_info("server", "shutting down: disconnecting %u clients with 3001", srv->nclients);
-    for (struct client *c = srv->clients; c; c = c->next)
+    srv->node.stopping = true;
+    log_info("server", "shutting down: disconnecting %u clients with 3001", srv->node.nclients);
+    for (struct client *c = srv->node.clients; c; c = c->next)
         client_disconnect(c, 3001, "shutdown", true);
-    srv->stop_ms = server_now_ms();
+    srv->stop_ms = node_now_ms();
     uv_timer_start(&srv->drain, on_drain, 0, 50);
 }
 
@@ -98,32 +91,32 @@ static struct frame *encode_ping(enum wire w)
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 {
     memset(srv, 0, sizeof(*srv));
-    srv->loop = loop;
-    srv->cfg = cfg;
-    srv->started_ms = server_now_ms();
-    rand_uuid(srv->node_id);
+    srv->node.loop = loop;
+    srv->node.cfg = cfg;
+    srv->node.started_ms = node_now_ms();
+    rand_uuid(srv->node.node_id);
     if (cfg->node_name)
-        snprintf(srv->node_name, sizeof(srv->node_name), "%s", cfg->node_name);
-    else if (gethostname(srv->node_name, sizeof(srv->node_name) - 1) != 0)
-        snprintf(srv->node_name, sizeof(srv->node_name), "hearth");
-    hub_init(&srv->hub, &client_hub_ops);
+        snprintf(srv->node.node_name, sizeof(srv->node.node_name), "%s", cfg->node_name);
+    else if (gethostname(srv->node.node_name, sizeof(srv->node.node_name) - 1) != 0)
+        snprintf(srv->node.node_name, sizeof(srv->node.node_name), "hearth");
+    hub_init(&srv->node.hub, &client_hub_ops);
     admission_init(&srv->admission);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
                                .on_gap = hub_on_gap,
-                               .arg = &srv->hub,
+                               .arg = &srv->node.hub,
                                .on_control = cluster_on_control,
                                .node_stats = cluster_node_stats,
                                .ctl_arg = srv};
     if (strcmp(cfg->engine, "redis") == 0)
-        srv->engine = engine_redis_new(cfg, &ev, loop, srv->node_id);
+        srv->node.engine = engine_redis_new(cfg, &ev, loop, srv->node.node_id);
     else
-        srv->engine = engine_memory_new(cfg, &ev);
-    srv->hub.engine = srv->engine;
-    srv->scratch = malloc(FRAME_PRE + SERVER_BATCH_MAX);
+        srv->node.engine = engine_memory_new(cfg, &ev);
+    srv->node.hub.engine = srv->node.engine;
+    srv->node.scratch = malloc(FRAME_PRE + NODE_BATCH_MAX);
     for (int w = 0; w < WIRE_COUNT; w++)
-        srv->ping[w] = encode_ping((enum wire)w);
-    if (!srv->engine || !srv->scratch || !srv->ping[0] || !srv->ping[1])
+        srv->node.ping[w] = encode_ping((enum wire)w);
+    if (!srv->node.engine || !srv->node.scratch || !srv->node.ping[0] || !srv->node.ping[1])
         return -1;
     uv_timer_init(loop, &srv->tick);
     uv_timer_init(loop, &srv->drain);
@@ -148,25 +141,25 @@ static void on_closed_handle(uv_handle_t *h) { (void)h; }
 void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
-    client_flush_dirty(srv); /* drops the references the flush list holds */
+    client_flush_dirty(&srv->node); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
-    if (srv->engine && srv->engine->ops->shutdown)
-        srv->engine->ops->shutdown(srv->engine);
+    if (srv->node.engine && srv->node.engine->ops->shutdown)
+        srv->node.engine->ops->shutdown(srv->node.engine);
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
                          (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term,
                          (uv_handle_t *)&srv->sig_hup, (uv_handle_t *)&srv->flush};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
-    uv_run(srv->loop, UV_RUN_DEFAULT);
-    if (srv->engine)
-        srv->engine->ops->destroy(srv->engine);
-    hub_free(&srv->hub);
+    uv_run(srv->node.loop, UV_RUN_DEFAULT);
+    if (srv->node.engine)
+        srv->node.engine->ops->destroy(srv->node.engine);
+    hub_free(&srv->node.hub);
     admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
-        frame_unref(srv->ping[w]);
-    free(srv->scratch);
-    free(srv->dirty);
+        frame_unref(srv->node.ping[w]);
+    free(srv->node.scratch);
+    free(srv->node.dirty);
     if (srv->cfg_owned) {
         config_free(srv->cfg_owned);
         free(srv->cfg_owned);

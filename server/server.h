@@ -1,18 +1,18 @@
-/* server/server.h — struct server: everything one node owns, hung off the one
+/* server/server.h — struct server: the transport around one struct node
+ * (lws context, HTTP mounts, admission, timers and signals), hung off the one
  * libuv loop (no globals beyond the config and the loop). Created in main.c,
  * reached from lws callbacks through lws_context_user(). */
 #ifndef HEARTH_SERVER_H
 #define HEARTH_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "admission.h"
-#include "config.h"
-#include "engine.h"
-#include "hub.h"
-#include "rand.h"
+#include "config/config.h"
+#include "node/node.h"
+#include "server/admission.h"
 
 struct lws_context;
 struct lws_vhost;
@@ -21,58 +21,35 @@ struct client;
 #define API_METHOD_SLOTS 16
 #define API_STATUS_SLOTS 6
 
-struct server_stats {
-    uint64_t connections_total;
-    uint64_t messages_in;       /* commands received */
-    uint64_t messages_out;      /* messages queued to clients */
-    uint64_t frames_out;        /* WebSocket frames written */
-    uint64_t bytes_in, bytes_out;
-    uint64_t publications;
-    uint64_t queue_overflows;   /* 3008 disconnects */
-    uint64_t replies_too_large; /* replies over client_queue_max_size (error 106 / unrecovered) */
-    uint64_t rate_limited;      /* commands refused with 111 */
-    uint64_t refused_connections[ADMIT_COUNT]; /* by enum admit: see ws_server.c */
-    uint64_t disconnects[1000]; /* by code - 3000, codes 3000..3999 */
-    uint64_t api_calls[API_METHOD_SLOTS][API_STATUS_SLOTS]; /* see api.c */
-    double loop_lag_ms;         /* how late the last housekeeping tick ran */
-};
-
 struct server {
-    uv_loop_t *loop;                 /* borrowed: main's loop */
-    const struct config *cfg;        /* the running config: main's, or cfg_owned after SIGHUP */
-    struct config *cfg_owned;        /* owned: the last reloaded config, or NULL */
+    struct node node;                /* what the layers below see (node/node.h) */
+    struct config *cfg_owned;        /* owned: the last reloaded config, or NULL
+                                        (node.cfg is main's config or this one) */
     struct lws_context *lws;         /* owned; lws sets it NULL when destroyed */
     struct lws_vhost *vhost;         /* owned by lws */
     void *mounts;                    /* owned: struct lws_http_mount[], lws borrows it */
-    struct engine *engine;           /* owned */
-    struct hub hub;
     struct admission admission;      /* connection counts per peer address */
     struct admission_peer *accepting;/* one admission reference between lws's accept
                                         filter and NEW_CLIENT_INSTANTIATED (ws_server.c) */
-    struct client *clients;          /* list of live clients (owned via refs) */
-    uint32_t nclients;               /* connected WebSockets */
-    struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */
-    uint8_t *scratch;                /* owned: FRAME_PRE + SERVER_BATCH_MAX, batch writes */
-    struct client **dirty;           /* owned array of refs: clients with unsent messages */
-    uint32_t ndirty, capdirty;
     uv_check_t flush;                /* once per loop turn: client_flush_dirty() */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
     uv_signal_t sig_int, sig_term, sig_hup;
-    int64_t started_ms;
     int64_t stop_ms;                 /* when shutdown began */
     int64_t next_tick_ms;            /* when the tick should run: for loop lag */
-    char node_id[UUID_STR_LEN + 1];  /* this process's node id */
-    char node_name[64];
-    bool stopping;
-    struct server_stats stats;
+    uint64_t api_calls[API_METHOD_SLOTS][API_STATUS_SLOTS]; /* see api.c */
 };
 
-#define SERVER_BATCH_MAX 65536u  /* bytes of messages packed into one WebSocket frame */
+_Static_assert(ADMIT_COUNT <= NODE_REFUSED_KINDS, "node_stats.refused_connections too small");
 
-int64_t server_now_ms(void);
+/* The server a node is embedded in. */
+static inline struct server *server_of(struct node *n)
+{
+    return (struct server *)((char *)n - offsetof(struct server, node));
+}
 
-/* ws_server.c: lws context + vhost on srv->loop. 0 or -1 (logged). */
+
+/* ws_server.c: lws context + vhost on srv->node.loop. 0 or -1 (logged). */
 int ws_server_start(struct server *srv);
 /* First stage of shutdown: lws closes every connection (each client gets
  * LWS_CALLBACK_CLOSED). The second destroy runs after uv_run returns. */

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "http.h"
-#include "admission.h"
-#include "log.h"
-#include "server.h"
+#include "clients/client.h"
+#include "server/http.h"
+#include "server/admission.h"
+#include "util/log.h"
+#include "server/server.h"
 
 #define WS_PATH "/connection/websocket"
 
@@ -50,16 +50,16 @@ static const char *header(struct lws *wsi, enum lws_token_indexes h, char *buf, 
 static int filter_upgrade(struct lws *wsi)
 {
     struct server *srv = srv_of(wsi);
-    if (!path_is_ws(wsi) || srv->stopping)
+    if (!path_is_ws(wsi) || srv->node.stopping)
         return 1;
     char ip[48] = "", origin[256], host[256];
     lws_get_peer_simple(wsi, ip, sizeof(ip));
-    enum admit a = admission_check(&srv->admission, srv->cfg, srv->nclients, ip,
+    enum admit a = admission_check(&srv->admission, srv->node.cfg, srv->node.nclients, ip,
                                    header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin)),
                                    header(wsi, WSI_TOKEN_HOST, host, sizeof(host)));
     if (a == ADMIT_OK)
         return 0;
-    srv->stats.refused_connections[a]++;
+    srv->node.stats.refused_connections[a]++;
     log_debug("server", "refused WebSocket from %s: %s", ip,
               a == ADMIT_ORIGIN ? "origin not allowed" : "connection limit");
     lws_return_http_status(wsi, a == ADMIT_ORIGIN ? HTTP_STATUS_FORBIDDEN
@@ -131,9 +131,9 @@ static int filter_accept(struct lws *wsi, const struct lws_filter_network_conn_a
     char ip[ADMISSION_IP_MAX];
     peer_ip(f, ip, sizeof(ip));
     struct admission_peer *peer;
-    enum admit a = admission_accept(&srv->admission, srv->cfg, ip, (int)f->accept_fd, &peer);
+    enum admit a = admission_accept(&srv->admission, srv->node.cfg, ip, (int)f->accept_fd, &peer);
     if (a != ADMIT_OK) {
-        srv->stats.refused_connections[a]++;
+        srv->node.stats.refused_connections[a]++;
         log_debug("server", "refused connection from %s: %s", ip,
                   a == ADMIT_FDS ? "descriptor reserve reached" : "max_http_connections_per_ip");
         return 1;
@@ -175,7 +175,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         lws_get_peer_simple(wsi, ip, sizeof(ip));
         if (admission_add(&srv->admission, ip) != 0)
             return -1;
-        *pc = client_new(srv, wsi, (enum wire)p->id, ip);
+        *pc = client_new(&srv->node, wsi, (enum wire)p->id, ip);
         if (!*pc)
             admission_remove(&srv->admission, ip);
         return *pc ? 0 : -1;
@@ -216,7 +216,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
  * whole batched frame (lws otherwise caps each send at rx_buffer_size and
  * buffers the rest, costing writeable round trips). */
 #define WS_RX_BUFFER 512
-#define WS_TX_PACKET (SERVER_BATCH_MAX + 16)
+#define WS_TX_PACKET (NODE_BATCH_MAX + 16)
 static const struct lws_protocols protocols[] = {
     {"centrifuge-json", cb_ws, sizeof(struct client *), WS_RX_BUFFER, WIRE_JSON, NULL, WS_TX_PACKET},
     {"hearth-msgpack", cb_ws, sizeof(struct client *), WS_RX_BUFFER, WIRE_MSGPACK, NULL, WS_TX_PACKET},
@@ -237,7 +237,7 @@ static void emit_lws_log(int level, const char *line)
 
 int ws_server_start(struct server *srv)
 {
-    const struct config *cfg = srv->cfg;
+    const struct config *cfg = srv->node.cfg;
     lws_set_log_level(LLL_ERR | LLL_WARN, emit_lws_log);
 
     /* lws keeps pointing at the mounts for the vhost's life: they live in srv */
@@ -265,7 +265,7 @@ int ws_server_start(struct server *srv)
      * connections (O(n) per connection: it dominated connect storms). With
      * secs_since_valid_hangup = 0 lws arms no validity timer at all. */
     static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0};
-    void *loops[1] = {srv->loop};
+    void *loops[1] = {srv->node.loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |

@@ -1,5 +1,5 @@
 /* util/dict.c — intrusive string-keyed hash table (see dict.h). */
-#include "dict.h"
+#include "util/dict.h"
 
 #include <errno.h>
 #include <stdlib.h>

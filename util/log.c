@@ -3,7 +3,7 @@
  * reported as one "suppressed N log lines" line when the next second
  * starts, so a flood (a peer provoking errors, lws retrying accept) costs
  * neither disk nor the loop's time. */
-#include "log.h"
+#include "util/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* util/rand.c — random identifiers (see rand.h). */
-#include "rand.h"
+#include "util/rand.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "config.h"
-#include "server.h"
+#include "server/api.h"
+#include "config/config.h"
+#include "server/server.h"
 
 static void done(void *arg, json_t *reply, char *text, size_t len)
 {
@@ -24,18 +24,18 @@ static struct server *node(void)
 {
     static struct server srv;
     static struct config cfg;
-    if (srv.engine)
+    if (srv.node.engine)
         return &srv;
     char err[256];
     if (config_load(&cfg, NULL, err, sizeof(err)) != 0)
         abort();
-    srv.cfg = &cfg;
-    hub_init(&srv.hub, NULL);
+    srv.node.cfg = &cfg;
+    hub_init(&srv.node.hub, NULL);
     struct engine_events ev = {.on_publication = hub_on_publication, .on_join = hub_on_join,
-                               .arg = &srv.hub};
-    srv.engine = engine_memory_new(&cfg, &ev);
-    srv.hub.engine = srv.engine;
-    if (!srv.engine)
+                               .arg = &srv.node.hub};
+    srv.node.engine = engine_memory_new(&cfg, &ev);
+    srv.node.hub.engine = srv.node.engine;
+    if (!srv.node.engine)
         abort();
     return &srv;
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 static void fuzz_frame(enum wire w, const uint8_t *data, size_t size)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
-#include "proto.h"
+#include "rooms/envelope.h"
+#include "protocol/proto.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admission.h"
-#include "config.h"
-#include "http_parse.h"
+#include "server/admission.h"
+#include "config/config.h"
+#include "server/http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

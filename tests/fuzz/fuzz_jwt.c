@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "auth.h"
+#include "clients/auth.h"
 
 static const char rsa_pem[] =
     "-----BEGIN PUBLIC KEY-----\n"

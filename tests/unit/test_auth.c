@@ -18,8 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "access.h"
-#include "auth.h"
+#include "config/access.h"
+#include "clients/auth.h"
 
 #define NOW 1700000000
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 static char frame[8192];
 

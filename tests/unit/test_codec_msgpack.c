@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "proto.h"
+#include "protocol/proto.h"
 
 static uint8_t buf[4096];
 

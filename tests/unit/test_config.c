@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "dict.h"
+#include "config/config.h"
+#include "util/dict.h"
 
 static int load_text(struct config *c, const char *text, char *err, size_t n)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "rooms/envelope.h"
 
 static struct span S(const char *s) { return span_str(s); }
 

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "engine.h"
-#include "history.h"
+#include "rooms/engine.h"
+#include "rooms/history.h"
 
 static struct publication *mkpub(const char *ch, const char *data)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "outq.h"
+#include "clients/outq.h"
 
 static struct frame *mk(const char *s) { return frame_new_copy(s, __builtin_strlen(s)); }
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "redis_conn.h"
-#include "shard.h"
+#include "rooms/redis_conn.h"
+#include "rooms/shard.h"
 
 static void test_fnv1a64(void **state)
 {

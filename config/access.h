@@ -1,4 +1,4 @@
-/* clients/access.h — who may do what: the roles a connection token grants
+/* config/access.h — who may do what: the roles a connection token grants
  * and the per-namespace permission rules that use them (subscribe, publish,
  * presence, history). The community layer (moderation, rituals) builds on
  * these names, so they are kept here in one small module.

@@ -1,7 +1,7 @@
-/* clients/jwt.c — JWT signature verification with OpenSSL (HMAC, RSA
+/* util/jwt.c — JWT signature verification with OpenSSL (HMAC, RSA
  * PKCS#1 v1.5, ECDSA) and jansson for the JSON parts; see jwt.h.
  * Allocation is bounded by the token length, which the caller bounds. */
-#include "jwt.h"
+#include "util/jwt.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>

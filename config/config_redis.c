@@ -1,13 +1,13 @@
-/* server/config_redis.c — the multi-node config keys (see config_redis.h).
+/* config/config_redis.c — the multi-node config keys (see config_redis.h).
  * Owns nothing itself: it fills fields of struct config, which owns them. */
-#include "config_redis.h"
+#include "config/config_redis.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "redis_conn.h"
+#include "util/log.h"
+#include "config/redis_addr.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 

@@ -1,17 +1,17 @@
-/* server/config.c — config file parsing with jansson (see config.h). Scalar
+/* config/config.c — config file parsing with jansson (see config.h). Scalar
  * options are described once in a table (name, type, field); the few
  * structured ones (listen, namespaces, allowed_origins) have their own
  * parsers. After parsing, cross-option rules are checked and the token
  * verifier is built, so a bad key file fails the load, not a connect. */
-#include "config.h"
+#include "config/config.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_redis.h"
-#include "jwt.h"
+#include "config/config_redis.h"
+#include "util/jwt.h"
 
 #ifndef HEARTH_WEB_ROOT
 #define HEARTH_WEB_ROOT "web"

@@ -1,4 +1,4 @@
-/* server/config.h — hearthd configuration: the JSON config file, command-line
+/* config/config.h — hearthd configuration: the JSON config file, command-line
  * overrides and the built-in demo defaults. A struct config is filled before
  * the loop starts and read-only afterwards; SIGHUP builds a whole new one and
  * the server swaps it in (server_reload). It owns all of its strings and its
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "access.h"
+#include "config/access.h"
 
 struct jwt_verifier;
 

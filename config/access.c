@@ -1,5 +1,5 @@
-/* clients/access.c — role and operation names for access.h. */
-#include "access.h"
+/* config/access.c — role and operation names for access.h. */
+#include "config/access.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* clients/jwt.h — JSON Web Token signature verification (RFC 7515/7519
+/* util/jwt.h — JSON Web Token signature verification (RFC 7515/7519
  * compact form) for connection and subscription tokens.
  *
  * A struct jwt_verifier holds the keys and checks the configuration allows:

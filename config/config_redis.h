@@ -1,4 +1,4 @@
-/* server/config_redis.h — the config keys of the multi-node setup (engine
+/* config/config_redis.h — the config keys of the multi-node setup (engine
  * "redis"): node_name, redis_url (a string or an array: shards), redis_prefix,
  * redis_connect_timeout_ms, redis_command_timeout_ms, redis_presence_ttl.
  * Private to config.c and reload.c. */
@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 void config_redis_defaults(struct config *c);
 /* Parses key k. 0 = done, -1 = bad value (message in err), 1 = not one of
