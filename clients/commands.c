@@ -237,7 +237,8 @@ static int cmd_publish(struct client *c, struct cmd *cmd)
     *x = (struct pub_ctx){.c = c, .id = cmd->id};
     client_hold(c);
     c->node->stats.publications++;
-    int r = c->node->engine->ops->publish(c->node->engine, p, ns, on_published, x);
+    struct publish_opts o = publish_opts_of(ns);
+    int r = c->node->engine->ops->publish(c->node->engine, p, &o, on_published, x);
     publication_unref(p);
     if (r != 0) {
         client_release(c);

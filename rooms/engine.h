@@ -40,6 +40,23 @@ struct history_result {
     size_t npubs;
 };
 
+/* How a publication is kept: what the gate decided from the namespace and
+ * the caller (an API publish may skip history). history_size 0 = not kept. */
+struct publish_opts {
+    uint32_t history_size;     /* publications kept; 0 = none (no offset assigned) */
+    uint32_t history_ttl;      /* seconds */
+};
+
+static inline struct publish_opts publish_opts_of(const struct ns_config *ns)
+{
+    struct publish_opts o = {0, 0};
+    if (ns_has_history(ns)) {
+        o.history_size = ns->history_size;
+        o.history_ttl = ns->history_ttl;
+    }
+    return o;
+}
+
 struct publish_result {
     int err;
     uint64_t offset;       /* 0 when the channel keeps no history */
@@ -105,10 +122,10 @@ struct engine;
 
 struct engine_ops {
     const char *name;
-    /* Stores (when ns keeps history: assigns pub->offset) and fans out pub.
+    /* Stores (when o->history_size > 0: assigns pub->offset) and fans out pub.
      * The engine takes its own references; the caller keeps its own. cb may
      * be NULL. Returns 0 if the op was started (cb will run), else an error. */
-    int (*publish)(struct engine *e, struct publication *pub, const struct ns_config *ns,
+    int (*publish)(struct engine *e, struct publication *pub, const struct publish_opts *o,
                    engine_publish_cb *cb, void *arg);
     int (*publish_join)(struct engine *e, struct span channel, const struct clientinfo *info,
                         bool leave);

@@ -106,19 +106,19 @@ static void maybe_free(struct memengine *m, struct mchan *c, int64_t now)
     chan_free(m, c);
 }
 
-static int mem_publish(struct engine *e, struct publication *pub, const struct ns_config *ns,
+static int mem_publish(struct engine *e, struct publication *pub, const struct publish_opts *o,
                        engine_publish_cb *cb, void *arg)
 {
     struct memengine *m = (struct memengine *)e;
     struct publish_result res = {0};
-    if (ns_has_history(ns)) {
+    if (o->history_size > 0 && o->history_ttl > 0) {
         struct mchan *c = get(m, pub->channel);
         if (!c)
             return ENGINE_ENOMEM;
         stream_touch(m, c);
         int64_t now = now_ms();
         history_expire(&c->h, now);
-        if (history_append(&c->h, pub, ns->history_size, now + (int64_t)ns->history_ttl * 1000))
+        if (history_append(&c->h, pub, o->history_size, now + (int64_t)o->history_ttl * 1000))
             return ENGINE_ENOMEM;
         res.offset = pub->offset;
         res.epoch = c->h.epoch;

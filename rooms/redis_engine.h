@@ -138,7 +138,7 @@ int redis_fire(struct rshard *sh, int argc, const char **argv, const size_t *len
 int64_t redis_now_ms(const struct redis_engine *e);
 
 /* redis_stream.c: publish, join/leave, history */
-int redis_publish(struct engine *e, struct publication *pub, const struct ns_config *ns,
+int redis_publish(struct engine *e, struct publication *pub, const struct publish_opts *o,
                   engine_publish_cb *cb, void *arg);
 int redis_publish_join(struct engine *e, struct span channel, const struct clientinfo *info,
                        bool leave);

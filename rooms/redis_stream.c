@@ -55,7 +55,7 @@ static void on_published(void *arg, redisReply *r)
     free(pc);
 }
 
-int redis_publish(struct engine *eng, struct publication *pub, const struct ns_config *ns,
+int redis_publish(struct engine *eng, struct publication *pub, const struct publish_opts *o,
                   engine_publish_cb *cb, void *arg)
 {
     struct redis_engine *e = (struct redis_engine *)eng;
@@ -73,14 +73,14 @@ int redis_publish(struct engine *eng, struct publication *pub, const struct ns_c
     struct wbuf *b = &e->scratch;
     wbuf_reset(b);
     int rc;
-    if (ns_has_history(ns)) {
+    if (o->history_size > 0 && o->history_ttl > 0) {
         char stream[REDIS_KEY_MAX], meta[REDIS_KEY_MAX], size[24], ttl[24], mttl[24];
         char epoch[EPOCH_LEN + 1];
         envelope_put_pub_tail(b, pub);
         size_t ls = redis_key(e, stream, "stream", pub->channel);
         size_t lm = redis_key(e, meta, "meta", pub->channel);
-        snprintf(size, sizeof(size), "%u", ns->history_size);
-        snprintf(ttl, sizeof(ttl), "%u", ns->history_ttl);
+        snprintf(size, sizeof(size), "%u", o->history_size);
+        snprintf(ttl, sizeof(ttl), "%u", o->history_ttl);
         snprintf(mttl, sizeof(mttl), "%u", e->base.cfg->history_meta_ttl);
         rand_epoch(epoch);
         const char *keys[2] = {stream, meta};

@@ -167,14 +167,11 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     }
     x->done = done;
     x->arg = arg;
-    struct ns_config nohist;
-    if (skip_history) {
-        nohist = *ns;
-        nohist.history_size = 0;
-        ns = &nohist;
-    }
+    struct publish_opts o = publish_opts_of(ns);
+    if (skip_history)
+        o.history_size = 0;
     srv->node.stats.publications++;
-    int r = srv->node.engine->ops->publish(srv->node.engine, p, ns, on_api_published, x);
+    int r = srv->node.engine->ops->publish(srv->node.engine, p, &o, on_api_published, x);
     publication_unref(p);
     if (r) {
         free(x);

@@ -139,7 +139,7 @@ static void test_memory_engine(void **state)
     /* the first publish creates the epoch */
     for (int i = 0; i < 8; i++) {
         struct publication *p = mkpub("chat:a", "{}");
-        assert_int_equal(e->ops->publish(e, p, &ns, NULL, NULL), 0);
+        assert_int_equal(e->ops->publish(e, p, &(struct publish_opts){ns.history_size, ns.history_ttl}, NULL, NULL), 0);
         publication_unref(p);
     }
     assert_int_equal(s.pubs, 8);
@@ -171,7 +171,7 @@ static void test_memory_engine(void **state)
     /* no history namespace: no offsets, still delivered */
     struct ns_config plain = {.name = ""};
     struct publication *p = mkpub("x", "1");
-    e->ops->publish(e, p, &plain, NULL, NULL);
+    e->ops->publish(e, p, &(struct publish_opts){plain.history_size, plain.history_ttl}, NULL, NULL);
     assert_int_equal(p->offset, 0);
     publication_unref(p);
     assert_int_equal(e->ops->channel_count(e), 1);
@@ -186,7 +186,7 @@ static void test_memory_engine(void **state)
     assert_string_equal(s.epoch, epoch);
     assert_int_equal(e->ops->channel_count(e), 1);
     struct publication *p9 = mkpub("chat:a", "{}"); /* the freed ring grows again */
-    assert_int_equal(e->ops->publish(e, p9, &ns, NULL, NULL), 0);
+    assert_int_equal(e->ops->publish(e, p9, &(struct publish_opts){ns.history_size, ns.history_ttl}, NULL, NULL), 0);
     assert_int_equal(p9->offset, 9);
     publication_unref(p9);
     e->ops->sweep(e, now + 3602 * 1000 + 61 * 1000);
