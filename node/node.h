@@ -15,6 +15,7 @@
 #include "protocol/frame.h"
 #include "rooms/engine.h"
 #include "rooms/hub.h"
+#include "rooms/store.h"
 #include "util/rand.h"
 
 struct client;
@@ -40,7 +41,8 @@ struct node_stats {
 struct node {
     uv_loop_t *loop;                 /* borrowed: main's loop */
     const struct config *cfg;        /* borrowed: the running config (the transport owns it) */
-    struct engine *engine;           /* owned */
+    struct engine *engine;           /* owned (with store: rooms/backend.h) */
+    struct store *store;             /* owned: history, presence (rooms/store.h) */
     struct hub hub;
     struct client *clients;          /* list of live clients (owned via refs) */
     uint32_t nclients;               /* connected WebSockets */

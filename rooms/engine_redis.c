@@ -483,8 +483,23 @@ static void r_sweep(struct engine *eng, int64_t now)
         }
     }
     redis_nodes_sweep(e, now);
-    redis_presence_sweep(e, now);
 }
+
+static void r_store_sweep(struct store *st, int64_t now)
+{
+    redis_presence_sweep(redis_of_store(st), now);
+}
+
+static const struct store_ops redis_store_ops = {
+    .history = redis_history,
+    .history_remove = redis_history_remove,
+    .presence_add = redis_presence_add,
+    .presence_remove = redis_presence_remove,
+    .presence_get = redis_presence_get,
+    .presence_stats = redis_presence_stats,
+    .sweep = r_store_sweep,
+    .destroy = NULL, /* freed with the engine (r_destroy) */
+};
 
 /* ---- lifecycle ---- */
 
@@ -541,15 +556,8 @@ static void r_destroy(struct engine *eng)
 }
 
 static const struct engine_ops redis_ops = {
-    .name = "redis",
     .publish = redis_publish,
     .publish_join = redis_publish_join,
-    .history = redis_history,
-    .history_remove = redis_history_remove,
-    .presence_add = redis_presence_add,
-    .presence_remove = redis_presence_remove,
-    .presence_get = redis_presence_get,
-    .presence_stats = redis_presence_stats,
     .subscribe = r_subscribe,
     .unsubscribe = r_unsubscribe,
     .sweep = r_sweep,
@@ -561,7 +569,8 @@ static const struct engine_ops redis_ops = {
 };
 
 struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
-                                struct uv_loop_s *loop, const char *node_uid)
+                                struct uv_loop_s *loop, const char *node_uid,
+                                struct store **store)
 {
     if (!cfg->nredis_urls)
         return NULL;
@@ -571,6 +580,8 @@ struct engine *engine_redis_new(const struct config *cfg, const struct engine_ev
     e->base.ops = &redis_ops;
     e->base.ev = *ev;
     e->base.cfg = cfg;
+    e->store.ops = &redis_store_ops;
+    e->store.cfg = cfg;
     e->loop = loop;
     snprintf(e->uid, sizeof(e->uid), "%s", node_uid);
     snprintf(e->prefix, sizeof(e->prefix), "%s", cfg->redis_prefix);
@@ -627,5 +638,6 @@ struct engine *engine_redis_new(const struct config *cfg, const struct engine_ev
         rconn_start(&e->shards[i].cmd);
         rconn_start(&e->shards[i].sub);
     }
+    *store = &e->store;
     return &e->base;
 }

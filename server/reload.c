@@ -33,6 +33,7 @@ static void carry_static(struct config *nc, struct config *old)
 {
     keep_str(&nc->listen_host, &old->listen_host, "listen");
     keep_str(&nc->engine, &old->engine, "engine");
+    nc->engine_kind = old->engine_kind;
     keep_str(&nc->tls_cert, &old->tls_cert, "tls_cert");
     keep_str(&nc->tls_key, &old->tls_key, "tls_key");
     keep_str(&nc->web_root, &old->web_root, "web_root");
