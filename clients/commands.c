@@ -117,6 +117,11 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     c->expires_ms = cl.exp * 1000; /* exp <= AUTH_MAX_DATE: no overflow */
     cl.sub = cl.info = NULL; /* now the client's */
     c->state = CLIENT_CONNECTED;
+    if (node_users_add(&c->node->users, c->user, c) != 0) {
+        auth_claims_free(&cl);
+        client_disconnect(c, 3004, "internal server error", false);
+        return -1;
+    }
     if (cl.nchannels > cfg->max_channels_per_client) {
         auth_claims_free(&cl);
         client_disconnect(c, 3505, "channel limit", true);

@@ -69,21 +69,16 @@ struct node_info {
     int64_t uptime_s;
 };
 
-/* A server API side effect that must reach every node, because the user's
- * connections may be on any of them. Spans are borrowed. */
-enum control_kind {
-    CONTROL_DISCONNECT = 1,    /* user [client] code reason */
-    CONTROL_UNSUBSCRIBE = 2,   /* user channel [client] */
-    CONTROL_REFRESH = 3,       /* user [client] expired expire_at */
-    CONTROL_SUBSCRIBE = 4,     /* user channel [client]: a server-side subscription */
-};
+/* A command that must reach every node (e.g. an API side effect: the
+ * user's connections may be on any node): a verb name and the verb's own
+ * payload bytes, opaque here. The verbs and their handlers are registered in
+ * node/control.h; the engine carries them. Spans are borrowed. */
+#define CONTROL_VERB_MAX 64                 /* bytes of a verb name */
+#define CONTROL_PAYLOAD_MAX (64u << 10)     /* bytes of a payload */
 
 struct control_msg {
-    enum control_kind kind;
-    struct span user, client, channel, reason;
-    uint32_t code;
-    bool expired;
-    int64_t expire_at;         /* unix seconds, 0 = unchanged */
+    struct span verb;          /* non-empty UTF-8, no NUL, <= CONTROL_VERB_MAX */
+    struct span payload;       /* <= CONTROL_PAYLOAD_MAX */
 };
 
 struct engine_events {

@@ -108,10 +108,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
                                .on_join = hub_on_join,
                                .on_gap = hub_on_gap,
                                .arg = &srv->node.hub,
-                               .on_control = cluster_on_control,
+                               .on_control = node_control_on_message,
                                .node_stats = cluster_node_stats,
-                               .ctl_arg = srv};
+                               .ctl_arg = &srv->node};
     backend_new(cfg, &ev, loop, srv->node.node_id, &srv->node.engine, &srv->node.store);
+    if (cluster_register(&srv->node) != 0)
+        return -1;
     srv->node.hub.engine = srv->node.engine;
     srv->node.scratch = malloc(FRAME_PRE + NODE_BATCH_MAX);
     for (int w = 0; w < WIRE_COUNT; w++)
@@ -153,6 +155,8 @@ void server_finish(struct server *srv)
             uv_close(hs[i], on_closed_handle);
     uv_run(srv->node.loop, UV_RUN_DEFAULT);
     backend_free(srv->node.engine, srv->node.store);
+    node_controls_free(&srv->node.controls);
+    node_users_free(&srv->node.users);
     hub_free(&srv->node.hub);
     admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
