@@ -1,6 +1,6 @@
 /* rooms/redis_engine.h — private to the Redis engine (engine_redis.c,
- * redis_presence.c, redis_nodes.c): its state and the helpers its files
- * share. The engine owns its shards; each shard owns two connections to one
+ * redis_stream.c, redis_presence.c, redis_nodes.c, redis_subs.c): its state
+ * and the helpers its files share. The engine owns its shards; each shard owns two connections to one
  * Redis (commands, and pub/sub) and the set of channels this node wants
  * from that Redis; the engine owns this node's presence registry (what it
  * must keep refreshing) and the registry of the other nodes. Loop thread
@@ -156,8 +156,13 @@ int redis_history_remove(struct store *s, struct span channel);
 int redis_hist_send(struct hist_call *hc);
 /* Answers hc with err and frees it. */
 void redis_hist_fail(struct hist_call *hc, int err);
+/* redis_subs.c: the channels this node wants */
 /* The channel entry, or NULL. */
 struct rchan *redis_chan_find(struct rshard *sh, struct span ch);
+/* Queues c's (un)subscribe for this loop turn's flush. */
+void redis_chan_queue(struct rshard *sh, struct rchan *c);
+int redis_subscribe(struct engine *e, struct span channel);
+int redis_unsubscribe(struct engine *e, struct span channel);
 
 /* redis_presence.c */
 int redis_presence_add(struct store *s, struct span channel, const struct clientinfo *info);
