@@ -9,7 +9,8 @@
  * memory owned by the server (srv->cfg_owned) and freed when the next
  * reload replaces it or at exit. Everything that borrows from the config
  * is re-pointed here: every subscription's namespace (a subscription whose
- * namespace is gone is ended with unsubscribe 2000) and the engine's cfg. */
+ * namespace is gone is ended with unsubscribe 2000), and the engine's and
+ * the store's cfg. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,7 @@ int server_reload(struct server *srv)
         log_set_level(lvl);
     srv->node.cfg = nc;
     srv->node.engine->cfg = nc;
+    srv->node.store->cfg = nc;
     repoint_subs(srv);
     if (srv->cfg_owned) {
         config_free(srv->cfg_owned);
