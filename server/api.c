@@ -338,9 +338,9 @@ static void m_presence_common(struct server *srv, json_t *params, api_done *done
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return reply(done, arg, api_error(100, "internal server error"));
-    struct engine *e = srv->node.engine;
-    int r = stats ? e->ops->presence_stats(e, span_str(ch), on_api_stats, x)
-                  : e->ops->presence_get(e, span_str(ch), on_api_presence, x);
+    struct store *st = srv->node.store;
+    int r = stats ? st->ops->presence_stats(st, span_str(ch), on_api_stats, x)
+                  : st->ops->presence_get(st, span_str(ch), on_api_presence, x);
     if (r) {
         free(x);
         reply(done, arg, api_error(100, "internal server error"));
@@ -387,7 +387,7 @@ static void m_history(struct server *srv, json_t *params, api_done *done, void *
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return reply(done, arg, api_error(100, "internal server error"));
-    if (srv->node.engine->ops->history(srv->node.engine, span_str(ch), ns, &q, on_api_history, x)) {
+    if (srv->node.store->ops->history(srv->node.store, span_str(ch), ns, &q, on_api_history, x)) {
         free(x);
         reply(done, arg, api_error(100, "internal server error"));
     }
@@ -402,7 +402,7 @@ static void m_history_remove(struct server *srv, json_t *params, api_done *done,
         return reply(done, arg, err);
     if (!ns_has_history(ns))
         return reply(done, arg, api_error(108, "not available"));
-    srv->node.engine->ops->history_remove(srv->node.engine, span_str(ch));
+    srv->node.store->ops->history_remove(srv->node.store, span_str(ch));
     reply(done, arg, api_result(NULL));
 }
 
