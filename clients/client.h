@@ -92,8 +92,10 @@ void client_tick(struct client *c, int64_t now);
 /* Decide to disconnect with a Centrifuge code (3xxx) or a WebSocket code
  * (1009, 1011). flush: deliver what is queued first (not for 3008). */
 void client_disconnect(struct client *c, uint16_t code, const char *reason, bool flush);
-/* Queue one encoded message (takes its own ref). On overflow the client is
- * disconnected with 3008 and -ENOBUFS returned. */
+/* Queue one encoded message (takes its own ref). A droppable frame that does
+ * not fit is dropped (0 returned, stats.frames_dropped counts it); a normal one
+ * first evicts queued droppable frames (clients/outq.h). On overflow the
+ * client is disconnected with 3008 and -ENOBUFS returned. */
 int client_send(struct client *c, struct frame *f);
 /* Encode r for this client and queue it. The encoding is built bounded by
  * client_queue_max_size: a reply that would not fit is never built whole and

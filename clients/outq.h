@@ -6,7 +6,16 @@
  * periodic tick) releases it, so an idle connection holds no queue memory.
  * Limits (bytes, OUTQ_MAX_FRAMES) are enforced on push, counting bytes the
  * caller says are still in flight outside the queue (what libwebsockets holds
- * of the last write); the caller decides what an overflow means (3008 slow). */
+ * of the last write); the caller decides what an overflow means (3008 slow).
+ *
+ * Droppable frames (FRAME_DROPPABLE, protocol/frame.h) give way before an
+ * overflow: an incoming droppable frame that does not fit is dropped; an
+ * incoming normal frame that does not fit first evicts queued droppable
+ * frames, oldest first, the rest keeping their order, and is queued if it then
+ * fits. Every queued frame is whole (the writer pops what it wrote; bytes
+ * libwebsockets still holds are `inflight`), so any queued frame may go.
+ * A queue that never sees a droppable frame pays one counter update per
+ * push/pop; the eviction scan runs only on the overflow path. */
 #ifndef HEARTH_OUTQ_H
 #define HEARTH_OUTQ_H
 
@@ -22,16 +31,23 @@ struct outq {
     struct frame **ring;  /* owned; NULL when empty and idle */
     uint32_t cap, head, count;
     size_t bytes;
+    uint32_t ndrop;       /* queued droppable frames */
+    size_t drop_bytes;    /* their bytes (included in bytes) */
+    uint64_t dropped;     /* droppable frames dropped or evicted since outq_init/outq_free */
 };
 
 void outq_init(struct outq *q);
 void outq_free(struct outq *q);           /* drops every reference */
-/* Takes a new reference to f. 0; -ENOBUFS when inflight + the queue would
+/* Takes a new reference to f. 0; OUTQ_DROPPED (below); -ENOBUFS when inflight + the queue would
  * exceed max_bytes or OUTQ_MAX_FRAMES; -ENOMEM. A single frame larger than
  * max_bytes is accepted only when nothing is queued or in flight (replies are
  * built bounded by max_bytes, so such a frame is a push bounded by
  * max_publication_size). */
 int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight);
+/* outq_push's result when f is droppable and did not fit: f was not queued
+ * (no reference taken), q->dropped counts it. Evictions made room for a
+ * normal frame return 0 (f queued) and count in q->dropped too. */
+#define OUTQ_DROPPED 1
 static inline struct frame *outq_peek(const struct outq *q, uint32_t i)
 {
     return q->ring[(q->head + i) & (q->cap - 1)];

@@ -33,6 +33,7 @@ struct node_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t publications;
     uint64_t queue_overflows;   /* 3008 disconnects */
+    uint64_t frames_dropped;    /* droppable frames a full queue dropped or evicted */
     uint64_t replies_too_large; /* replies over client_queue_max_size (error 106 / unrecovered) */
     uint64_t rate_limited;      /* commands refused with 111 */
     uint64_t refused_connections[NODE_REFUSED_KINDS]; /* by enum admit: see ws_server.c */

@@ -17,6 +17,7 @@ struct frame *frame_new_copy(const void *p, size_t len)
         return NULL;
     f->refs = 1;
     f->len = (uint32_t)len;
+    f->cls = FRAME_NORMAL;
     if (len)
         memcpy(frame_data(f), p, len);
     return f;
@@ -116,6 +117,7 @@ struct frame *wbuf_finish(struct wbuf *b)
     struct frame *f = (struct frame *)b->base;
     f->refs = 1;
     f->len = (uint32_t)b->len;
+    f->cls = FRAME_NORMAL;
     wbuf_init(b);
     return f;
 }

@@ -7,6 +7,12 @@
  * cache) owns one reference and drops it with frame_unref(). Loop thread only:
  * the refcount is not atomic.
  *
+ * Every frame carries a class (enum frame_class), set by whoever builds it:
+ * FRAME_NORMAL by default; FRAME_DROPPABLE marks a message a slow reader may
+ * lose (typing indicators, coalesced counts): its outbound queue drops such
+ * frames before it disconnects the reader (clients/outq.h). The class is a
+ * property of the message, so every subscriber's queue sees the same one.
+ *
  * struct wbuf is the growable builder the encoders write into; it reserves the
  * frame header and headroom up front so that finishing it hands the same
  * allocation over as a frame. */
@@ -18,9 +24,15 @@
 
 #define FRAME_PRE 16 /* == LWS_PRE on libwebsockets 4.1 (checked in server/ws_server.c) */
 
+enum frame_class {
+    FRAME_NORMAL = 0,     /* must reach the reader, or the reader is cut (3008) */
+    FRAME_DROPPABLE = 1,  /* a queue short of room drops it first */
+};
+
 struct frame {
     uint32_t refs;
     uint32_t len;         /* payload bytes at frame_data() */
+    uint8_t cls;          /* enum frame_class; FRAME_NORMAL from frame_new_copy/wbuf_finish */
     uint8_t mem[];        /* FRAME_PRE headroom, then len payload bytes */
 };
 
@@ -30,6 +42,9 @@ static inline uint8_t *frame_data(struct frame *f) { return f->mem + FRAME_PRE; 
 struct frame *frame_new_copy(const void *p, size_t len);
 static inline struct frame *frame_ref(struct frame *f) { f->refs++; return f; }
 void frame_unref(struct frame *f); /* NULL-safe; frees at zero */
+/* Set by the builder before the frame is shared (queues read it on push). */
+static inline void frame_set_class(struct frame *f, enum frame_class c) { f->cls = (uint8_t)c; }
+static inline int frame_droppable(const struct frame *f) { return f->cls == FRAME_DROPPABLE; }
 
 /* Growable output buffer. Zero-initialise, or wbuf_init(). All put functions
  * are no-ops once an allocation failed or the payload would pass max;

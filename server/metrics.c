@@ -75,6 +75,8 @@ char *server_metrics_text(struct server *srv, size_t *len)
     metric(&o, "hearth_queue_overflows_total", "counter",
            "Clients disconnected because their outbound queue overflowed (3008).",
            (double)s->queue_overflows);
+    metric(&o, "hearth_frames_dropped_total", "counter",
+           "Droppable frames a slow client's full queue dropped or evicted.", (double)s->frames_dropped);
     metric(&o, "hearth_replies_too_large_total", "counter",
            "Replies not sent because they exceed client_queue_max_size (error 106, or a subscribe without recovery).",
            (double)s->replies_too_large);
