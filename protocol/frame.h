@@ -33,8 +33,11 @@ struct frame {
     uint32_t refs;
     uint32_t len;         /* payload bytes at frame_data() */
     uint8_t cls;          /* enum frame_class; FRAME_NORMAL from frame_new_copy/wbuf_finish */
+    uint8_t pad_[3];      /* keeps mem at sizeof(struct frame) (wbuf_data relies on it) */
     uint8_t mem[];        /* FRAME_PRE headroom, then len payload bytes */
 };
+
+_Static_assert(offsetof(struct frame, mem) == sizeof(struct frame), "frame header has no tail padding");
 
 static inline uint8_t *frame_data(struct frame *f) { return f->mem + FRAME_PRE; }
 
