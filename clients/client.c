@@ -23,7 +23,7 @@ struct client *client_new(struct node *node, struct lws *wsi, enum wire w, const
     c->refs = 1; /* lws's reference, dropped in client_on_closed */
     c->wire = w;
     c->state = CLIENT_NEW;
-    c->created_ms = node_now_ms();
+    c->created_ms = node_now_ms(c->node);
     c->rl_last_ms = c->created_ms;
     c->rl_tokens = node->cfg->client_command_burst * 1000u;
     snprintf(c->ip, sizeof(c->ip), "%s", ip ? ip : "");

@@ -70,7 +70,7 @@ static bool may(struct client *c, const struct ns_config *ns, struct span ch, en
     return access_allows(ns->rules[op], cmd_subject(c));
 }
 
-int64_t cmd_now_s(void) { return node_now_ms() / 1000; }
+int64_t cmd_now_s(const struct client *c) { return node_now_ms(c->node) / 1000; }
 
 bool cmd_wire_carries(const struct client *c, const struct ns_config *ns)
 {
@@ -90,7 +90,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     struct auth_claims cl = {0};
     if (cmd->token.n) {
         enum auth_result ar =
-            auth_verify_connection(cfg->verifier, cmd->token.p, cmd->token.n, cmd_now_s(), &cl);
+            auth_verify_connection(cfg->verifier, cmd->token.p, cmd->token.n, cmd_now_s(c), &cl);
         if (ar == AUTH_EXPIRED) {
             c->state = CLIENT_FAILED;
             client_send_error(c, cmd->id, 109, "token expired");
@@ -140,7 +140,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
         if (s)
             subs[nsubs++] = (struct span){(const uint8_t *)s->channel, s->channel_len};
     }
-    int64_t now = node_now_ms();
+    int64_t now = node_now_ms(c->node);
     /* first ping at a random point in [interval/2, interval) spreads the load */
     int64_t iv = (int64_t)cfg->ping_interval * 1000;
     c->next_ping_ms = now + iv / 2 + (int64_t)rand_below((unsigned)(iv / 2 > 0 ? iv / 2 : 1));
@@ -171,7 +171,7 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
     }
     struct auth_claims cl;
     enum auth_result ar = auth_verify_connection(c->node->cfg->verifier, cmd->token.p,
-                                                 cmd->token.n, cmd_now_s(), &cl);
+                                                 cmd->token.n, cmd_now_s(c), &cl);
     if (ar == AUTH_EXPIRED) {
         client_disconnect(c, 3005, "connection expired", true);
         return -1;
@@ -187,7 +187,7 @@ static int cmd_refresh(struct client *c, struct cmd *cmd)
     struct reply r = {.id = cmd->id, .kind = REPLY_REFRESH};
     if (cl.exp) {
         r.expires = true;
-        r.ttl = auth_ttl(cl.exp, cmd_now_s());
+        r.ttl = auth_ttl(cl.exp, cmd_now_s(c));
     }
     auth_claims_free(&cl);
     return client_send_reply(c, &r) == 0 ? 0 : -1;
@@ -379,7 +379,7 @@ static bool rate_ok(struct client *c)
     const struct config *cfg = c->node->cfg;
     if (!cfg->client_command_rate)
         return true;
-    int64_t now = node_now_ms();
+    int64_t now = node_now_ms(c->node);
     uint64_t cap = (uint64_t)cfg->client_command_burst * 1000;
     uint64_t t = c->rl_tokens + (uint64_t)(now > c->rl_last_ms ? now - c->rl_last_ms : 0) *
                                     cfg->client_command_rate;

@@ -25,7 +25,7 @@ uint32_t cmd_subject(const struct client *c);
 /* Checks a command's channel name and namespace: the namespace, or NULL
  * after replying 107/102 or disconnecting 3501 (empty name). */
 const struct ns_config *cmd_check_channel(struct client *c, const struct cmd *cmd);
-int64_t cmd_now_s(void);
+int64_t cmd_now_s(const struct client *c);
 /* Can c's wire format carry ns's payloads? False for a JSON-wire client in
  * a binary namespace: it may not subscribe (108) or read history (108). */
 bool cmd_wire_carries(const struct client *c, const struct ns_config *ns);

@@ -33,11 +33,11 @@ static void sub_free(struct sub *s)
 }
 
 /* The subscribe result's expires/ttl for a subscription token's expiry. */
-static void sub_expiry(const struct sub *s, struct reply *r)
+static void sub_expiry(const struct client *c, const struct sub *s, struct reply *r)
 {
     if (s->expires_ms) {
         r->expires = true;
-        r->ttl = auth_ttl((s->expires_ms - node_now_ms() + 999) / 1000, 0);
+        r->ttl = auth_ttl((s->expires_ms - node_now_ms(c->node) + 999) / 1000, 0);
     }
 }
 
@@ -173,7 +173,7 @@ static void on_sub_history(void *arg, const struct history_result *res)
                       .positioned = s->positioned, .epoch = res->epoch,
                       .offset = recovered ? x->req_offset : res->top, .recovered = recovered,
                       .was_recovering = x->recover, .pubs = res->pubs, .npubs = npubs};
-    sub_expiry(s, &r);
+    sub_expiry(c, s, &r);
     snprintf(s->epoch, sizeof(s->epoch), "%s", res->epoch ? res->epoch : "");
     s->offset = recovered && npubs ? res->pubs[npubs - 1]->offset : r.offset;
     uint32_t nbuf;
@@ -222,7 +222,7 @@ static int sub_token(struct client *c, const struct cmd *cmd, const struct ns_co
         return 0;
     }
     enum auth_result ar = auth_verify_subscription(c->node->cfg->verifier, cmd->token.p,
-                                                   cmd->token.n, cmd_now_s(), sc);
+                                                   cmd->token.n, cmd_now_s(c), sc);
     if (ar == AUTH_EXPIRED)
         return 109;
     if (ar != AUTH_OK)
@@ -292,7 +292,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
 
     if (!s->positioned) {
         struct reply r = {.id = cmd->id, .kind = REPLY_SUBSCRIBE};
-        sub_expiry(s, &r);
+        sub_expiry(c, s, &r);
         if (client_send_reply(c, &r) != 0)
             return -1;
         after_subscribed(c, s);
@@ -351,7 +351,7 @@ int cmd_sub_refresh(struct client *c, struct cmd *cmd)
     sub_set_token(c, s, &sc);
     auth_claims_free(&sc);
     struct reply r = {.id = cmd->id, .kind = REPLY_SUB_REFRESH};
-    sub_expiry(s, &r);
+    sub_expiry(c, s, &r);
     return client_send_reply(c, &r) == 0 ? 0 : -1;
 }
 

@@ -1,11 +1,4 @@
 /* node/node.c — the node's clock (see node.h). */
 #include "node/node.h"
 
-#include <time.h>
-
-int64_t node_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t node_now_ms(const struct node *node) { return clock_now_ms(&node->clock); }

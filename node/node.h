@@ -18,6 +18,7 @@
 #include "rooms/store.h"
 #include "node/control.h"
 #include "node/users.h"
+#include "util/clock.h"
 #include "util/rand.h"
 
 struct client;
@@ -55,6 +56,7 @@ struct node {
     uint8_t *scratch;                /* owned: FRAME_PRE + NODE_BATCH_MAX, batch writes */
     struct client **dirty;           /* owned array of refs: clients with unsent messages */
     uint32_t ndirty, capdirty;
+    struct clock clock;              /* owned: the one wall clock; engines borrow it */
     int64_t started_ms;
     bool stopping;                   /* shutdown has begun */
     char node_id[UUID_STR_LEN + 1];  /* this process's node id */
@@ -64,7 +66,7 @@ struct node {
 
 #define NODE_BATCH_MAX 65536u  /* bytes of messages packed into one WebSocket frame */
 
-/* Wall-clock unix milliseconds. */
-int64_t node_now_ms(void);
+/* Wall-clock unix milliseconds, read through the node's clock. */
+int64_t node_now_ms(const struct node *node);
 
 #endif

@@ -5,22 +5,24 @@
 #include <stddef.h>
 
 static struct engine *new_memory(const struct config *cfg, const struct engine_events *ev,
-                                 struct uv_loop_s *loop, const char *node_uid, struct store **st)
+                                 struct uv_loop_s *loop, const char *node_uid,
+                                 const struct clock *clk, struct store **st)
 {
     (void)loop;
     (void)node_uid;
-    return engine_memory_new(cfg, ev, st);
+    return engine_memory_new(cfg, ev, clk, st);
 }
 
 static struct engine *new_redis(const struct config *cfg, const struct engine_events *ev,
-                                struct uv_loop_s *loop, const char *node_uid, struct store **st)
+                                struct uv_loop_s *loop, const char *node_uid,
+                                const struct clock *clk, struct store **st)
 {
-    return engine_redis_new(cfg, ev, loop, node_uid, st);
+    return engine_redis_new(cfg, ev, loop, node_uid, clk, st);
 }
 
 typedef struct engine *backend_ctor(const struct config *cfg, const struct engine_events *ev,
                                     struct uv_loop_s *loop, const char *node_uid,
-                                    struct store **st);
+                                    const struct clock *clk, struct store **st);
 
 static backend_ctor *const ctors[ENGINE_KINDS] = {
     [ENGINE_KIND_MEMORY] = new_memory,
@@ -28,13 +30,14 @@ static backend_ctor *const ctors[ENGINE_KINDS] = {
 };
 
 int backend_new(const struct config *cfg, const struct engine_events *ev, struct uv_loop_s *loop,
-                const char *node_uid, struct engine **engine, struct store **store)
+                const char *node_uid, const struct clock *clk, struct engine **engine,
+                struct store **store)
 {
     *engine = NULL;
     *store = NULL;
     if ((size_t)cfg->engine_kind >= ENGINE_KINDS)
         return -1;
-    *engine = ctors[cfg->engine_kind](cfg, ev, loop, node_uid, store);
+    *engine = ctors[cfg->engine_kind](cfg, ev, loop, node_uid, clk, store);
     if (!*engine)
         *store = NULL;
     return *engine ? 0 : -1;

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "rooms/engine.h"
 #include "rooms/store.h"
+#include "util/clock.h"
 
 struct uv_loop_s;
 
@@ -13,7 +14,8 @@ struct uv_loop_s;
  * backend_free). node_uid is this node's id. 0, or -1 (OOM, a bad
  * redis_url; nothing is left allocated). */
 int backend_new(const struct config *cfg, const struct engine_events *ev, struct uv_loop_s *loop,
-                const char *node_uid, struct engine **engine, struct store **store);
+                const char *node_uid, const struct clock *clk, struct engine **engine,
+                struct store **store);
 /* Frees what backend_new made (either may be NULL). */
 void backend_free(struct engine *engine, struct store *store);
 

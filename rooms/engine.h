@@ -141,12 +141,14 @@ struct engine {
  * Each builds one object serving both interfaces: *store is set to its
  * store. Return NULL on OOM (Redis: or a bad redis_url); the Redis engine
  * starts connecting on loop at once (it never blocks), node_uid is this
- * node's id. */
+ * node's id; clk (borrowed, outlives the engine) is the wall clock they read
+ * the time through (util/clock.h). */
 struct uv_loop_s;
+struct clock;
 struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev,
-                                 struct store **store);
+                                 const struct clock *clk, struct store **store);
 struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
                                 struct uv_loop_s *loop, const char *node_uid,
-                                struct store **store);
+                                const struct clock *clk, struct store **store);
 
 #endif

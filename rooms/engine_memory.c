@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/dict.h"
 #include "rooms/engine.h"
 #include "rooms/store.h"
@@ -44,14 +45,10 @@ struct memengine {
     size_t scratch_cap;
     struct clientinfo *pscratch;  /* owned: presence_get output */
     size_t pscratch_cap;
+    const struct clock *clock;    /* borrowed: the node's wall clock */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(const struct memengine *m) { return clock_now_ms(m->clock); }
 
 static struct memengine *of_store(struct store *s)
 {
@@ -90,7 +87,7 @@ static void stream_touch(struct memengine *m, struct mchan *c)
         history_init(&c->h);
         c->has_stream = true;
     }
-    c->meta_expire_ms = now_ms() + (int64_t)m->base.cfg->history_meta_ttl * 1000;
+    c->meta_expire_ms = now_ms(m) + (int64_t)m->base.cfg->history_meta_ttl * 1000;
 }
 
 static void chan_free(struct memengine *m, struct mchan *c)
@@ -125,7 +122,7 @@ static int mem_publish(struct engine *e, struct publication *pub, const struct p
         if (!c)
             return ENGINE_ENOMEM;
         stream_touch(m, c);
-        int64_t now = now_ms();
+        int64_t now = now_ms(m);
         history_expire(&c->h, now);
         if (history_append(&c->h, pub, o->history_size, now + (int64_t)o->history_ttl * 1000))
             return ENGINE_ENOMEM;
@@ -163,7 +160,7 @@ static int mem_history(struct store *st, struct span channel, const struct ns_co
         cb(arg, &res);
         return 0;
     }
-    history_expire(&c->h, now_ms());
+    history_expire(&c->h, now_ms(m));
     struct history_result res = {.top = c->h.top, .epoch = c->h.epoch};
     if (q->has_since && q->since_epoch.n &&
         (q->since_epoch.n != strlen(c->h.epoch) ||
@@ -236,7 +233,7 @@ static int mem_presence_remove(struct store *st, struct span channel, struct spa
         dict_remove(&c->presence, de);
         free(DICT_CONTAINER(de, struct pentry, de));
     }
-    maybe_free(m, c, now_ms());
+    maybe_free(m, c, now_ms(m));
     return 0;
 }
 
@@ -352,11 +349,12 @@ static const struct store_ops memory_store_ops = {
 };
 
 struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev,
-                                 struct store **store)
+                                 const struct clock *clk, struct store **store)
 {
     struct memengine *m = calloc(1, sizeof(*m));
     if (!m)
         return NULL;
+    m->clock = clk;
     m->base.ops = &memory_ops;
     m->base.ev = *ev;
     m->base.cfg = cfg;

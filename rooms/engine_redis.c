@@ -28,12 +28,7 @@
 #include "util/rand.h"
 #include "rooms/redis_engine.h"
 
-int64_t redis_now_ms(const struct redis_engine *e)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t redis_now_ms(const struct redis_engine *e) { return clock_now_ms(e->clock); }
 
 size_t redis_key(const struct redis_engine *e, char *buf, const char *kind, struct span ch)
 {
@@ -418,7 +413,7 @@ static const struct engine_ops redis_ops = {
 
 struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
                                 struct uv_loop_s *loop, const char *node_uid,
-                                struct store **store)
+                                const struct clock *clk, struct store **store)
 {
     if (!cfg->nredis_urls)
         return NULL;
@@ -431,6 +426,7 @@ struct engine *engine_redis_new(const struct config *cfg, const struct engine_ev
     e->store.ops = &redis_store_ops;
     e->store.cfg = cfg;
     e->loop = loop;
+    e->clock = clk;
     snprintf(e->uid, sizeof(e->uid), "%s", node_uid);
     snprintf(e->prefix, sizeof(e->prefix), "%s", cfg->redis_prefix);
     for (int i = 0; i < RSCRIPT_COUNT; i++)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "util/clock.h"
 #include "util/dict.h"
 #include "rooms/engine.h"
 #include "rooms/store.h"
@@ -98,6 +99,7 @@ struct redis_engine {
     struct engine base;
     struct store store;            /* the store half of this one object */
     uv_loop_t *loop;               /* borrowed */
+    const struct clock *clock;     /* borrowed: the node's wall clock (redis_now_ms) */
     char uid[UUID_STR_LEN + 1];
     char prefix[REDIS_PREFIX_MAX + 1]; /* copied: a config reload must not move it */
     char sha[RSCRIPT_COUNT][41];

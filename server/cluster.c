@@ -317,7 +317,7 @@ void cluster_node_stats(void *arg, struct node_info *out)
     out->num_users = count_users(srv);
     out->num_channels = hub_room_count(&srv->node.hub);
     out->num_subs = srv->node.hub.nsubs;
-    out->uptime_s = (node_now_ms() - srv->node.started_ms) / 1000;
+    out->uptime_s = (node_now_ms(&srv->node) - srv->node.started_ms) / 1000;
 }
 
 static json_t *node_json(const struct node_info *n)

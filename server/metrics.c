@@ -96,7 +96,7 @@ char *server_metrics_text(struct server *srv, size_t *len)
     metric(&o, "hearth_loop_lag_seconds", "gauge", "How late the last housekeeping tick ran.",
            s->loop_lag_ms / 1000.0);
     metric(&o, "hearth_uptime_seconds", "gauge", "Seconds since start.",
-           (double)(node_now_ms() - srv->node.started_ms) / 1000.0);
+           (double)(node_now_ms(&srv->node) - srv->node.started_ms) / 1000.0);
     outf(&o, "# HELP hearth_disconnects_total Disconnects decided by the server, by code.\n"
              "# TYPE hearth_disconnects_total counter\n");
     for (int i = 0; i < NODE_DISCONNECT_CODES; i++)

@@ -29,7 +29,7 @@ static const struct hub_ops client_hub_ops = {
 static void on_tick(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    int64_t now = node_now_ms();
+    int64_t now = node_now_ms(&srv->node);
     srv->node.stats.loop_lag_ms = srv->next_tick_ms && now > srv->next_tick_ms
                                  ? (double)(now - srv->next_tick_ms) : 0.0;
     srv->next_tick_ms = now + TICK_MS;
@@ -51,7 +51,7 @@ static void on_stop_loop(uv_timer_t *t)
 static void on_drain(uv_timer_t *t)
 {
     struct server *srv = t->data;
-    if (srv->node.nclients && node_now_ms() - srv->stop_ms < DRAIN_MAX_MS)
+    if (srv->node.nclients && node_now_ms(&srv->node) - srv->stop_ms < DRAIN_MAX_MS)
         return;
     uv_timer_stop(t);
     log_info("server", "closing (%u clients still open)", srv->node.nclients);
@@ -67,7 +67,7 @@ static void begin_shutdown(struct server *srv)
     log_info("server", "shutting down: disconnecting %u clients with 3001", srv->node.nclients);
     for (struct client *c = srv->node.clients; c; c = c->next)
         client_disconnect(c, 3001, "shutdown", true);
-    srv->stop_ms = node_now_ms();
+    srv->stop_ms = node_now_ms(&srv->node);
     uv_timer_start(&srv->drain, on_drain, 0, 50);
 }
 
@@ -96,7 +96,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     memset(srv, 0, sizeof(*srv));
     srv->node.loop = loop;
     srv->node.cfg = cfg;
-    srv->node.started_ms = node_now_ms();
+    clock_init(&srv->node.clock);
+    srv->node.started_ms = node_now_ms(&srv->node);
     rand_uuid(srv->node.node_id);
     if (cfg->node_name)
         snprintf(srv->node.node_name, sizeof(srv->node.node_name), "%s", cfg->node_name);
@@ -111,7 +112,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
                                .on_control = node_control_on_message,
                                .node_stats = cluster_node_stats,
                                .ctl_arg = &srv->node};
-    backend_new(cfg, &ev, loop, srv->node.node_id, &srv->node.engine, &srv->node.store);
+    backend_new(cfg, &ev, loop, srv->node.node_id, &srv->node.clock, &srv->node.engine,
+                &srv->node.store);
     if (cluster_register(&srv->node) != 0)
         return -1;
     srv->node.hub.engine = srv->node.engine;

@@ -34,7 +34,7 @@ static struct server *node(void)
     hub_init(&srv.node.hub, NULL);
     struct engine_events ev = {.on_publication = hub_on_publication, .on_join = hub_on_join,
                                .arg = &srv.node.hub};
-    srv.node.engine = engine_memory_new(&cfg, &ev, &srv.node.store);
+    srv.node.engine = engine_memory_new(&cfg, &ev, &srv.node.clock, &srv.node.store);
     srv.node.hub.engine = srv.node.engine;
     if (!srv.node.engine || cluster_register(&srv.node) != 0)
         abort();

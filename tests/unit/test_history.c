@@ -11,6 +11,7 @@
 
 #include "rooms/engine.h"
 #include "rooms/history.h"
+#include "util/clock.h"
 
 static struct publication *mkpub(const char *ch, const char *data)
 {
@@ -125,7 +126,9 @@ static void test_memory_engine(void **state)
     struct seen s = {0};
     struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
     struct store *st;
-    struct engine *e = engine_memory_new(&cfg, &ev, &st);
+    struct clock clk;
+    clock_init(&clk);
+    struct engine *e = engine_memory_new(&cfg, &ev, &clk, &st);
     struct ns_config ns = {.name = "chat", .history_size = 5, .history_ttl = 60};
     struct history_query top = {.limit = 0};
     /* a read makes no state: the empty stream, epoch "" at offset 0 */
@@ -178,9 +181,7 @@ static void test_memory_engine(void **state)
     assert_int_equal(st->ops->channel_count(st), 1);
     /* expiry: the publications go with history_ttl, the epoch/top with
      * history_meta_ttl, then the channel is gone */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000;
+    int64_t now = clock_now_ms(&clk) / 1000 * 1000;
     st->ops->sweep(st, now + 61 * 1000);
     st->ops->history(st, span_str("chat:a"), &ns, &top, on_hist, &s);
     assert_int_equal(s.top, 8);
@@ -207,7 +208,9 @@ static void test_presence(void **state)
     struct seen s = {0};
     struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
     struct store *st;
-    struct engine *e = engine_memory_new(&cfg, &ev, &st);
+    struct clock clk;
+    clock_init(&clk);
+    struct engine *e = engine_memory_new(&cfg, &ev, &clk, &st);
     struct clientinfo a = {span_str("u1"), span_str("c1"), {0}, {0}};
     struct clientinfo b = {span_str("u1"), span_str("c2"), {0}, {0}};
     struct clientinfo c = {span_str(""), span_str("c3"), {0}, {0}};
