@@ -197,6 +197,60 @@ static void test_memory_engine(void **state)
     e->ops->destroy(e);
 }
 
+/* The engine reads the time through its clock: a frozen clock, advanced by
+ * hand, drives history_ttl expiry on read and history_meta_ttl expiry in the
+ * sweep without sleeping. The clock starts far from real time, so an engine
+ * that read the real clock instead would fail every step. */
+static void test_clock_drives_expiry(void **state)
+{
+    struct config cfg = {.history_meta_ttl = 3600};
+    struct seen s = {0};
+    struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
+    struct store *st;
+    struct clock clk;
+    clock_set(&clk, 4000000000000); /* 2096 */
+    assert_int_equal(clock_now_ms(&clk), 4000000000000);
+    struct engine *e = engine_memory_new(&cfg, &ev, &clk, &st);
+    struct ns_config ns = {.name = "chat", .history_size = 5, .history_ttl = 60};
+    struct publish_opts o = publish_opts_of(&ns);
+    struct history_query top = {.limit = 10};
+    for (int i = 0; i < 2; i++) {
+        struct publication *p = mkpub("chat:t", "{}");
+        assert_int_equal(e->ops->publish(e, p, &o, NULL, NULL), 0);
+        publication_unref(p);
+    }
+    st->ops->history(st, span_str("chat:t"), &ns, &top, on_hist, &s);
+    assert_int_equal(s.npubs, 2);
+    char epoch[16];
+    strcpy(epoch, s.epoch);
+    clock_advance(&clk, 59 * 1000); /* within history_ttl: still there */
+    st->ops->history(st, span_str("chat:t"), &ns, &top, on_hist, &s);
+    assert_int_equal(s.npubs, 2);
+    clock_advance(&clk, 1000); /* exactly history_ttl: expired on read, no sweep */
+    st->ops->history(st, span_str("chat:t"), &ns, &top, on_hist, &s);
+    assert_int_equal(s.npubs, 0);
+    assert_int_equal(s.top, 2);
+    assert_string_equal(s.epoch, epoch);
+    /* the stream's meta lives history_meta_ttl from the last publish */
+    clock_set(&clk, 4000000000000 + 3599 * 1000);
+    st->ops->sweep(st, clock_now_ms(&clk));
+    assert_int_equal(st->ops->channel_count(st), 1);
+    clock_advance(&clk, 1000);
+    st->ops->sweep(st, clock_now_ms(&clk));
+    assert_int_equal(st->ops->channel_count(st), 0);
+    /* a publish after that starts a new stream */
+    struct publication *p = mkpub("chat:t", "{}");
+    assert_int_equal(e->ops->publish(e, p, &o, NULL, NULL), 0);
+    assert_int_equal(p->offset, 1);
+    publication_unref(p);
+    st->ops->history(st, span_str("chat:t"), &ns, &top, on_hist, &s);
+    assert_string_not_equal(s.epoch, epoch);
+    /* a running clock reads real time again */
+    clock_run(&clk);
+    assert_true(clock_now_ms(&clk) < 4000000000000);
+    e->ops->destroy(e);
+}
+
 static uint32_t g_clients, g_users;
 static size_t g_n;
 static void on_stats(void *arg, int err, uint32_t c, uint32_t u) { g_clients = c; g_users = u; }
@@ -239,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_select_rules),
         cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_memory_engine),
+        cmocka_unit_test(test_clock_drives_expiry),
         cmocka_unit_test(test_presence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
