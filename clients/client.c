@@ -136,18 +136,22 @@ int client_send(struct client *c, struct frame *f)
 {
     if (c->state == CLIENT_CLOSING || !c->wsi)
         return -EPIPE;
-    uint64_t dropped = c->q.dropped;
     int r = outq_push(&c->q, f, c->node->cfg->client_queue_max_size, c->lws_held);
-    c->node->stats.frames_dropped += c->q.dropped - dropped;
-    if (r == OUTQ_DROPPED)
-        return 0; /* a droppable frame gave way: the reader stays */
-    if (r == -ENOBUFS) {
-        c->node->stats.queue_overflows++;
-        client_disconnect(c, 3008, "slow", false);
-        return r;
+    if (r) { /* the overflow path; r == 0 is the only fast-path result */
+        if (r == OUTQ_DROPPED) {
+            c->node->stats.frames_dropped++; /* a droppable frame gave way: the reader stays */
+            return 0;
+        }
+        if (r == OUTQ_EVICTED) {
+            c->node->stats.frames_dropped += c->q.evicted; /* f is queued */
+        } else if (r == -ENOBUFS) {
+            c->node->stats.queue_overflows++;
+            client_disconnect(c, 3008, "slow", false);
+            return r;
+        } else {
+            return r;
+        }
     }
-    if (r)
-        return r;
     c->node->stats.messages_out++;
     if (!c->dirty)
         mark_dirty(c);

@@ -48,6 +48,7 @@ static void evict_for(struct outq *q, size_t len, size_t max_bytes, size_t infli
 
 int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight)
 {
+    int res = 0;
     if (!fits(q->count, q->bytes, f->len, max_bytes, inflight)) {
         if (frame_droppable(f)) {
             q->dropped++;
@@ -56,7 +57,10 @@ int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight
         if (!q->ndrop || !fits(q->count - q->ndrop, q->bytes - q->drop_bytes, f->len,
                                max_bytes, inflight))
             return -ENOBUFS; /* even without its droppable frames it would not fit */
+        uint64_t before = q->dropped;
         evict_for(q, f->len, max_bytes, inflight);
+        q->evicted = (uint32_t)(q->dropped - before);
+        res = OUTQ_EVICTED;
     }
     if (q->count == q->cap) {
         uint32_t ncap = q->cap ? q->cap * 2 : 8; /* power of two: index with & */
@@ -77,7 +81,7 @@ int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight
         q->ndrop++;
         q->drop_bytes += f->len;
     }
-    return 0;
+    return res;
 }
 
 void outq_pop(struct outq *q)

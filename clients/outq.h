@@ -34,20 +34,23 @@ struct outq {
     uint32_t ndrop;       /* queued droppable frames */
     size_t drop_bytes;    /* their bytes (included in bytes) */
     uint64_t dropped;     /* droppable frames dropped or evicted since outq_init/outq_free */
+    uint32_t evicted;     /* frames the last push that returned OUTQ_EVICTED evicted */
 };
 
 void outq_init(struct outq *q);
 void outq_free(struct outq *q);           /* drops every reference */
-/* Takes a new reference to f. 0; OUTQ_DROPPED (below); -ENOBUFS when inflight + the queue would
+/* Takes a new reference to f. 0; OUTQ_DROPPED or OUTQ_EVICTED (below); -ENOBUFS when inflight + the queue would
  * exceed max_bytes or OUTQ_MAX_FRAMES; -ENOMEM. A single frame larger than
  * max_bytes is accepted only when nothing is queued or in flight (replies are
  * built bounded by max_bytes, so such a frame is a push bounded by
  * max_publication_size). */
 int outq_push(struct outq *q, struct frame *f, size_t max_bytes, size_t inflight);
-/* outq_push's result when f is droppable and did not fit: f was not queued
- * (no reference taken), q->dropped counts it. Evictions made room for a
- * normal frame return 0 (f queued) and count in q->dropped too. */
+/* outq_push's results on the overflow path (0 stays the only fast-path
+ * result): OUTQ_DROPPED: f is droppable and did not fit, so it was not
+ * queued (no reference taken); OUTQ_EVICTED: f was queued after evicting
+ * q->evicted droppable frames. Both count in q->dropped. */
 #define OUTQ_DROPPED 1
+#define OUTQ_EVICTED 2
 static inline struct frame *outq_peek(const struct outq *q, uint32_t i)
 {
     return q->ring[(q->head + i) & (q->cap - 1)];

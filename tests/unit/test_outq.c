@@ -209,7 +209,8 @@ static void test_normal_evicts_oldest_droppable(void **state)
     assert_int_equal(q.bytes, 33);
     check_accounting(&q);
     /* n3 (7) needs 4 more bytes: evict d0 then d1 (oldest first), keep d2, d3 */
-    assert_int_equal(outq_push(&q, n[3], 36, 0), 0);
+    assert_int_equal(outq_push(&q, n[3], 36, 0), OUTQ_EVICTED);
+    assert_int_equal(q.evicted, 2);
     assert_int_equal(q.dropped, 2);
     struct frame *want[] = {n[0], n[1], d[2], n[2], d[3], n[3]};
     assert_int_equal(q.count, 6);
@@ -253,7 +254,8 @@ static void test_eviction_across_wraparound_and_inflight(void **state)
     assert_int_equal(outq_push(&q, d, 30, 0), 0);
     assert_int_equal(q.bytes, 24);
     /* 6 bytes in flight: 24 + 6 + 4 = 34 > 30, one eviction frees 4 -> 30 */
-    assert_int_equal(outq_push(&q, n, 30, 6), 0);
+    assert_int_equal(outq_push(&q, n, 30, 6), OUTQ_EVICTED);
+    assert_int_equal(q.evicted, 1);
     assert_int_equal(q.dropped, 1);
     assert_int_equal(q.count, 6);
     int want_drop[] = {0, 0, 1, 0, 1, 0}; /* n n d n d n */
@@ -284,7 +286,8 @@ static void test_eviction_not_enough_overflows(void **state)
     assert_int_equal(q.dropped, 0);
     check_accounting(&q);
     /* without the in-flight byte every droppable frame goes and n fits exactly */
-    assert_int_equal(outq_push(&q, n, 100, 0), 0);
+    assert_int_equal(outq_push(&q, n, 100, 0), OUTQ_EVICTED);
+    assert_int_equal(q.evicted, 5);
     assert_int_equal(q.dropped, 5);
     assert_int_equal(q.count, 10);
     assert_int_equal(q.bytes, 100);
@@ -297,7 +300,8 @@ static void test_eviction_not_enough_overflows(void **state)
     /* an oversized normal frame evicting the whole queue gets the idle exception */
     assert_int_equal(outq_push(&q, d, 5, 0), 0);
     assert_int_equal(outq_push(&q, d, 5, 0), 0);
-    assert_int_equal(outq_push(&q, n, 5, 0), 0);
+    assert_int_equal(outq_push(&q, n, 5, 0), OUTQ_EVICTED);
+    assert_int_equal(q.evicted, 2);
     assert_int_equal(q.count, 1);
     assert_ptr_equal(outq_peek(&q, 0), n);
     assert_int_equal(q.dropped, 2);
@@ -323,7 +327,8 @@ static void test_eviction_frees_frame_slots(void **state)
         assert_int_equal(outq_push(&q, n, SIZE_MAX, 0), 0);
     assert_int_equal(q.count, OUTQ_MAX_FRAMES);
     assert_int_equal(outq_push(&q, d, SIZE_MAX, 0), OUTQ_DROPPED); /* frame limit */
-    assert_int_equal(outq_push(&q, n, SIZE_MAX, 0), 0);            /* evicts the first */
+    assert_int_equal(outq_push(&q, n, SIZE_MAX, 0), OUTQ_EVICTED); /* evicts the first */
+    assert_int_equal(q.evicted, 1);
     assert_int_equal(q.count, OUTQ_MAX_FRAMES);
     assert_int_equal(q.ndrop, 0);
     assert_int_equal(q.dropped, 2);
