@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "node/methods.h"
 #include "protocol/frame.h"
 #include "rooms/engine.h"
 #include "rooms/hub.h"
@@ -42,6 +43,7 @@ struct node {
     const struct config *cfg;        /* borrowed: the running config (the transport owns it) */
     struct engine *engine;           /* owned */
     struct hub hub;
+    struct methods methods;          /* rpc and /api/<method> (node/methods.h) */
     struct client *clients;          /* list of live clients (owned via refs) */
     uint32_t nclients;               /* connected WebSockets */
     struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */

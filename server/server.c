@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clients/client.h"
+#include "server/api.h"
 #include "server/cluster.h"
 #include "util/log.h"
 
@@ -100,6 +101,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     else if (gethostname(srv->node.node_name, sizeof(srv->node.node_name) - 1) != 0)
         snprintf(srv->node.node_name, sizeof(srv->node.node_name), "hearth");
     hub_init(&srv->node.hub, &client_hub_ops);
+    methods_init(&srv->node.methods);
+    if (api_register(srv) != 0)
+        return -1;
     admission_init(&srv->admission);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
@@ -155,6 +159,7 @@ void server_finish(struct server *srv)
     if (srv->node.engine)
         srv->node.engine->ops->destroy(srv->node.engine);
     hub_free(&srv->node.hub);
+    methods_free(&srv->node.methods);
     admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->node.ping[w]);

@@ -3,7 +3,8 @@
  * POST /api/<method> would (jansson parsing, every method's field checks,
  * the memory engine behind publish/history/presence, batch nesting) on a
  * node with no sockets: a struct server holding the demo config, a memory
- * engine and a hub. Every reply is freed; leaks and crashes are findings. */
+ * engine, a hub and the method table filled by the real api_register().
+ * Every reply is freed; leaks and crashes are findings. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,11 @@
 #include "config/config.h"
 #include "server/server.h"
 
-static void done(void *arg, json_t *reply, char *text, size_t len)
+static void done(void *arg, const struct method_reply *r)
 {
-    (void)len;
     (*(int *)arg)++;
-    json_decref(reply);
-    free(text);
+    json_decref(r->result);
+    free(r->text);
 }
 
 static struct server *node(void)
@@ -35,7 +35,8 @@ static struct server *node(void)
                                .arg = &srv.node.hub};
     srv.node.engine = engine_memory_new(&cfg, &ev);
     srv.node.hub.engine = srv.node.engine;
-    if (!srv.node.engine)
+    methods_init(&srv.node.methods);
+    if (!srv.node.engine || api_register(&srv) != 0)
         abort();
     return &srv;
 }
