@@ -65,6 +65,8 @@ void client_on_closed(struct client *c)
     if (c->next)
         c->next->prev = c->prev;
     node->nclients--;
+    if (c->user)
+        node_users_remove(&node->users, c->user, c);
     if (c->close_code >= 3000 && c->close_code < 4000)
         node->stats.disconnects[c->close_code - 3000]++;
     c->wsi = NULL;

@@ -120,6 +120,11 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     c->expires_ms = cl.exp * 1000; /* exp <= AUTH_MAX_DATE: no overflow */
     cl.sub = cl.info = NULL; /* now the client's */
     c->state = CLIENT_CONNECTED;
+    if (node_users_add(&c->node->users, c->user, c) != 0) {
+        auth_claims_free(&cl);
+        client_disconnect(c, 3004, "internal server error", false);
+        return -1;
+    }
     if (cl.nchannels > cfg->max_channels_per_client) {
         auth_claims_free(&cl);
         client_disconnect(c, 3505, "channel limit", true);
@@ -331,9 +336,9 @@ static int cmd_presence(struct client *c, struct cmd *cmd, bool stats)
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
         return client_send_error(c, cmd->id, 100, "internal server error"), 0;
-    struct engine *e = c->node->engine;
-    int r = stats ? e->ops->presence_stats(e, cmd->channel, on_stats, x)
-                  : e->ops->presence_get(e, cmd->channel, on_presence, x);
+    struct store *st = c->node->store;
+    int r = stats ? st->ops->presence_stats(st, cmd->channel, on_stats, x)
+                  : st->ops->presence_get(st, cmd->channel, on_presence, x);
     if (r) {
         id_ctx_done(x);
         client_send_error(c, cmd->id, 100, "internal server error");
@@ -361,7 +366,7 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
         return client_send_error(c, cmd->id, 100, "internal server error"), 0;
-    if (c->node->engine->ops->history(c->node->engine, cmd->channel, ns, &q, on_history, x)) {
+    if (c->node->store->ops->history(c->node->store, cmd->channel, ns, &q, on_history, x)) {
         id_ctx_done(x);
         client_send_error(c, cmd->id, 100, "internal server error");
     }

@@ -44,10 +44,11 @@ static void sub_expiry(const struct sub *s, struct reply *r)
 void after_subscribed(struct client *c, struct sub *s)
 {
     struct engine *e = c->node->engine;
+    struct store *st = c->node->store;
     struct span ch = {(const uint8_t *)s->channel, s->channel_len};
     struct clientinfo ci = cmd_my_info(c, s);
     if (s->ns->presence)
-        e->ops->presence_add(e, ch, &ci);
+        st->ops->presence_add(st, ch, &ci);
     if (s->ns->join_leave)
         e->ops->publish_join(e, ch, &ci, false);
 }
@@ -313,7 +314,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
     }
     client_hold(c);
     s->inflight = true;
-    int r = c->node->engine->ops->history(c->node->engine, cmd->channel, ns, &q, on_sub_history, x);
+    int r = c->node->store->ops->history(c->node->store, cmd->channel, ns, &q, on_sub_history, x);
     if (r != 0) {
         s->inflight = false;
         client_release(c);
@@ -371,6 +372,7 @@ void client_check_sub_expiry(struct client *c, int64_t now)
 void client_remove_sub(struct client *c, struct sub *s, bool emit_leave)
 {
     struct engine *e = c->node->engine;
+    struct store *st = c->node->store;
     struct span ch = {(const uint8_t *)s->channel, s->channel_len};
     bool was_active = s->room && !s->pending;
     hub_unlink(&c->node->hub, s);
@@ -383,7 +385,7 @@ void client_remove_sub(struct client *c, struct sub *s, bool emit_leave)
         c->nexpiring--;
     if (was_active) {
         if (s->ns->presence)
-            e->ops->presence_remove(e, ch, (struct span){(const uint8_t *)c->id, UUID_STR_LEN});
+            st->ops->presence_remove(st, ch, (struct span){(const uint8_t *)c->id, UUID_STR_LEN});
         if (emit_leave && s->ns->join_leave) {
             struct clientinfo ci = cmd_my_info(c, s);
             e->ops->publish_join(e, ch, &ci, true);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config_redis.h"
+#include "config/engines.h"
 #include "util/jwt.h"
 
 #ifndef HEARTH_WEB_ROOT
@@ -62,7 +63,8 @@ static void defaults(struct config *c)
     memset(c, 0, sizeof(*c));
     c->listen_host = strdup("127.0.0.1");
     c->listen_port = 8000;
-    c->engine = strdup("memory");
+    c->engine = strdup(engine_name_of(ENGINE_KIND_MEMORY)->name);
+    c->engine_kind = ENGINE_KIND_MEMORY;
     c->allow_anonymous = true;
     c->web_root = strdup(HEARTH_WEB_ROOT);
     c->log_level = strdup("info");
@@ -264,9 +266,13 @@ static int parse_origins(struct config *c, json_t *v, char *err, size_t errlen)
 
 static int check(struct config *c, char *err, size_t errlen)
 {
-    if (strcmp(c->engine, "memory") != 0 && strcmp(c->engine, "redis") != 0)
-        FAIL("engine \"%s\" is not available (this build has: memory, redis)", c->engine);
-    if (strcmp(c->engine, "redis") == 0 && config_redis_check(c, err, errlen) != 0)
+    const struct engine_name *en = engine_name_find(c->engine);
+    char names[128];
+    if (!en)
+        FAIL("engine \"%s\" is not available (this build has: %s)", c->engine,
+             engine_names_list(names, sizeof(names)));
+    c->engine_kind = en->kind;
+    if (en->needs_redis && config_redis_check(c, err, errlen) != 0)
         return -1;
     if (c->ping_interval == 0 || c->pong_timeout >= c->ping_interval)
         FAIL("need ping_interval > pong_timeout >= 0 (seconds)");

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config/access.h"
+#include "config/engines.h"
 
 struct jwt_verifier;
 
@@ -40,7 +41,8 @@ struct config {
     char *path;               /* owned; the file loaded, NULL = demo defaults */
     char *listen_host;        /* owned */
     int listen_port;
-    char *engine;             /* owned: "memory" */
+    char *engine;             /* owned: a name of config/engines.h */
+    enum engine_kind engine_kind; /* what engine names (set by the load) */
     bool allow_anonymous;
     /* tokens */
     char *token_hmac_secret;  /* owned; NULL = no HS* tokens */

@@ -16,6 +16,9 @@
 #include "protocol/frame.h"
 #include "rooms/engine.h"
 #include "rooms/hub.h"
+#include "rooms/store.h"
+#include "node/control.h"
+#include "node/users.h"
 #include "util/rand.h"
 
 struct client;
@@ -41,11 +44,14 @@ struct node_stats {
 struct node {
     uv_loop_t *loop;                 /* borrowed: main's loop */
     const struct config *cfg;        /* borrowed: the running config (the transport owns it) */
-    struct engine *engine;           /* owned */
+    struct engine *engine;           /* owned (with store: rooms/backend.h) */
+    struct store *store;             /* owned: history, presence (rooms/store.h) */
     struct hub hub;
     struct methods methods;          /* rpc and /api/<method> (node/methods.h) */
     struct client *clients;          /* list of live clients (owned via refs) */
     uint32_t nclients;               /* connected WebSockets */
+    struct node_users users;         /* user -> connected clients (node/users.h) */
+    struct node_controls controls;   /* cross-node verbs (node/control.h) */
     struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */
     uint8_t *scratch;                /* owned: FRAME_PRE + NODE_BATCH_MAX, batch writes */
     struct client **dirty;           /* owned array of refs: clients with unsent messages */

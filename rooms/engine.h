@@ -1,7 +1,10 @@
-/* rooms/engine.h — the engine boundary: everything about a channel that must be
- * shared between nodes (publication fan-out between nodes, history with
- * offsets and epochs, presence). The memory engine (engine_memory.c) is the
- * one-node default; a Redis engine implements the same ops.
+/* rooms/engine.h — the engine boundary: live fan-out between nodes
+ * (publications, join/leave, this node's channel interest, cross-node control
+ * messages, the node list). Stored state (history reads, presence, expiry) is
+ * the store's (rooms/store.h); a publish that keeps history stores and fans
+ * out as ONE engine op (see store.h why). The memory engine
+ * (engine_memory.c) is the one-node default; the Redis engine implements the
+ * same ops. rooms/backend.h builds an engine and its store from the config.
  *
  * Calling convention: every op is asynchronous in shape. Results arrive
  * through a callback with a caller `arg`; an engine MAY call it before the op
@@ -16,6 +19,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "rooms/store.h"
 #include "protocol/publication.h"
 #include "util/rand.h"
 
@@ -23,22 +27,6 @@
 #define ENGINE_ETEMP (-11)          /* backend away or busy: client error 100, temporary */
 #define ENGINE_EUNRECOVERABLE (-112) /* since.epoch does not match: client error 112 */
 #define ENGINE_ENOMEM (-12)
-
-struct history_query {
-    bool has_since;
-    uint64_t since_offset;
-    struct span since_epoch;   /* n == 0: any epoch */
-    int32_t limit;             /* 0 = only the stream top, -1 = all (caller caps), N */
-    bool reverse;
-};
-
-struct history_result {
-    int err;
-    uint64_t top;                        /* current top offset */
-    const char *epoch;                   /* current epoch; "" (top 0): never published */
-    struct publication *const *pubs;     /* borrowed; in the order asked for */
-    size_t npubs;
-};
 
 /* How a publication is kept: what the gate decided from the namespace and
  * the caller (an API publish may skip history). history_size 0 = not kept. */
@@ -64,9 +52,6 @@ struct publish_result {
 };
 
 typedef void engine_publish_cb(void *arg, const struct publish_result *res);
-typedef void engine_history_cb(void *arg, const struct history_result *res);
-typedef void engine_presence_cb(void *arg, int err, const struct clientinfo *entries, size_t n);
-typedef void engine_stats_cb(void *arg, int err, uint32_t num_clients, uint32_t num_users);
 
 /* ---- multi-node (the memory engine has one node and leaves these unset) ---- */
 
@@ -84,21 +69,16 @@ struct node_info {
     int64_t uptime_s;
 };
 
-/* A server API side effect that must reach every node, because the user's
- * connections may be on any of them. Spans are borrowed. */
-enum control_kind {
-    CONTROL_DISCONNECT = 1,    /* user [client] code reason */
-    CONTROL_UNSUBSCRIBE = 2,   /* user channel [client] */
-    CONTROL_REFRESH = 3,       /* user [client] expired expire_at */
-    CONTROL_SUBSCRIBE = 4,     /* user channel [client]: a server-side subscription */
-};
+/* A command that must reach every node (e.g. an API side effect: the
+ * user's connections may be on any node): a verb name and the verb's own
+ * payload bytes, opaque here. The verbs and their handlers are registered in
+ * node/control.h; the engine carries them. Spans are borrowed. */
+#define CONTROL_VERB_MAX 64                 /* bytes of a verb name */
+#define CONTROL_PAYLOAD_MAX (64u << 10)     /* bytes of a payload */
 
 struct control_msg {
-    enum control_kind kind;
-    struct span user, client, channel, reason;
-    uint32_t code;
-    bool expired;
-    int64_t expire_at;         /* unix seconds, 0 = unchanged */
+    struct span verb;          /* non-empty UTF-8, no NUL, <= CONTROL_VERB_MAX */
+    struct span payload;       /* <= CONTROL_PAYLOAD_MAX */
 };
 
 struct engine_events {
@@ -129,18 +109,10 @@ struct engine_ops {
                    engine_publish_cb *cb, void *arg);
     int (*publish_join)(struct engine *e, struct span channel, const struct clientinfo *info,
                         bool leave);
-    int (*history)(struct engine *e, struct span channel, const struct ns_config *ns,
-                   const struct history_query *q, engine_history_cb *cb, void *arg);
-    int (*history_remove)(struct engine *e, struct span channel);
-    int (*presence_add)(struct engine *e, struct span channel, const struct clientinfo *info);
-    int (*presence_remove)(struct engine *e, struct span channel, struct span client_id);
-    int (*presence_get)(struct engine *e, struct span channel, engine_presence_cb *cb, void *arg);
-    int (*presence_stats)(struct engine *e, struct span channel, engine_stats_cb *cb, void *arg);
     /* This node wants (or no longer wants) the channel's live events. */
     int (*subscribe)(struct engine *e, struct span channel);
     int (*unsubscribe)(struct engine *e, struct span channel);
-    /* Periodic maintenance (expiry), called about once a second. */
-    void (*sweep)(struct engine *e, int64_t now_ms);
+    /* Frees the engine (and its store when the store is part of it). */
     void (*destroy)(struct engine *e);
 
     /* Optional ops (NULL in the memory engine). */
@@ -154,9 +126,9 @@ struct engine_ops {
     /* Begins closing backend connections at shutdown (idempotent); the loop
      * must run until they are closed, then destroy() frees the engine. */
     void (*shutdown)(struct engine *e);
-    /* Channels this engine keeps state for on this node (memory engine:
-     * streams and presence), for /metrics. */
-    size_t (*channel_count)(struct engine *e);
+    /* Link maintenance (reconnects, heartbeats, the node registry), called
+     * about once a second; the store's sweep does expiry. */
+    void (*sweep)(struct engine *e, int64_t now_ms);
 };
 
 struct engine {
@@ -165,14 +137,16 @@ struct engine {
     const struct config *cfg;   /* borrowed */
 };
 
-/* The memory engine. Returns NULL on OOM. */
-struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev);
-
-/* The Redis engine (engine_redis.c): state shared through Redis by every
- * node pointed at it. Starts connecting on loop at once (it never blocks);
- * node_uid is this node's id. Returns NULL on OOM or a bad redis_url. */
+/* The backends' constructors (rooms/backend.c calls them; no one else).
+ * Each builds one object serving both interfaces: *store is set to its
+ * store. Return NULL on OOM (Redis: or a bad redis_url); the Redis engine
+ * starts connecting on loop at once (it never blocks), node_uid is this
+ * node's id. */
 struct uv_loop_s;
+struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev,
+                                 struct store **store);
 struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
-                                struct uv_loop_s *loop, const char *node_uid);
+                                struct uv_loop_s *loop, const char *node_uid,
+                                struct store **store);
 
 #endif

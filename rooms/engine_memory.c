@@ -1,4 +1,5 @@
-/* rooms/engine_memory.c — the memory engine: one node, nothing to install.
+/* rooms/engine_memory.c — the memory engine and store (one object serving
+ * engine.h and store.h): one node, nothing to install.
  * Owns per-channel state (struct mchan: history stream + presence entries) in
  * a dict keyed by channel name. Every op completes synchronously: callbacks
  * run before the op returns, and publications are handed straight to
@@ -9,12 +10,14 @@
  * is freed by the sweep once it has no presence, no live publications and
  * its stream meta (epoch/top) has outlived history_meta_ttl; a stream whose
  * publications all expired gives its ring back at once. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "util/dict.h"
 #include "rooms/engine.h"
+#include "rooms/store.h"
 #include "rooms/history.h"
 
 struct pentry {                 /* one presence entry */
@@ -35,6 +38,7 @@ struct mchan {
 
 struct memengine {
     struct engine base;
+    struct store store;         /* the store half of this one object */
     struct dict chans;          /* of struct mchan, owned */
     struct publication **scratch; /* owned: history_select output */
     size_t scratch_cap;
@@ -47,6 +51,11 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct memengine *of_store(struct store *s)
+{
+    return (struct memengine *)((char *)s - offsetof(struct memengine, store));
 }
 
 static struct mchan *find(struct memengine *m, struct span ch)
@@ -136,10 +145,10 @@ static int mem_publish_join(struct engine *e, struct span channel, const struct 
     return 0;
 }
 
-static int mem_history(struct engine *e, struct span channel, const struct ns_config *ns,
-                       const struct history_query *q, engine_history_cb *cb, void *arg)
+static int mem_history(struct store *st, struct span channel, const struct ns_config *ns,
+                       const struct history_query *q, store_history_cb *cb, void *arg)
 {
-    struct memengine *m = (struct memengine *)e;
+    struct memengine *m = of_store(st);
     struct mchan *c = find(m, channel);
     if (!c || !c->has_stream) {
         /* Never published (or its meta expired): the empty stream, with no
@@ -176,17 +185,17 @@ static int mem_history(struct engine *e, struct span channel, const struct ns_co
     return 0;
 }
 
-static int mem_history_remove(struct engine *e, struct span channel)
+static int mem_history_remove(struct store *st, struct span channel)
 {
-    struct mchan *c = find((struct memengine *)e, channel);
+    struct mchan *c = find(of_store(st), channel);
     if (c && c->has_stream)
         history_clear(&c->h);
     return 0;
 }
 
-static int mem_presence_add(struct engine *e, struct span channel, const struct clientinfo *info)
+static int mem_presence_add(struct store *st, struct span channel, const struct clientinfo *info)
 {
-    struct memengine *m = (struct memengine *)e;
+    struct memengine *m = of_store(st);
     struct mchan *c = get(m, channel);
     if (!c)
         return ENGINE_ENOMEM;
@@ -216,9 +225,9 @@ static int mem_presence_add(struct engine *e, struct span channel, const struct 
     return 0;
 }
 
-static int mem_presence_remove(struct engine *e, struct span channel, struct span client_id)
+static int mem_presence_remove(struct store *st, struct span channel, struct span client_id)
 {
-    struct memengine *m = (struct memengine *)e;
+    struct memengine *m = of_store(st);
     struct mchan *c = find(m, channel);
     if (!c)
         return 0;
@@ -231,10 +240,10 @@ static int mem_presence_remove(struct engine *e, struct span channel, struct spa
     return 0;
 }
 
-static int mem_presence_get(struct engine *e, struct span channel, engine_presence_cb *cb,
+static int mem_presence_get(struct store *st, struct span channel, store_presence_cb *cb,
                             void *arg)
 {
-    struct memengine *m = (struct memengine *)e;
+    struct memengine *m = of_store(st);
     struct mchan *c = find(m, channel);
     size_t n = c ? c->presence.count : 0;
     if (n > m->pscratch_cap) {
@@ -255,9 +264,9 @@ static int mem_presence_get(struct engine *e, struct span channel, engine_presen
     return 0;
 }
 
-static int mem_presence_stats(struct engine *e, struct span channel, engine_stats_cb *cb, void *arg)
+static int mem_presence_stats(struct store *st, struct span channel, store_stats_cb *cb, void *arg)
 {
-    struct memengine *m = (struct memengine *)e;
+    struct memengine *m = of_store(st);
     struct mchan *c = find(m, channel);
     uint32_t clients = 0, users = 0;
     if (c) {
@@ -288,9 +297,9 @@ static int mem_presence_stats(struct engine *e, struct span channel, engine_stat
 
 static int mem_noop(struct engine *e, struct span channel) { return 0; }
 
-static void mem_sweep(struct engine *e, int64_t now)
+static void mem_sweep(struct store *st, int64_t now)
 {
-    struct memengine *m = (struct memengine *)e;
+    struct memengine *m = of_store(st);
     struct dict_iter it;
     dict_iter_init(&it, &m->chans);
     for (struct dict_entry *de; (de = dict_next(&it));) {
@@ -304,9 +313,9 @@ static void mem_sweep(struct engine *e, int64_t now)
     }
 }
 
-static size_t mem_channel_count(struct engine *e)
+static size_t mem_channel_count(struct store *st)
 {
-    return ((struct memengine *)e)->chans.count;
+    return of_store(st)->chans.count;
 }
 
 static void mem_destroy(struct engine *e)
@@ -323,23 +332,27 @@ static void mem_destroy(struct engine *e)
 }
 
 static const struct engine_ops memory_ops = {
-    .name = "memory",
     .publish = mem_publish,
     .publish_join = mem_publish_join,
+    .subscribe = mem_noop,
+    .unsubscribe = mem_noop,
+    .destroy = mem_destroy,
+};
+
+static const struct store_ops memory_store_ops = {
     .history = mem_history,
     .history_remove = mem_history_remove,
     .presence_add = mem_presence_add,
     .presence_remove = mem_presence_remove,
     .presence_get = mem_presence_get,
     .presence_stats = mem_presence_stats,
-    .subscribe = mem_noop,
-    .unsubscribe = mem_noop,
     .sweep = mem_sweep,
-    .destroy = mem_destroy,
     .channel_count = mem_channel_count,
+    .destroy = NULL, /* freed with the engine (mem_destroy) */
 };
 
-struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev)
+struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev,
+                                 struct store **store)
 {
     struct memengine *m = calloc(1, sizeof(*m));
     if (!m)
@@ -347,6 +360,9 @@ struct engine *engine_memory_new(const struct config *cfg, const struct engine_e
     m->base.ops = &memory_ops;
     m->base.ev = *ev;
     m->base.cfg = cfg;
+    m->store.ops = &memory_store_ops;
+    m->store.cfg = cfg;
     dict_init(&m->chans);
+    *store = &m->store;
     return &m->base;
 }

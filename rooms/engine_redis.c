@@ -1,11 +1,12 @@
 /* rooms/engine_redis.c — the Redis engine: many nodes, one community.
  * Owns the shards (one Redis each, channels spread by shard_of()), and on
  * each shard the set of channels this node is subscribed to. Here: creation
- * and teardown, connection events, batched SUBSCRIBE/UNSUBSCRIBE, messages
+ * and teardown, connection events, messages
  * arriving on the pub/sub link (decoded once into a publication and handed
  * to the hub), availability, and the periodic sweep (timeouts, heartbeats).
  * Publish and history live in redis_stream.c, presence in redis_presence.c,
- * the node registry and control channel in redis_nodes.c.
+ * the node registry and control channel in redis_nodes.c, the batched
+ * SUBSCRIBE/UNSUBSCRIBE of the channels this node wants in redis_subs.c.
  *
  * The subscribe window: a history read for a channel whose SUBSCRIBE is not
  * confirmed yet waits (parked on the channel) until Redis confirms it, so
@@ -101,159 +102,6 @@ static void load_scripts(struct rshard *sh)
     }
 }
 
-/* ---- channels this node wants: batched SUBSCRIBE / UNSUBSCRIBE ---- */
-
-struct rchan *redis_chan_find(struct rshard *sh, struct span ch)
-{
-    struct dict_entry *de = dict_find(&sh->chans, ch.p, ch.n);
-    return de ? DICT_CONTAINER(de, struct rchan, de) : NULL;
-}
-
-static void on_flush(uv_prepare_t *h);
-
-static void chan_queue(struct rshard *sh, struct rchan *c)
-{
-    struct redis_engine *e = sh->e;
-    if (!c->queued) {
-        c->queued = true;
-        c->next_q = sh->queue;
-        sh->queue = c;
-    }
-    if (!e->flush_active && !e->closing) {
-        uv_prepare_start(&e->flush, on_flush);
-        e->flush_active = true;
-    }
-}
-
-static void chan_free(struct rshard *sh, struct rchan *c)
-{
-    dict_remove(&sh->chans, &c->de);
-    free(c);
-}
-
-/* Sends SUBSCRIBE or UNSUBSCRIBE for n channels in batches. */
-static void send_batch(struct rshard *sh, bool subscribe, struct rchan **list, size_t n)
-{
-    struct redis_engine *e = sh->e;
-    for (size_t at = 0; at < n; at += REDIS_SUB_BATCH) {
-        size_t k = n - at < REDIS_SUB_BATCH ? n - at : REDIS_SUB_BATCH;
-        const char **argv = malloc(sizeof(*argv) * (k + 1));
-        size_t *lens = malloc(sizeof(*lens) * (k + 1));
-        size_t total = 0;
-        for (size_t i = 0; i < k; i++)
-            total += e->client_prefix_len + list[at + i]->len;
-        char *names = malloc(total ? total : 1);
-        if (!argv || !lens || !names) {
-            free(argv);
-            free(lens);
-            free(names);
-            rconn_reset(&sh->sub, "out of memory"); /* resubscribes everything later */
-            return;
-        }
-        argv[0] = subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
-        lens[0] = strlen(argv[0]);
-        char *w = names;
-        for (size_t i = 0; i < k; i++) {
-            struct rchan *c = list[at + i];
-            memcpy(w, e->client_prefix, e->client_prefix_len);
-            memcpy(w + e->client_prefix_len, c->name, c->len);
-            argv[1 + i] = w;
-            lens[1 + i] = e->client_prefix_len + c->len;
-            w += lens[1 + i];
-        }
-        rconn_pubsub(&sh->sub, (int)k + 1, argv, lens);
-        free(argv);
-        free(lens);
-        free(names);
-    }
-}
-
-static void flush_shard(struct rshard *sh)
-{
-    struct rchan *q = sh->queue;
-    sh->queue = NULL;
-    size_t count = 0;
-    for (struct rchan *c = q; c; c = c->next_q)
-        count++;
-    struct rchan **subs = malloc(sizeof(*subs) * (count ? count : 1));
-    struct rchan **unsubs = malloc(sizeof(*unsubs) * (count ? count : 1));
-    size_t ns = 0, nu = 0;
-    bool up = rconn_ready(&sh->sub) && subs && unsubs;
-    while (q) {
-        struct rchan *c = q;
-        q = q->next_q;
-        c->queued = false;
-        if (c->wanted) {
-            if (up && (c->state == RCHAN_NONE || c->state == RCHAN_UNSUB_SENT)) {
-                c->state = RCHAN_SUB_SENT;
-                subs[ns++] = c;
-            }
-        } else if (up && (c->state == RCHAN_SUBSCRIBED || c->state == RCHAN_SUB_SENT)) {
-            c->state = RCHAN_UNSUB_SENT;
-            unsubs[nu++] = c;
-        } else if (c->state == RCHAN_NONE && !c->waiters) {
-            chan_free(sh, c);
-        }
-    }
-    if (ns) {
-        if (!sh->sub_unconfirmed)
-            sh->sub_progress_ms = (int64_t)uv_now(sh->e->loop);
-        sh->sub_unconfirmed += (uint32_t)ns;
-        send_batch(sh, true, subs, ns);
-    }
-    if (nu)
-        send_batch(sh, false, unsubs, nu);
-    free(subs);
-    free(unsubs);
-    if (!up && !(subs && unsubs))
-        log_error("redis", "shard %u: out of memory flushing subscriptions", sh->index);
-}
-
-static void on_flush(uv_prepare_t *h)
-{
-    struct redis_engine *e = h->data;
-    uv_prepare_stop(h);
-    e->flush_active = false;
-    for (uint32_t i = 0; i < e->nshards; i++)
-        if (e->shards[i].queue)
-            flush_shard(&e->shards[i]);
-}
-
-static int r_subscribe(struct engine *eng, struct span ch)
-{
-    struct redis_engine *e = (struct redis_engine *)eng;
-    struct rshard *sh = shard_for(e, ch);
-    struct rchan *c = redis_chan_find(sh, ch);
-    if (!c) {
-        c = calloc(1, sizeof(*c) + ch.n + 1);
-        if (!c)
-            return ENGINE_ENOMEM;
-        memcpy(c->name, ch.p, ch.n);
-        c->len = ch.n;
-        c->de.key = c->name;
-        c->de.klen = ch.n;
-        if (dict_insert(&sh->chans, &c->de) != 0) {
-            free(c);
-            return ENGINE_ENOMEM;
-        }
-    }
-    c->wanted = true;
-    chan_queue(sh, c);
-    return 0;
-}
-
-static int r_unsubscribe(struct engine *eng, struct span ch)
-{
-    struct redis_engine *e = (struct redis_engine *)eng;
-    struct rshard *sh = shard_for(e, ch);
-    struct rchan *c = redis_chan_find(sh, ch);
-    if (c) {
-        c->wanted = false;
-        chan_queue(sh, c);
-    }
-    return 0;
-}
-
 static void emit_gap(struct redis_engine *e, struct rchan *c)
 {
     if (e->base.ev.on_gap)
@@ -295,7 +143,7 @@ static void on_confirm(struct rshard *sh, const char *name, size_t len, bool sub
         if (c->state == RCHAN_UNSUB_SENT) {
             c->state = RCHAN_NONE;
             if (!c->wanted)
-                chan_queue(sh, c);
+                redis_chan_queue(sh, c);
         }
         return;
     }
@@ -374,7 +222,7 @@ static void sub_up(struct rshard *sh)
     for (struct dict_entry *de; (de = dict_next(&it));) {
         struct rchan *c = DICT_CONTAINER(de, struct rchan, de);
         if (c->wanted)
-            chan_queue(sh, c);
+            redis_chan_queue(sh, c);
     }
     if (sh->index == 0)
         redis_nodes_announce(e);
@@ -404,7 +252,7 @@ static void sub_down(struct rshard *sh)
         if (c->wanted && gap)
             gap[n++] = c;
         else if (!c->wanted)
-            chan_queue(sh, c);
+            redis_chan_queue(sh, c);
     }
     sh->sub_unconfirmed = 0;
     while (waiters) {
@@ -483,8 +331,23 @@ static void r_sweep(struct engine *eng, int64_t now)
         }
     }
     redis_nodes_sweep(e, now);
-    redis_presence_sweep(e, now);
 }
+
+static void r_store_sweep(struct store *st, int64_t now)
+{
+    redis_presence_sweep(redis_of_store(st), now);
+}
+
+static const struct store_ops redis_store_ops = {
+    .history = redis_history,
+    .history_remove = redis_history_remove,
+    .presence_add = redis_presence_add,
+    .presence_remove = redis_presence_remove,
+    .presence_get = redis_presence_get,
+    .presence_stats = redis_presence_stats,
+    .sweep = r_store_sweep,
+    .destroy = NULL, /* freed with the engine (r_destroy) */
+};
 
 /* ---- lifecycle ---- */
 
@@ -541,17 +404,10 @@ static void r_destroy(struct engine *eng)
 }
 
 static const struct engine_ops redis_ops = {
-    .name = "redis",
     .publish = redis_publish,
     .publish_join = redis_publish_join,
-    .history = redis_history,
-    .history_remove = redis_history_remove,
-    .presence_add = redis_presence_add,
-    .presence_remove = redis_presence_remove,
-    .presence_get = redis_presence_get,
-    .presence_stats = redis_presence_stats,
-    .subscribe = r_subscribe,
-    .unsubscribe = r_unsubscribe,
+    .subscribe = redis_subscribe,
+    .unsubscribe = redis_unsubscribe,
     .sweep = r_sweep,
     .destroy = r_destroy,
     .available = r_available,
@@ -561,7 +417,8 @@ static const struct engine_ops redis_ops = {
 };
 
 struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
-                                struct uv_loop_s *loop, const char *node_uid)
+                                struct uv_loop_s *loop, const char *node_uid,
+                                struct store **store)
 {
     if (!cfg->nredis_urls)
         return NULL;
@@ -571,6 +428,8 @@ struct engine *engine_redis_new(const struct config *cfg, const struct engine_ev
     e->base.ops = &redis_ops;
     e->base.ev = *ev;
     e->base.cfg = cfg;
+    e->store.ops = &redis_store_ops;
+    e->store.cfg = cfg;
     e->loop = loop;
     snprintf(e->uid, sizeof(e->uid), "%s", node_uid);
     snprintf(e->prefix, sizeof(e->prefix), "%s", cfg->redis_prefix);
@@ -627,5 +486,6 @@ struct engine *engine_redis_new(const struct config *cfg, const struct engine_ev
         rconn_start(&e->shards[i].cmd);
         rconn_start(&e->shards[i].sub);
     }
+    *store = &e->store;
     return &e->base;
 }

@@ -5,8 +5,8 @@
  *   publication  [1, offset, epoch, flags, data, info|nil]
  *   join, leave  [2|3, info]
  *   info         [user, client, conn_info, chan_info]     (presence values too)
- *   control      [1, sender, kind, user, client, channel, reason, code, expired, expire_at]
- *                (kind: 1 disconnect, 2 unsubscribe, 3 refresh, 4 subscribe)
+ *   control      [1, sender, verb, payload]   (verb str, payload bin: the
+ *                verb's own encoding, see node/control.h)
  *                [16, uid, name, version, clients, users, channels, subs, uptime]
  *                [17, uid]
  * Strings are msgpack str (UTF-8 checked), payloads bin; conn_info and
@@ -107,17 +107,11 @@ void envelope_put_join(struct wbuf *b, const struct clientinfo *info, bool leave
 
 void control_put_cmd(struct wbuf *b, const char *sender, const struct control_msg *m)
 {
-    wbuf_putc(b, 0x9a);
+    wbuf_putc(b, 0x94);
     wbuf_putc(b, CONTROL_FRAME_CMD);
     put_cstr(b, sender);
-    put_uint(b, (uint64_t)m->kind);
-    put_str(b, m->user);
-    put_str(b, m->client);
-    put_str(b, m->channel);
-    put_str(b, m->reason);
-    put_uint(b, m->code);
-    wbuf_putc(b, m->expired ? 0xc3 : 0xc2);
-    put_int(b, m->expire_at);
+    put_str(b, m->verb);
+    put_bin(b, m->payload);
 }
 
 void control_put_node(struct wbuf *b, const struct node_info *n)
@@ -219,14 +213,6 @@ static int rd_int(struct rd *r, int64_t *out)
     if (rd_uint(r, INT64_MAX, &u))
         return -1;
     *out = (int64_t)u;
-    return 0;
-}
-
-static int rd_bool(struct rd *r, bool *out)
-{
-    if (left(r) < 1 || (*r->p != 0xc2 && *r->p != 0xc3))
-        return -1;
-    *out = *r->p++ == 0xc3;
     return 0;
 }
 
@@ -359,18 +345,14 @@ int control_decode(const uint8_t *p, size_t n, struct control_frame *out)
     uint64_t u;
     if (kind == CONTROL_FRAME_CMD) {
         struct control_msg *m = &out->msg;
-        if (rd_array(&r, 10))
+        if (rd_array(&r, 4))
             return -1;
         r.p++;
         if (rd_raw(&r, false, UUID_STR_LEN, &out->sender) || !out->sender.n ||
-            rd_uint(&r, CONTROL_SUBSCRIBE, &u) || u < CONTROL_DISCONNECT ||
-            rd_raw(&r, false, STR_MAX, &m->user) || rd_raw(&r, false, STR_MAX, &m->client) ||
-            rd_raw(&r, false, STR_MAX, &m->channel) || rd_raw(&r, false, STR_MAX, &m->reason))
+            rd_raw(&r, false, CONTROL_VERB_MAX, &m->verb) || !m->verb.n ||
+            memchr(m->verb.p, 0, m->verb.n) ||
+            rd_raw(&r, true, CONTROL_PAYLOAD_MAX, &m->payload))
             return -1;
-        m->kind = (enum control_kind)u;
-        if (rd_uint(&r, UINT32_MAX, &u) || rd_bool(&r, &m->expired) || rd_int(&r, &m->expire_at))
-            return -1;
-        m->code = (uint32_t)u;
     } else if (kind == CONTROL_FRAME_NODE) {
         struct node_info *ni = &out->node;
         if (rd_array(&r, 9))

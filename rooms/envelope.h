@@ -63,7 +63,7 @@ struct publication *envelope_publication(const struct envelope *env, struct span
 /* ---- control channel ---- */
 
 enum control_frame_kind {
-    CONTROL_FRAME_CMD = 1,     /* a struct control_msg (disconnect, unsubscribe, refresh) */
+    CONTROL_FRAME_CMD = 1,     /* a struct control_msg (verb + payload) */
     CONTROL_FRAME_NODE = 16,   /* periodic node info */
     CONTROL_FRAME_BYE = 17,    /* the node is shutting down: drop it now */
 };

@@ -1,6 +1,6 @@
 /* rooms/redis_engine.h — private to the Redis engine (engine_redis.c,
- * redis_presence.c, redis_nodes.c): its state and the helpers its files
- * share. The engine owns its shards; each shard owns two connections to one
+ * redis_stream.c, redis_presence.c, redis_nodes.c, redis_subs.c): its state
+ * and the helpers its files share. The engine owns its shards; each shard owns two connections to one
  * Redis (commands, and pub/sub) and the set of channels this node wants
  * from that Redis; the engine owns this node's presence registry (what it
  * must keep refreshing) and the registry of the other nodes. Loop thread
@@ -10,11 +10,13 @@
 
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "util/dict.h"
 #include "rooms/engine.h"
+#include "rooms/store.h"
 #include "rooms/envelope.h"
 #include "protocol/frame.h"
 #include "rooms/redis_conn.h"
@@ -34,7 +36,7 @@
 struct hist_call {
     struct redis_engine *e;
     struct hist_call *next;
-    engine_history_cb *cb;
+    store_history_cb *cb;
     void *arg;
     struct history_query q;     /* since_epoch points into epoch */
     char epoch[ENVELOPE_EPOCH_MAX + 2];
@@ -94,6 +96,7 @@ struct rnode {
 
 struct redis_engine {
     struct engine base;
+    struct store store;            /* the store half of this one object */
     uv_loop_t *loop;               /* borrowed */
     char uid[UUID_STR_LEN + 1];
     char prefix[REDIS_PREFIX_MAX + 1]; /* copied: a config reload must not move it */
@@ -119,6 +122,10 @@ struct redis_engine {
 };
 
 static inline struct rshard *shard_for(struct redis_engine *e, struct span ch);
+static inline struct redis_engine *redis_of_store(struct store *s)
+{
+    return (struct redis_engine *)((char *)s - offsetof(struct redis_engine, store));
+}
 /* "P.<kind>.<channel>" into buf (REDIS_KEY_MAX). Returns its length, 0 if too long. */
 size_t redis_key(const struct redis_engine *e, char *buf, const char *kind, struct span ch);
 /* The result of a fire-and-forget command: logs errors, reloads scripts on NOSCRIPT. */
@@ -142,21 +149,26 @@ int redis_publish(struct engine *e, struct publication *pub, const struct publis
                   engine_publish_cb *cb, void *arg);
 int redis_publish_join(struct engine *e, struct span channel, const struct clientinfo *info,
                        bool leave);
-int redis_history(struct engine *e, struct span channel, const struct ns_config *ns,
-                  const struct history_query *q, engine_history_cb *cb, void *arg);
-int redis_history_remove(struct engine *e, struct span channel);
+int redis_history(struct store *s, struct span channel, const struct ns_config *ns,
+                  const struct history_query *q, store_history_cb *cb, void *arg);
+int redis_history_remove(struct store *s, struct span channel);
 /* Sends a history read now. 0, or -1 (hc untouched). */
 int redis_hist_send(struct hist_call *hc);
 /* Answers hc with err and frees it. */
 void redis_hist_fail(struct hist_call *hc, int err);
+/* redis_subs.c: the channels this node wants */
 /* The channel entry, or NULL. */
 struct rchan *redis_chan_find(struct rshard *sh, struct span ch);
+/* Queues c's (un)subscribe for this loop turn's flush. */
+void redis_chan_queue(struct rshard *sh, struct rchan *c);
+int redis_subscribe(struct engine *e, struct span channel);
+int redis_unsubscribe(struct engine *e, struct span channel);
 
 /* redis_presence.c */
-int redis_presence_add(struct engine *e, struct span channel, const struct clientinfo *info);
-int redis_presence_remove(struct engine *e, struct span channel, struct span client_id);
-int redis_presence_get(struct engine *e, struct span channel, engine_presence_cb *cb, void *arg);
-int redis_presence_stats(struct engine *e, struct span channel, engine_stats_cb *cb, void *arg);
+int redis_presence_add(struct store *s, struct span channel, const struct clientinfo *info);
+int redis_presence_remove(struct store *s, struct span channel, struct span client_id);
+int redis_presence_get(struct store *s, struct span channel, store_presence_cb *cb, void *arg);
+int redis_presence_stats(struct store *s, struct span channel, store_stats_cb *cb, void *arg);
 void redis_presence_sweep(struct redis_engine *e, int64_t now);
 void redis_presence_shard_up(struct redis_engine *e, uint32_t shard, int64_t now);
 void redis_presence_free(struct redis_engine *e);

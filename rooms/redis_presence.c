@@ -12,7 +12,7 @@
 #include "util/log.h"
 #include "rooms/redis_engine.h"
 
-#define E(eng) ((struct redis_engine *)(eng))
+#define E(st) redis_of_store(st)
 
 static struct rpres *pres_find(struct redis_engine *e, struct span ch, struct span client,
                                char *key, size_t *klen)
@@ -90,7 +90,7 @@ static void pres_send(struct redis_engine *e, struct rpres *p, int64_t now)
     redis_eval(sh, RSCRIPT_PRESENCE_ADD, 2, keys, klens, 4, args, alens, NULL, NULL);
 }
 
-int redis_presence_add(struct engine *eng, struct span ch, const struct clientinfo *info)
+int redis_presence_add(struct store *eng, struct span ch, const struct clientinfo *info)
 {
     struct redis_engine *e = E(eng);
     char key[REDIS_KEY_MAX];
@@ -130,7 +130,7 @@ int redis_presence_add(struct engine *eng, struct span ch, const struct clientin
     return 0;
 }
 
-int redis_presence_remove(struct engine *eng, struct span ch, struct span client)
+int redis_presence_remove(struct store *eng, struct span ch, struct span client)
 {
     struct redis_engine *e = E(eng);
     char key[REDIS_KEY_MAX];
@@ -156,8 +156,8 @@ int redis_presence_remove(struct engine *eng, struct span ch, struct span client
 
 struct pres_call {
     struct rshard *sh;
-    engine_presence_cb *get_cb;   /* one of the two */
-    engine_stats_cb *stats_cb;
+    store_presence_cb *get_cb;   /* one of the two */
+    store_stats_cb *stats_cb;
     void *arg;
 };
 
@@ -239,7 +239,7 @@ static int presence_read(struct redis_engine *e, struct span ch, struct pres_cal
     return 0;
 }
 
-int redis_presence_get(struct engine *eng, struct span ch, engine_presence_cb *cb, void *arg)
+int redis_presence_get(struct store *eng, struct span ch, store_presence_cb *cb, void *arg)
 {
     struct pres_call *pc = calloc(1, sizeof(*pc));
     if (!pc)
@@ -249,7 +249,7 @@ int redis_presence_get(struct engine *eng, struct span ch, engine_presence_cb *c
     return presence_read(E(eng), ch, pc);
 }
 
-int redis_presence_stats(struct engine *eng, struct span ch, engine_stats_cb *cb, void *arg)
+int redis_presence_stats(struct store *eng, struct span ch, store_stats_cb *cb, void *arg)
 {
     struct pres_call *pc = calloc(1, sizeof(*pc));
     if (!pc)

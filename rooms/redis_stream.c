@@ -217,10 +217,10 @@ int redis_hist_send(struct hist_call *hc)
     return redis_eval(sh, RSCRIPT_HISTORY, 2, keys, klens, 5, args, alens, on_history, hc);
 }
 
-int redis_history(struct engine *eng, struct span ch, const struct ns_config *ns,
-                  const struct history_query *q, engine_history_cb *cb, void *arg)
+int redis_history(struct store *st, struct span ch, const struct ns_config *ns,
+                  const struct history_query *q, store_history_cb *cb, void *arg)
 {
-    struct redis_engine *e = (struct redis_engine *)eng;
+    struct redis_engine *e = redis_of_store(st);
     struct rshard *sh = shard_for(e, ch);
     if (!rconn_ready(&sh->cmd))
         return ENGINE_ETEMP;
@@ -256,9 +256,9 @@ int redis_history(struct engine *eng, struct span ch, const struct ns_config *ns
     return 0;
 }
 
-int redis_history_remove(struct engine *eng, struct span ch)
+int redis_history_remove(struct store *st, struct span ch)
 {
-    struct redis_engine *e = (struct redis_engine *)eng;
+    struct redis_engine *e = redis_of_store(st);
     struct rshard *sh = shard_for(e, ch);
     char stream[REDIS_KEY_MAX];
     size_t ls = redis_key(e, stream, "stream", ch);

@@ -87,9 +87,9 @@ static void m_presence_common(struct server *srv, json_t *params, method_done *d
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return method_error(done, arg, ERR_INTERNAL, NULL);
-    struct engine *e = srv->node.engine;
-    int r = stats ? e->ops->presence_stats(e, span_str(ch), on_api_stats, x)
-                  : e->ops->presence_get(e, span_str(ch), on_api_presence, x);
+    struct store *st = srv->node.store;
+    int r = stats ? st->ops->presence_stats(st, span_str(ch), on_api_stats, x)
+                  : st->ops->presence_get(st, span_str(ch), on_api_presence, x);
     if (r) {
         free(x);
         method_error(done, arg, ERR_INTERNAL, NULL);
@@ -137,7 +137,7 @@ void api_m_history(const struct method_call *call, json_t *params, method_done *
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return method_error(done, arg, ERR_INTERNAL, NULL);
-    if (srv->node.engine->ops->history(srv->node.engine, span_str(ch), ns, &q, on_api_history, x)) {
+    if (srv->node.store->ops->history(srv->node.store, span_str(ch), ns, &q, on_api_history, x)) {
         free(x);
         method_error(done, arg, ERR_INTERNAL, NULL);
     }
@@ -154,7 +154,7 @@ void api_m_history_remove(const struct method_call *call, json_t *params, method
         return method_error(done, arg, err, NULL);
     if (!ns_has_history(ns))
         return method_error(done, arg, ERR_NOT_AVAILABLE, NULL);
-    srv->node.engine->ops->history_remove(srv->node.engine, span_str(ch));
+    srv->node.store->ops->history_remove(srv->node.store, span_str(ch));
     method_ok(done, arg, NULL);
 }
 

@@ -1,8 +1,9 @@
 /* server/cluster.h — this node among others. Server API side effects that
  * must reach every node because a user's connections may be on any of them
  * (disconnect, subscribe, unsubscribe, refresh of a user): applied to this node's
- * clients at once and sent to the other nodes through the engine (a no-op
- * on the memory engine); the same commands arriving from other nodes; this
+ * clients at once and sent to the other nodes through the node's control
+ * registry (node/control.h; a no-op beyond this node on the memory engine);
+ * the same commands arriving from other nodes; this
  * node's figures for the node registry; and the node list of /api/info. */
 #ifndef HEARTH_CLUSTER_H
 #define HEARTH_CLUSTER_H
@@ -29,9 +30,12 @@ int cluster_subscribe(struct server *srv, const char *user, const char *channel,
 int cluster_refresh(struct server *srv, const char *user, const char *client, bool expired,
                     int64_t expire_at);
 
-/* engine_events sinks (ctl_arg = the server). */
-void cluster_on_control(void *srv, const struct control_msg *m);
-void cluster_node_stats(void *srv, struct node_info *out);
+/* Registers the four verbs on n's control registry (node/control.h). 0 or
+ * -1 (OOM). */
+struct node;
+int cluster_register(struct node *n);
+/* engine_events.node_stats sink (ctl_arg = the node). */
+void cluster_node_stats(void *node, struct node_info *out);
 
 /* [this node, then every other live node] as /api/info returns them (new ref). */
 json_t *cluster_nodes_json(struct server *srv);

@@ -56,10 +56,10 @@ char *server_metrics_text(struct server *srv, size_t *len)
            (double)srv->node.hub.nsubs);
     metric(&o, "hearth_channels", "gauge", "Channels with at least one local subscriber.",
            hub_room_count(&srv->node.hub));
-    if (srv->node.engine && srv->node.engine->ops->channel_count)
+    if (srv->node.store && srv->node.store->ops->channel_count)
         metric(&o, "hearth_engine_channels", "gauge",
                "Channels the engine keeps state for on this node (history streams, presence).",
-               (double)srv->node.engine->ops->channel_count(srv->node.engine));
+               (double)srv->node.store->ops->channel_count(srv->node.store));
     metric(&o, "hearth_messages_in_total", "counter", "Protocol commands received.",
            (double)s->messages_in);
     metric(&o, "hearth_messages_out_total", "counter", "Protocol messages queued to clients.",

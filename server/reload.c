@@ -9,7 +9,8 @@
  * memory owned by the server (srv->cfg_owned) and freed when the next
  * reload replaces it or at exit. Everything that borrows from the config
  * is re-pointed here: every subscription's namespace (a subscription whose
- * namespace is gone is ended with unsubscribe 2000) and the engine's cfg. */
+ * namespace is gone is ended with unsubscribe 2000), and the engine's and
+ * the store's cfg. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ static void carry_static(struct config *nc, struct config *old)
 {
     keep_str(&nc->listen_host, &old->listen_host, "listen");
     keep_str(&nc->engine, &old->engine, "engine");
+    nc->engine_kind = old->engine_kind;
     keep_str(&nc->tls_cert, &old->tls_cert, "tls_cert");
     keep_str(&nc->tls_key, &old->tls_key, "tls_key");
     keep_str(&nc->web_root, &old->web_root, "web_root");
@@ -89,6 +91,7 @@ int server_reload(struct server *srv)
         log_set_level(lvl);
     srv->node.cfg = nc;
     srv->node.engine->cfg = nc;
+    srv->node.store->cfg = nc;
     repoint_subs(srv);
     if (srv->cfg_owned) {
         config_free(srv->cfg_owned);

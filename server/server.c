@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clients/client.h"
+#include "rooms/backend.h"
 #include "server/api.h"
 #include "server/cluster.h"
 #include "util/log.h"
@@ -35,7 +36,9 @@ static void on_tick(uv_timer_t *t)
     srv->next_tick_ms = now + TICK_MS;
     for (struct client *c = srv->node.clients; c; c = c->next)
         client_tick(c, now);
-    srv->node.engine->ops->sweep(srv->node.engine, now);
+    if (srv->node.engine->ops->sweep)
+        srv->node.engine->ops->sweep(srv->node.engine, now);
+    srv->node.store->ops->sweep(srv->node.store, now);
 }
 
 static void on_flush(uv_check_t *h) { client_flush_dirty(&((struct server *)h->data)->node); }
@@ -109,13 +112,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
                                .on_join = hub_on_join,
                                .on_gap = hub_on_gap,
                                .arg = &srv->node.hub,
-                               .on_control = cluster_on_control,
+                               .on_control = node_control_on_message,
                                .node_stats = cluster_node_stats,
-                               .ctl_arg = srv};
-    if (strcmp(cfg->engine, "redis") == 0)
-        srv->node.engine = engine_redis_new(cfg, &ev, loop, srv->node.node_id);
-    else
-        srv->node.engine = engine_memory_new(cfg, &ev);
+                               .ctl_arg = &srv->node};
+    backend_new(cfg, &ev, loop, srv->node.node_id, &srv->node.engine, &srv->node.store);
+    if (cluster_register(&srv->node) != 0)
+        return -1;
     srv->node.hub.engine = srv->node.engine;
     srv->node.scratch = malloc(FRAME_PRE + NODE_BATCH_MAX);
     for (int w = 0; w < WIRE_COUNT; w++)
@@ -156,8 +158,9 @@ void server_finish(struct server *srv)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
     uv_run(srv->node.loop, UV_RUN_DEFAULT);
-    if (srv->node.engine)
-        srv->node.engine->ops->destroy(srv->node.engine);
+    backend_free(srv->node.engine, srv->node.store);
+    node_controls_free(&srv->node.controls);
+    node_users_free(&srv->node.users);
     hub_free(&srv->node.hub);
     methods_free(&srv->node.methods);
     admission_free(&srv->admission);

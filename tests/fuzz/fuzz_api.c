@@ -11,6 +11,7 @@
 
 #include "server/api.h"
 #include "config/config.h"
+#include "server/cluster.h"
 #include "server/server.h"
 
 static void done(void *arg, const struct method_reply *r)
@@ -33,10 +34,10 @@ static struct server *node(void)
     hub_init(&srv.node.hub, NULL);
     struct engine_events ev = {.on_publication = hub_on_publication, .on_join = hub_on_join,
                                .arg = &srv.node.hub};
-    srv.node.engine = engine_memory_new(&cfg, &ev);
+    srv.node.engine = engine_memory_new(&cfg, &ev, &srv.node.store);
     srv.node.hub.engine = srv.node.engine;
     methods_init(&srv.node.methods);
-    if (!srv.node.engine || api_register(&srv) != 0)
+    if (!srv.node.engine || cluster_register(&srv.node) != 0 || api_register(&srv) != 0)
         abort();
     return &srv;
 }

@@ -116,6 +116,36 @@ static void test_refused(void **state)
     }
 }
 
+/* The engine name table: the kind each name selects, the error naming what
+ * this build has, and a name for every kind. */
+static void test_engine_names(void **state)
+{
+    struct config c;
+    char err[256];
+    assert_int_equal(load_text(&c, "{}", err, sizeof(err)), 0);
+    assert_string_equal(c.engine, "memory");
+    assert_int_equal(c.engine_kind, ENGINE_KIND_MEMORY);
+    config_free(&c);
+    assert_int_equal(load_text(&c, "{\"engine\":\"redis\",\"redis_url\":\"redis://10.1.2.3\"}",
+                               err, sizeof(err)), 0);
+    assert_int_equal(c.engine_kind, ENGINE_KIND_REDIS);
+    config_free(&c);
+    assert_int_equal(load_text(&c, "{\"engine\":\"mongo\"}", err, sizeof(err)), -1);
+    assert_string_equal(err, "engine \"mongo\" is not available (this build has: memory, redis)");
+    config_free(&c);
+    for (int k = 0; k < ENGINE_KINDS; k++) {
+        const struct engine_name *en = engine_name_of((enum engine_kind)k);
+        assert_int_equal(en->kind, k);
+        assert_ptr_equal(engine_name_find(en->name), en);
+    }
+    assert_true(engine_name_of(ENGINE_KIND_REDIS)->needs_redis);
+    assert_false(engine_name_of(ENGINE_KIND_MEMORY)->needs_redis);
+    assert_null(engine_name_find("Memory"));
+    assert_null(engine_name_find(""));
+    char small[8];
+    assert_string_equal(engine_names_list(small, sizeof(small)), "memory,");
+}
+
 static void test_redis_keys(void **state)
 {
     struct config c;
@@ -202,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_full),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_redis_keys), cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_engine_names),
         cmocka_unit_test(test_dict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

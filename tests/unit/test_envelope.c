@@ -176,6 +176,23 @@ static int decode_hex(const char *hex)
     return r;
 }
 
+static int control_decode_hex(const char *hex)
+{
+    uint8_t buf[256];
+    size_t n = 0;
+    for (; hex[0] && hex[1]; hex += 2) {
+        unsigned v;
+        sscanf(hex, "%2x", &v);
+        buf[n++] = (uint8_t)v;
+    }
+    uint8_t *exact = malloc(n ? n : 1);
+    memcpy(exact, buf, n);
+    struct control_frame f;
+    int r = control_decode(exact, n, &f);
+    free(exact);
+    return r;
+}
+
 static void test_malformed(void **state)
 {
     /* a valid one to start from: [1, 1, "e", 1, bin "1", nil] */
@@ -209,8 +226,9 @@ static void test_malformed(void **state)
 static void test_control(void **state)
 {
     const char *uid = "7d9c2f1e-1111-4222-8333-444455556666";
-    struct control_msg m = {.kind = CONTROL_DISCONNECT, .user = S("bob"), .client = S(""),
-                            .reason = S("force disconnect"), .code = 3503};
+    /* a command: a verb and opaque payload bytes (NUL and non-UTF-8 allowed) */
+    static const uint8_t pay[] = {0x94, 0xa3, 'b', 'o', 'b', 0x00, 0xff, 0xcd, 0x0d, 0xaf};
+    struct control_msg m = {.verb = S("disconnect"), .payload = {pay, sizeof(pay)}};
     struct wbuf b;
     wbuf_init(&b);
     control_put_cmd(&b, uid, &m);
@@ -218,19 +236,30 @@ static void test_control(void **state)
     assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), 0);
     assert_int_equal(f.kind, CONTROL_FRAME_CMD);
     assert_true(span_is(f.sender, uid));
-    assert_int_equal(f.msg.kind, CONTROL_DISCONNECT);
-    assert_true(span_is(f.msg.user, "bob"));
-    assert_true(span_is(f.msg.reason, "force disconnect"));
-    assert_int_equal(f.msg.code, 3503);
+    assert_true(span_is(f.msg.verb, "disconnect"));
+    assert_int_equal(f.msg.payload.n, sizeof(pay));
+    assert_memory_equal(f.msg.payload.p, pay, sizeof(pay));
     assert_exact(wbuf_data(&b), b.len, true);
 
+    /* an empty payload is a payload; a payload of CONTROL_PAYLOAD_MAX is
+     * taken, one byte more is not */
     wbuf_reset(&b);
-    struct control_msg r = {.kind = CONTROL_REFRESH, .user = S("bob"), .client = S("c1"),
-                            .expired = true, .expire_at = -5};
+    struct control_msg r = {.verb = S("refresh")};
     control_put_cmd(&b, uid, &r);
     assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), 0);
-    assert_true(f.msg.expired);
-    assert_int_equal(f.msg.expire_at, -5);
+    assert_true(span_is(f.msg.verb, "refresh"));
+    assert_int_equal(f.msg.payload.n, 0);
+    uint8_t *big = calloc(1, CONTROL_PAYLOAD_MAX + 1);
+    assert_non_null(big);
+    r.payload = (struct span){big, CONTROL_PAYLOAD_MAX};
+    wbuf_reset(&b);
+    control_put_cmd(&b, uid, &r);
+    assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), 0);
+    r.payload.n++;
+    wbuf_reset(&b);
+    control_put_cmd(&b, uid, &r);
+    assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), -1);
+    free(big);
 
     wbuf_reset(&b);
     struct node_info ni = {.num_clients = 70000, .num_users = 3, .num_channels = 12,
@@ -256,20 +285,31 @@ static void test_control(void **state)
     assert_exact(wbuf_data(&b), b.len, true);
 
     wbuf_reset(&b);
-    struct control_msg sub = {.kind = CONTROL_SUBSCRIBE, .user = S("gil"), .channel = S("chat:x")};
+    struct control_msg sub = {.verb = S("community.ban"), .payload = S("\x91\xa3gil")};
     control_put_cmd(&b, uid, &sub);
     assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), 0);
-    assert_int_equal(f.msg.kind, CONTROL_SUBSCRIBE);
-    assert_true(span_is(f.msg.channel, "chat:x"));
+    assert_true(span_is(f.msg.verb, "community.ban"));
+    assert_true(span_is(f.msg.payload, "\x91\xa3gil"));
 
-    /* a sender longer than a node id, and an unknown command kind */
+    /* a sender longer than a node id; a verb empty, too long or with a NUL */
     wbuf_reset(&b);
     control_put_bye(&b, "0123456789012345678901234567890123456789");
     assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), -1);
-    wbuf_reset(&b);
-    m.kind = (enum control_kind)9;
-    control_put_cmd(&b, uid, &m);
-    assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), -1);
+    const char *bad_verbs[] = {"", "a\0b",
+        "v123456789012345678901234567890123456789012345678901234567890123"};
+    size_t bad_lens[] = {0, 3, CONTROL_VERB_MAX + 1};
+    for (int i = 0; i < 3; i++) {
+        wbuf_reset(&b);
+        m.verb = (struct span){(const uint8_t *)bad_verbs[i], bad_lens[i]};
+        control_put_cmd(&b, uid, &m);
+        assert_int_equal(control_decode(wbuf_data(&b), b.len, &f), -1);
+    }
+    /* the verb is a str, the payload a bin: swapped types are malformed */
+    assert_int_equal(control_decode_hex("9401a178" "c40176" "c400"), -1);
+    assert_int_equal(control_decode_hex("9401a178" "a176" "a0"), -1);
+    assert_int_equal(control_decode_hex("9401a178" "a176" "c400"), 0);
+    /* the old fixed-field shape is not a command any more */
+    assert_int_equal(control_decode_hex("9a01a178" "01a3626f62a0a0a0cd0dafc200"), -1);
     /* an envelope is not a control message */
     wbuf_reset(&b);
     envelope_put_join(&b, &alice, false);

@@ -124,18 +124,19 @@ static void test_memory_engine(void **state)
     struct config cfg = {.history_meta_ttl = 3600};
     struct seen s = {0};
     struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
-    struct engine *e = engine_memory_new(&cfg, &ev);
+    struct store *st;
+    struct engine *e = engine_memory_new(&cfg, &ev, &st);
     struct ns_config ns = {.name = "chat", .history_size = 5, .history_ttl = 60};
     struct history_query top = {.limit = 0};
     /* a read makes no state: the empty stream, epoch "" at offset 0 */
-    assert_int_equal(e->ops->history(e, span_str("chat:a"), &ns, &top, on_hist, &s), 0);
+    assert_int_equal(st->ops->history(st, span_str("chat:a"), &ns, &top, on_hist, &s), 0);
     assert_string_equal(s.epoch, "");
     assert_int_equal(s.top, 0);
-    assert_int_equal(e->ops->channel_count(e), 0);
+    assert_int_equal(st->ops->channel_count(st), 0);
     struct history_query pos = {.has_since = true, .since_epoch = span_str("abcdefgh"), .limit = 10};
-    e->ops->history(e, span_str("chat:a"), &ns, &pos, on_hist, &s);
+    st->ops->history(st, span_str("chat:a"), &ns, &pos, on_hist, &s);
     assert_int_equal(s.err, ENGINE_EUNRECOVERABLE);
-    assert_int_equal(e->ops->channel_count(e), 0);
+    assert_int_equal(st->ops->channel_count(st), 0);
     /* the first publish creates the epoch */
     for (int i = 0; i < 8; i++) {
         struct publication *p = mkpub("chat:a", "{}");
@@ -143,18 +144,18 @@ static void test_memory_engine(void **state)
         publication_unref(p);
     }
     assert_int_equal(s.pubs, 8);
-    assert_int_equal(e->ops->channel_count(e), 1);
-    e->ops->history(e, span_str("chat:a"), &ns, &top, on_hist, &s);
+    assert_int_equal(st->ops->channel_count(st), 1);
+    st->ops->history(st, span_str("chat:a"), &ns, &top, on_hist, &s);
     char epoch[16];
     strcpy(epoch, s.epoch);
     assert_int_equal(strlen(epoch), EPOCH_LEN);
     /* recovering from the empty position matches it (ring of 5: from 4) */
     struct history_query from0 = {.has_since = true, .since_epoch = span_str(""), .limit = 300};
-    e->ops->history(e, span_str("chat:a"), &ns, &from0, on_hist, &s);
+    st->ops->history(st, span_str("chat:a"), &ns, &from0, on_hist, &s);
     assert_int_equal(s.err, 0);
     assert_int_equal(s.first, 4);
     struct history_query since = {.has_since = true, .since_offset = 5, .since_epoch = span_str(epoch), .limit = 300};
-    e->ops->history(e, span_str("chat:a"), &ns, &since, on_hist, &s);
+    st->ops->history(st, span_str("chat:a"), &ns, &since, on_hist, &s);
     assert_int_equal(s.err, 0);
     assert_string_equal(s.epoch, epoch);
     assert_int_equal(s.top, 8);
@@ -162,11 +163,11 @@ static void test_memory_engine(void **state)
     assert_int_equal(s.first, 6);
     /* missed more than the ring holds: the first offset shows the gap */
     since.since_offset = 1;
-    e->ops->history(e, span_str("chat:a"), &ns, &since, on_hist, &s);
+    st->ops->history(st, span_str("chat:a"), &ns, &since, on_hist, &s);
     assert_int_equal(s.first, 4);
     /* wrong epoch: unrecoverable */
     since.since_epoch = span_str("XXXXXXXX");
-    e->ops->history(e, span_str("chat:a"), &ns, &since, on_hist, &s);
+    st->ops->history(st, span_str("chat:a"), &ns, &since, on_hist, &s);
     assert_int_equal(s.err, ENGINE_EUNRECOVERABLE);
     /* no history namespace: no offsets, still delivered */
     struct ns_config plain = {.name = ""};
@@ -174,24 +175,24 @@ static void test_memory_engine(void **state)
     e->ops->publish(e, p, &(struct publish_opts){plain.history_size, plain.history_ttl}, NULL, NULL);
     assert_int_equal(p->offset, 0);
     publication_unref(p);
-    assert_int_equal(e->ops->channel_count(e), 1);
+    assert_int_equal(st->ops->channel_count(st), 1);
     /* expiry: the publications go with history_ttl, the epoch/top with
      * history_meta_ttl, then the channel is gone */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000;
-    e->ops->sweep(e, now + 61 * 1000);
-    e->ops->history(e, span_str("chat:a"), &ns, &top, on_hist, &s);
+    st->ops->sweep(st, now + 61 * 1000);
+    st->ops->history(st, span_str("chat:a"), &ns, &top, on_hist, &s);
     assert_int_equal(s.top, 8);
     assert_string_equal(s.epoch, epoch);
-    assert_int_equal(e->ops->channel_count(e), 1);
+    assert_int_equal(st->ops->channel_count(st), 1);
     struct publication *p9 = mkpub("chat:a", "{}"); /* the freed ring grows again */
     assert_int_equal(e->ops->publish(e, p9, &(struct publish_opts){ns.history_size, ns.history_ttl}, NULL, NULL), 0);
     assert_int_equal(p9->offset, 9);
     publication_unref(p9);
-    e->ops->sweep(e, now + 3602 * 1000 + 61 * 1000);
-    e->ops->sweep(e, now + 3602 * 1000 + 62 * 1000);
-    assert_int_equal(e->ops->channel_count(e), 0);
+    st->ops->sweep(st, now + 3602 * 1000 + 61 * 1000);
+    st->ops->sweep(st, now + 3602 * 1000 + 62 * 1000);
+    assert_int_equal(st->ops->channel_count(st), 0);
     e->ops->destroy(e);
 }
 
@@ -205,23 +206,24 @@ static void test_presence(void **state)
     struct config cfg = {.history_meta_ttl = 3600};
     struct seen s = {0};
     struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = &s};
-    struct engine *e = engine_memory_new(&cfg, &ev);
+    struct store *st;
+    struct engine *e = engine_memory_new(&cfg, &ev, &st);
     struct clientinfo a = {span_str("u1"), span_str("c1"), {0}, {0}};
     struct clientinfo b = {span_str("u1"), span_str("c2"), {0}, {0}};
     struct clientinfo c = {span_str(""), span_str("c3"), {0}, {0}};
-    e->ops->presence_add(e, span_str("r"), &a);
-    e->ops->presence_add(e, span_str("r"), &b);
-    e->ops->presence_add(e, span_str("r"), &c);
-    e->ops->presence_add(e, span_str("r"), &c); /* refresh, not a second entry */
-    e->ops->presence_stats(e, span_str("r"), on_stats, NULL);
+    st->ops->presence_add(st, span_str("r"), &a);
+    st->ops->presence_add(st, span_str("r"), &b);
+    st->ops->presence_add(st, span_str("r"), &c);
+    st->ops->presence_add(st, span_str("r"), &c); /* refresh, not a second entry */
+    st->ops->presence_stats(st, span_str("r"), on_stats, NULL);
     assert_int_equal(g_clients, 3);
     assert_int_equal(g_users, 2);
-    e->ops->presence_remove(e, span_str("r"), span_str("c1"));
-    e->ops->presence_get(e, span_str("r"), on_pres, NULL);
+    st->ops->presence_remove(st, span_str("r"), span_str("c1"));
+    st->ops->presence_get(st, span_str("r"), on_pres, NULL);
     assert_int_equal(g_n, 2);
-    e->ops->presence_remove(e, span_str("r"), span_str("c2"));
-    e->ops->presence_remove(e, span_str("r"), span_str("c3"));
-    e->ops->presence_stats(e, span_str("r"), on_stats, NULL);
+    st->ops->presence_remove(st, span_str("r"), span_str("c2"));
+    st->ops->presence_remove(st, span_str("r"), span_str("c3"));
+    st->ops->presence_stats(st, span_str("r"), on_stats, NULL);
     assert_int_equal(g_clients, 0);
     assert_int_equal(g_users, 0);
     e->ops->destroy(e);
