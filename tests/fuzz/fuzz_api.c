@@ -10,36 +10,13 @@
 #include <string.h>
 
 #include "server/api.h"
-#include "config/config.h"
-#include "server/cluster.h"
-#include "server/server.h"
+#include "tests/fuzz/fuzz_node.h"
 
 static void done(void *arg, const struct method_reply *r)
 {
     (*(int *)arg)++;
     json_decref(r->result);
     free(r->text);
-}
-
-static struct server *node(void)
-{
-    static struct server srv;
-    static struct config cfg;
-    if (srv.node.engine)
-        return &srv;
-    char err[256];
-    if (config_load(&cfg, NULL, err, sizeof(err)) != 0)
-        abort();
-    srv.node.cfg = &cfg;
-    hub_init(&srv.node.hub, NULL);
-    struct engine_events ev = {.on_publication = hub_on_publication, .on_join = hub_on_join,
-                               .arg = &srv.node.hub};
-    srv.node.engine = engine_memory_new(&cfg, &ev, &srv.node.store);
-    srv.node.hub.engine = srv.node.engine;
-    methods_init(&srv.node.methods);
-    if (!srv.node.engine || cluster_register(&srv.node) != 0 || api_register(&srv) != 0)
-        abort();
-    return &srv;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(method, data, mlen);
     method[mlen] = 0;
     int calls = 0;
-    struct server *srv = node();
+    struct server *srv = fuzz_node();
     int status = api_call(srv, method, (const char *)nl + 1, size - mlen - 1, done, &calls);
     if (status == 0 && calls != 1) /* the memory engine answers at once, exactly once */
         abort();
