@@ -1,6 +1,7 @@
 /* clients/commands.c — what each protocol command does, and the dispatch
  * with its rate limit: connect (with server-side subscriptions from the
- * token), refresh, publish, presence, presence_stats, history, rpc, send.
+ * token), refresh, publish, presence, presence_stats, history, rpc (through
+ * the node's method table), send.
  * Subscriptions (subscribe, unsubscribe, sub_refresh, fan-out delivery)
  * live in subscribe.c. Error codes and disconnect codes follow the
  * Centrifuge protocol digest §5. */
@@ -13,7 +14,9 @@
 #include "clients/client.h"
 #include "util/log.h"
 #include "clients/commands_internal.h"
+#include "node/methods.h"
 #include "node/node.h"
+#include "protocol/errors.h"
 
 struct sub *client_find_sub(struct client *c, struct span ch)
 {
@@ -370,11 +373,90 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     return c->state == CLIENT_CLOSING ? -1 : 0;
 }
 
+/* ---- rpc: through the node's method table (node/methods.h) ---- */
+
+struct rpc_ctx {
+    struct client *c;   /* held until the answer */
+    uint32_t id;
+    const struct method *m; /* borrowed from the table */
+};
+
+static void on_rpc_done(void *arg, const struct method_reply *mr)
+{
+    struct rpc_ctx *x = arg;
+    struct client *c = x->c;
+    methods_count(&c->node->methods, x->m, mr->code || mr->oom || mr->text ? MSTAT_RPC_ERROR
+                                                                           : MSTAT_RPC_OK);
+    if (c->state != CLIENT_CLOSING) {
+        if (mr->code) {
+            client_send_error(c, x->id, mr->code,
+                              mr->message ? mr->message : proto_error_message(mr->code));
+        } else {
+            /* text is the HTTP API's reply shape: not an rpc answer */
+            char *text = mr->oom || mr->text ? NULL
+                         : mr->result ? json_dumps(mr->result, JSON_COMPACT)
+                                      : strdup("{}");
+            if (!text) {
+                client_send_error(c, x->id, ERR_INTERNAL, proto_error_message(ERR_INTERNAL));
+            } else {
+                struct reply r = {.id = x->id, .kind = REPLY_RPC,
+                                  .data = {(const uint8_t *)text, strlen(text)}};
+                client_send_reply(c, &r);
+                free(text);
+            }
+        }
+    }
+    json_decref(mr->result);
+    free(mr->text);
+    client_release(c);
+    free(x);
+}
+
+/* The rpc-callable method cmd names, or NULL. */
+static const struct method *rpc_method(const struct client *c, const struct cmd *cmd)
+{
+    return methods_find_rpc(&c->node->methods, (const char *)cmd->method.p, cmd->method.n);
+}
+
+static int cmd_rpc(struct client *c, struct cmd *cmd)
+{
+    const struct method *m = rpc_method(c, cmd);
+    if (!m)
+        return client_send_error(c, cmd->id, ERR_METHOD_NOT_FOUND,
+                                 proto_error_message(ERR_METHOD_NOT_FOUND)), 0;
+    if (!method_rpc_allows(m, cmd_subject(c)))
+        return client_send_error(c, cmd->id, ERR_PERMISSION_DENIED,
+                                 proto_error_message(ERR_PERMISSION_DENIED)), 0;
+    /* params: a JSON object (a msgpack-wire client's data bytes hold JSON);
+     * no data at all is {} */
+    json_t *params = cmd->data.n ? json_loadb((const char *)cmd->data.p, cmd->data.n,
+                                              JSON_REJECT_DUPLICATES, NULL)
+                                 : json_object();
+    if (!json_is_object(params)) {
+        json_decref(params);
+        return client_send_error(c, cmd->id, ERR_BAD_REQUEST,
+                                 proto_error_message(ERR_BAD_REQUEST)), 0;
+    }
+    struct rpc_ctx *x = malloc(sizeof(*x));
+    if (!x) {
+        json_decref(params);
+        return client_send_error(c, cmd->id, ERR_INTERNAL, proto_error_message(ERR_INTERNAL)), 0;
+    }
+    *x = (struct rpc_ctx){.c = c, .id = cmd->id, .m = m};
+    client_hold(c);
+    struct method_call call = {.origin = METHOD_RPC, .node = c->node, .ctx = m->ctx,
+                               .user = c->user, .client = c->id, .roles = cmd_subject(c)};
+    m->fn(&call, params, on_rpc_done, x);
+    json_decref(params);
+    return c->state == CLIENT_CLOSING ? -1 : 0;
+}
+
 /* ---- dispatch ---- */
 
 /* Token bucket: client_command_rate commands/s, client_command_burst deep,
- * counted in 1/1000 commands. True if the command may run. */
-static bool rate_ok(struct client *c)
+ * counted in 1/1000 commands. True if the command may run; it costs cost
+ * commands (1, or an rpc method's rate class). */
+static bool rate_ok(struct client *c, uint32_t cost)
 {
     const struct config *cfg = c->node->cfg;
     if (!cfg->client_command_rate)
@@ -386,11 +468,12 @@ static bool rate_ok(struct client *c)
     c->rl_last_ms = now;
     if (t > cap)
         t = cap;
-    if (t < 1000) {
+    uint64_t need = (uint64_t)cost * 1000;
+    if (t < need) {
         c->rl_tokens = (uint32_t)t;
         return false;
     }
-    c->rl_tokens = (uint32_t)(t - 1000);
+    c->rl_tokens = (uint32_t)(t - need);
     return true;
 }
 
@@ -405,7 +488,9 @@ int client_dispatch(struct client *c, struct cmd *cmd)
         c->pong_deadline_ms = 0;
         return 0;
     }
-    if (!rate_ok(c)) {
+    /* an rpc costs its method's rate class; everything else 1 */
+    const struct method *rm = cmd->kind == CMD_RPC ? rpc_method(c, cmd) : NULL;
+    if (!rate_ok(c, rm ? rm->rate_cost : 1)) {
         c->node->stats.rate_limited++;
         if (++c->rl_strikes >= c->node->cfg->client_rate_limit_strikes) {
             client_disconnect(c, 3013, "too many requests", true);
@@ -436,7 +521,7 @@ int client_dispatch(struct client *c, struct cmd *cmd)
     case CMD_HISTORY:
         return cmd_history(c, cmd);
     case CMD_RPC:
-        return client_send_error(c, cmd->id, 104, "method not found"), 0;
+        return cmd_rpc(c, cmd);
     case CMD_SEND:
         client_disconnect(c, 3508, "not available", true);
         return -1;

@@ -1,6 +1,6 @@
 /* server/http.c — /health, /metrics and the /api/<method> transport: request
  * lifecycle, API key check, body accumulation with a size limit, response
- * writing (see http.h). What the API methods do lives in api.c. */
+ * writing (see http.h). What the API methods do lives in api_*.c. */
 #include "server/http.h"
 
 #include <libwebsockets.h>

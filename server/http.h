@@ -1,6 +1,6 @@
 /* server/http.h — hearthd's dynamic HTTP endpoints on the lws vhost:
  * GET /health, GET /metrics (Prometheus text) and POST /api/<method> (the
- * server API for bots and back ends, see api.c).
+ * server API for bots and back ends, see api_http.c).
  *
  * A request lives in a refcounted struct http_req so that an API call still
  * in flight in the engine survives the connection closing under it: lws's

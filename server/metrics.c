@@ -105,13 +105,16 @@ char *server_metrics_text(struct server *srv, size_t *len)
                  (unsigned long long)s->disconnects[i]);
     outf(&o, "# HELP hearth_api_calls_total HTTP API calls by method and HTTP status.\n"
              "# TYPE hearth_api_calls_total counter\n");
-    size_t nm = api_method_count();
-    for (size_t m = 0; m < API_METHOD_SLOTS; m++)
-        for (size_t st = 0; st < API_STATUS_SLOTS; st++)
-            if (srv->api_calls[m][st])
+    const struct methods *t = &srv->node.methods;
+    for (size_t m = 0; m <= t->count; m++) { /* registration order, then "unknown" */
+        const struct method *me = m < t->count ? t->all[m] : NULL;
+        const uint64_t *calls = methods_stats(t, me);
+        for (int st = 0; st < MSTAT_HTTP_COUNT; st++)
+            if (calls[st])
                 outf(&o, "hearth_api_calls_total{method=\"%s\",status=\"%d\"} %llu\n",
-                     api_method_name(m < nm ? m : nm), api_status_code(st),
-                     (unsigned long long)srv->api_calls[m][st]);
+                     me ? me->name : "unknown", method_stat_http_status((enum method_stat)st),
+                     (unsigned long long)calls[st]);
+    }
     if (o.oom) {
         free(o.p);
         return NULL;

@@ -14,6 +14,7 @@
 
 #include "clients/client.h"
 #include "rooms/backend.h"
+#include "server/api.h"
 #include "server/cluster.h"
 #include "util/log.h"
 
@@ -104,6 +105,9 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     else if (gethostname(srv->node.node_name, sizeof(srv->node.node_name) - 1) != 0)
         snprintf(srv->node.node_name, sizeof(srv->node.node_name), "hearth");
     hub_init(&srv->node.hub, &client_hub_ops);
+    methods_init(&srv->node.methods);
+    if (api_register(srv) != 0)
+        return -1;
     admission_init(&srv->admission);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
@@ -160,6 +164,7 @@ void server_finish(struct server *srv)
     node_controls_free(&srv->node.controls);
     node_users_free(&srv->node.users);
     hub_free(&srv->node.hub);
+    methods_free(&srv->node.methods);
     admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->node.ping[w]);

@@ -18,9 +18,6 @@ struct lws_context;
 struct lws_vhost;
 struct client;
 
-#define API_METHOD_SLOTS 16
-#define API_STATUS_SLOTS 6
-
 struct server {
     struct node node;                /* what the layers below see (node/node.h) */
     struct config *cfg_owned;        /* owned: the last reloaded config, or NULL
@@ -37,7 +34,6 @@ struct server {
     uv_signal_t sig_int, sig_term, sig_hup;
     int64_t stop_ms;                 /* when shutdown began */
     int64_t next_tick_ms;            /* when the tick should run: for loop lag */
-    uint64_t api_calls[API_METHOD_SLOTS][API_STATUS_SLOTS]; /* see api.c */
 };
 
 _Static_assert(ADMIT_COUNT <= NODE_REFUSED_KINDS, "node_stats.refused_connections too small");

@@ -3,42 +3,20 @@
  * POST /api/<method> would (jansson parsing, every method's field checks,
  * the memory engine behind publish/history/presence, batch nesting) on a
  * node with no sockets: a struct server holding the demo config, a memory
- * engine and a hub. Every reply is freed; leaks and crashes are findings. */
+ * engine, a hub and the method table filled by the real api_register().
+ * Every reply is freed; leaks and crashes are findings. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/api.h"
-#include "config/config.h"
-#include "server/cluster.h"
-#include "server/server.h"
+#include "tests/fuzz/fuzz_node.h"
 
-static void done(void *arg, json_t *reply, char *text, size_t len)
+static void done(void *arg, const struct method_reply *r)
 {
-    (void)len;
     (*(int *)arg)++;
-    json_decref(reply);
-    free(text);
-}
-
-static struct server *node(void)
-{
-    static struct server srv;
-    static struct config cfg;
-    if (srv.node.engine)
-        return &srv;
-    char err[256];
-    if (config_load(&cfg, NULL, err, sizeof(err)) != 0)
-        abort();
-    srv.node.cfg = &cfg;
-    hub_init(&srv.node.hub, NULL);
-    struct engine_events ev = {.on_publication = hub_on_publication, .on_join = hub_on_join,
-                               .arg = &srv.node.hub};
-    srv.node.engine = engine_memory_new(&cfg, &ev, &srv.node.clock, &srv.node.store);
-    srv.node.hub.engine = srv.node.engine;
-    if (!srv.node.engine || cluster_register(&srv.node) != 0)
-        abort();
-    return &srv;
+    json_decref(r->result);
+    free(r->text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(method, data, mlen);
     method[mlen] = 0;
     int calls = 0;
-    struct server *srv = node();
+    struct server *srv = fuzz_node();
     int status = api_call(srv, method, (const char *)nl + 1, size - mlen - 1, done, &calls);
     if (status == 0 && calls != 1) /* the memory engine answers at once, exactly once */
         abort();
