@@ -55,6 +55,9 @@ static void to_engine(struct gate *g, struct publication *p, const struct publis
         deliver(call, ERR_INTERNAL, "internal server error", false);
 }
 
+#define GATE_HAS_PUB 1u
+#define GATE_HAS_SUB 2u
+
 static bool hook_applies(const struct gate_hook *h, const char *ns_name)
 {
     return !h->ns_name || strcmp(h->ns_name, ns_name) == 0;
@@ -68,8 +71,9 @@ static int rebind(struct gate *g)
     if (!m)
         return -1;
     for (size_t i = 0; i < cfg->nnamespaces; i++)
-        for (uint32_t k = 0; k < g->nhooks && !m[i]; k++)
-            m[i] = hook_applies(&g->hooks[k], cfg->namespaces[i].name);
+        for (uint32_t k = 0; k < g->nhooks; k++)
+            if (hook_applies(&g->hooks[k], cfg->namespaces[i].name))
+                m[i] |= g->hooks[k].pub ? GATE_HAS_PUB : GATE_HAS_SUB;
     free(g->has_hooks);
     g->has_hooks = m;
     g->bound = cfg;
@@ -131,7 +135,7 @@ static void run_chain(struct gate_req *r)
     struct gate *g = r->g;
     for (; r->at < g->nhooks; r->at++) {
         struct gate_hook *h = &g->hooks[r->at];
-        if (!hook_applies(h, r->ns_name))
+        if (!h->pub || !hook_applies(h, r->ns_name))
             continue;
         if (!apply(r, h->pub(h->ctx, r)))
             return;
@@ -181,7 +185,8 @@ void gate_free(struct gate *g)
     *g = (struct gate){0};
 }
 
-int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void *ctx)
+static int hook_add(struct gate *g, const char *ns_name, gate_pub_hook *pub, gate_sub_hook *sub,
+                    void *ctx)
 {
     struct gate_hook *h = realloc(g->hooks, (g->nhooks + 1) * sizeof(*h));
     if (!h)
@@ -190,9 +195,70 @@ int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void
     char *name = ns_name ? strdup(ns_name) : NULL;
     if (ns_name && !name)
         return -1;
-    h[g->nhooks++] = (struct gate_hook){.ns_name = name, .pub = hook, .ctx = ctx};
+    h[g->nhooks++] = (struct gate_hook){.ns_name = name, .pub = pub, .sub = sub, .ctx = ctx};
     g->bound = NULL; /* rebuild the map on the next publish */
     return 0;
+}
+
+int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void *ctx)
+{
+    return hook_add(g, ns_name, hook, NULL, ctx);
+}
+
+int gate_sub_hook_add(struct gate *g, const char *ns_name, gate_sub_hook *hook, void *ctx)
+{
+    return hook_add(g, ns_name, NULL, hook, ctx);
+}
+
+/* The namespace's GATE_HAS_* bits; 0 on OOM too (no hooks run then). */
+static unsigned ns_hooks(struct gate *g, const struct ns_config *ns, bool *oom)
+{
+    if (!g->nhooks)
+        return 0;
+    if (g->bound != g->node->cfg && rebind(g) != 0) {
+        *oom = true;
+        return 0;
+    }
+    return g->has_hooks[ns - g->node->cfg->namespaces];
+}
+
+const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *req,
+                                       uint32_t *code, const char **message)
+{
+    const struct config *cfg = g->node->cfg;
+    const char *ch = (const char *)req->channel.p;
+    const struct ns_config *ns = NULL;
+    bool oom = false;
+    if (!config_channel_name_ok(cfg, ch, req->channel.n))
+        *code = ERR_BAD_REQUEST, *message = "bad request";
+    else if (!(ns = config_find_ns(cfg, ch, req->channel.n)))
+        *code = ERR_UNKNOWN_CHANNEL, *message = "unknown channel";
+    else if (ns->binary && !req->binary_ok)
+        *code = ERR_NOT_AVAILABLE, *message = "not available";
+    else if (req->check_access && (config_channel_private(ns, ch, req->channel.n) ||
+                                   !access_allows(ns->rules[ACCESS_SUBSCRIBE], req->subject)))
+        *code = ERR_PERMISSION_DENIED, *message = "permission denied";
+    else if (!(ns_hooks(g, ns, &oom) & GATE_HAS_SUB)) {
+        if (!oom)
+            return ns;
+        *code = ERR_INTERNAL, *message = "internal server error";
+    } else {
+        for (uint32_t k = 0; k < g->nhooks; k++) {
+            struct gate_hook *h = &g->hooks[k];
+            if (!h->sub || !hook_applies(h, ns->name))
+                continue;
+            struct gate_verdict v = h->sub(h->ctx, req, ns);
+            if (v.kind == GATE_ALLOW)
+                continue;
+            if (v.kind == GATE_DENY)
+                *code = v.code, *message = v.message;
+            else
+                *code = ERR_INTERNAL, *message = "internal server error";
+            return NULL;
+        }
+        return ns;
+    }
+    return NULL;
 }
 
 void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *call,
@@ -221,12 +287,10 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
     struct publish_opts o = publish_opts_of(ns);
     if (p->skip_history)
         o.history_size = 0;
-    bool hooked = false;
-    if (g->nhooks) {
-        if (g->bound != cfg && rebind(g) != 0)
-            return deliver(call, ERR_INTERNAL, "internal server error", false);
-        hooked = g->has_hooks[ns - cfg->namespaces];
-    }
+    bool oom = false;
+    bool hooked = ns_hooks(g, ns, &oom) & GATE_HAS_PUB;
+    if (oom)
+        return deliver(call, ERR_INTERNAL, "internal server error", false);
     struct publication *pub = publication_new(p->channel, p->data, p->is_json, p->info);
     if (!pub)
         return deliver(call, ERR_INTERNAL, "internal server error", false);

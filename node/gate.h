@@ -88,9 +88,28 @@ enum gate_origin gate_req_origin(const struct gate_req *req);
  * (ASYNC again is treated as an internal error). */
 void gate_resume(struct gate_req *req, struct gate_verdict v);
 
+/* ---- subscribe ---- */
+
+/* What a subscribe asks for (borrowed for the gate_subscribe() call). */
+struct gate_sub {
+    struct span channel;
+    enum gate_origin origin;       /* GATE_CLIENT: a client's subscribe; GATE_API: server-side */
+    const char *user;              /* "" anonymous */
+    const char *client;            /* client id */
+    bool binary_ok;                /* the connection's wire carries binary namespaces */
+    bool check_access;             /* client subscribe without a subscription token */
+    uint32_t subject;              /* access_subject() bits (check_access) */
+};
+
+/* A subscribe hook: ALLOW or DENY(code, message). Synchronous only for now
+ * (ASYNC/HOLD/TRANSFORM are treated as 100 "internal server error"). */
+typedef struct gate_verdict gate_sub_hook(void *ctx, const struct gate_sub *req,
+                                          const struct ns_config *ns);
+
 struct gate_hook {
     char *ns_name;          /* owned; NULL = every namespace */
-    gate_pub_hook *pub;
+    gate_pub_hook *pub;     /* one of pub / sub is set */
+    gate_sub_hook *sub;
     void *ctx;              /* borrowed: the registering module's */
 };
 
@@ -99,7 +118,7 @@ struct gate {
     struct gate_hook *hooks;           /* owned, registration order */
     uint32_t nhooks;
     const struct config *bound;        /* the config by_ns was built for */
-    uint8_t *has_hooks;                /* owned: per namespace index of bound, 1 = some hook applies */
+    uint8_t *has_hooks;                /* owned: per namespace index of bound: GATE_HAS_PUB|GATE_HAS_SUB */
     struct gate_req *pending;          /* owned: list of requests awaiting gate_resume() */
 };
 
@@ -113,6 +132,18 @@ void gate_free(struct gate *g);
  * namespace) or for all (NULL). Survives config reloads: namespaces are
  * matched by name against whatever config is running. 0 or -1 (OOM). */
 int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void *ctx);
+
+/* The same for a subscribe hook. */
+int gate_sub_hook_add(struct gate *g, const char *ns_name, gate_sub_hook *hook, void *ctx);
+
+/* The one subscribe check: channel name (107 "bad request"), namespace (102
+ * "unknown channel"), binary namespace on a JSON wire (108 "not available"),
+ * permission when check_access (103 "permission denied"), then the
+ * namespace's subscribe hooks in order. Returns the namespace (borrowed from
+ * the running config), or NULL with *code / *message (borrowed static or
+ * the hook's) set. */
+const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *req,
+                                       uint32_t *code, const char **message);
 
 /* The one publish path. done runs exactly once (maybe before return). */
 void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *call,

@@ -312,6 +312,53 @@ static void test_hooks_survive_reload(void **state)
     config_free(&c2);
 }
 
+static struct gate_verdict sub_ban(void *ctx, const struct gate_sub *req, const struct ns_config *ns)
+{
+    (void)ns;
+    strcat(((struct trace *)ctx)->log, "s");
+    if (strcmp(req->user, "mallory") == 0)
+        return (struct gate_verdict){.kind = GATE_DENY, .code = 4003, .message = "banned"};
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static void test_subscribe(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    uint32_t code = 0;
+    const char *msg = NULL;
+    struct gate_sub r = {.channel = span_str("chat:room"), .origin = GATE_CLIENT, .user = "mallory",
+                         .client = "c1", .check_access = true, .subject = access_subject(0, false)};
+    assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg)); /* no hooks yet */
+    r.channel = span_str("nope:x");
+    assert_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_int_equal(code, ERR_UNKNOWN_CHANNEL);
+    assert_int_equal(gate_sub_hook_add(&f->node.gate, "chat", sub_ban, &t), 0);
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_deny, &t), 0); /* publish only */
+    r.channel = span_str("chat:room");
+    assert_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_int_equal(code, 4003);
+    assert_string_equal(msg, "banned");
+    assert_string_equal(t.log, "s");
+    r.user = "alice";
+    assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    r.user = "mallory";
+    r.channel = span_str("lobby");
+    assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg)); /* other namespace */
+    assert_string_equal(t.log, "ss");
+    /* a subscribe hook does not run on publish */
+    struct outcome o;
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(o.out.code, 4001);
+    assert_string_equal(t.log, "ssd");
+    /* permission: a rule the subject lacks */
+    f->cfg.namespaces[0].rules[ACCESS_SUBSCRIBE] = ROLE_MODERATOR;
+    assert_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_int_equal(code, ERR_PERMISSION_DENIED);
+    r.check_access = false; /* server-side: skipped */
+    assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hooks_survive_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
