@@ -200,6 +200,8 @@ static int hook_add(struct gate *g, const char *ns_name, gate_pub_hook *pub, gat
     return 0;
 }
 
+void gate_config_changed(struct gate *g) { g->bound = NULL; }
+
 int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void *ctx)
 {
     return hook_add(g, ns_name, hook, NULL, ctx);

@@ -128,6 +128,11 @@ void gate_init(struct gate *g, struct node *n);
  * its context (call before the clients are torn down). */
 void gate_free(struct gate *g);
 
+/* The running config was replaced (reload): the per-namespace hook map is
+ * rebuilt from names on the next publish/subscribe. A freed config's
+ * address may be reused, so the pointer alone does not tell. */
+void gate_config_changed(struct gate *g);
+
 /* Register a publish hook for namespace ns_name ("" = channels without a
  * namespace) or for all (NULL). Survives config reloads: namespaces are
  * matched by name against whatever config is running. 0 or -1 (OOM). */

@@ -304,11 +304,13 @@ static void test_hooks_survive_reload(void **state)
     c2.namespaces[0] = c2.namespaces[1];
     c2.namespaces[1] = tmp;
     f->node.cfg = &c2;
+    gate_config_changed(&f->node.gate);
     publish(f, "chat:room", "1", &o);
     assert_int_equal(o.out.code, 4001);
     publish(f, "lobby", "1", &o);
     assert_int_equal(o.out.code, 0);
     f->node.cfg = &f->cfg;
+    gate_config_changed(&f->node.gate);
     config_free(&c2);
 }
 
