@@ -94,9 +94,13 @@ static struct sub *sub_new(struct client *c, struct span ch, const struct ns_con
 struct sub *server_sub_new(struct client *c, const char *channel)
 {
     struct span ch = span_str(channel);
-    const struct ns_config *ns = config_find_ns(c->node->cfg, channel, ch.n);
+    /* server-side: no client permission check (the token or the API chose) */
+    struct gate_sub gs = {.channel = ch, .origin = GATE_API, .user = c->user, .client = c->id,
+                          .binary_ok = c->wire != WIRE_JSON};
     uint32_t code;
-    if (!ns || !config_channel_name_ok(c->node->cfg, channel, ch.n) || !cmd_wire_carries(c, ns))
+    const char *msg;
+    const struct ns_config *ns = gate_subscribe(&c->node->gate, &gs, &code, &msg);
+    if (!ns)
         return NULL;
     struct sub *s = sub_new(c, ch, ns, &code);
     if (s) {
@@ -215,12 +219,9 @@ static int sub_token(struct client *c, const struct cmd *cmd, const struct ns_co
 {
     memset(sc, 0, sizeof(*sc));
     struct span ch = cmd->channel;
-    if (!cmd->token.n) {
-        if (config_channel_private(ns, (const char *)ch.p, ch.n) ||
-            !access_allows(ns->rules[ACCESS_SUBSCRIBE], cmd_subject(c)))
-            return 103;
+    (void)ns;
+    if (!cmd->token.n) /* the gate checked the namespace rule (gate_subscribe) */
         return 0;
-    }
     enum auth_result ar = auth_verify_subscription(c->node->cfg->verifier, cmd->token.p,
                                                    cmd->token.n, cmd_now_s(c), sc);
     if (ar == AUTH_EXPIRED)
@@ -254,11 +255,20 @@ static void sub_set_token(struct client *c, struct sub *s, struct auth_claims *s
 int cmd_subscribe(struct client *c, struct cmd *cmd)
 {
     const struct config *cfg = c->node->cfg;
-    const struct ns_config *ns = cmd_check_channel(c, cmd);
+    if (cmd->channel.n == 0) {
+        client_disconnect(c, 3501, "bad request", true);
+        return -1;
+    }
+    /* name, namespace, binary namespace on a JSON wire (108), the namespace
+     * rule when there is no subscription token, subscribe hooks */
+    struct gate_sub gs = {.channel = cmd->channel, .origin = GATE_CLIENT, .user = c->user,
+                          .client = c->id, .binary_ok = c->wire != WIRE_JSON,
+                          .check_access = cmd->token.n == 0, .subject = cmd_subject(c)};
+    uint32_t gcode;
+    const char *gmsg;
+    const struct ns_config *ns = gate_subscribe(&c->node->gate, &gs, &gcode, &gmsg);
     if (!ns)
-        return c->state == CLIENT_CLOSING ? -1 : 0;
-    if (!cmd_wire_carries(c, ns)) /* binary namespace, JSON client */
-        return client_send_error(c, cmd->id, 108, "not available"), 0;
+        return client_send_error(c, cmd->id, gcode, gmsg), 0;
     struct auth_claims sc;
     int code = sub_token(c, cmd, ns, &sc);
     if (code < 0)

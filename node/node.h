@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "node/gate.h"
 #include "node/methods.h"
 #include "protocol/frame.h"
 #include "rooms/engine.h"
@@ -50,6 +51,7 @@ struct node {
     struct store *store;             /* owned: history, presence (rooms/store.h) */
     struct hub hub;
     struct methods methods;          /* rpc and /api/<method> (node/methods.h) */
+    struct gate gate;                /* the one publish path (node/gate.h) */
     struct client *clients;          /* list of live clients (owned via refs) */
     uint32_t nclients;               /* connected WebSockets */
     struct node_users users;         /* user -> connected clients (node/users.h) */

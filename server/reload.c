@@ -92,6 +92,7 @@ int server_reload(struct server *srv)
     srv->node.cfg = nc;
     srv->node.engine->cfg = nc;
     srv->node.store->cfg = nc;
+    gate_config_changed(&srv->node.gate); /* hooks re-matched by namespace name */
     repoint_subs(srv);
     if (srv->cfg_owned) {
         config_free(srv->cfg_owned);

@@ -106,6 +106,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         snprintf(srv->node.node_name, sizeof(srv->node.node_name), "hearth");
     hub_init(&srv->node.hub, &client_hub_ops);
     methods_init(&srv->node.methods);
+    gate_init(&srv->node.gate, &srv->node);
     if (api_register(srv) != 0)
         return -1;
     admission_init(&srv->admission);
@@ -149,6 +150,7 @@ static void on_closed_handle(uv_handle_t *h) { (void)h; }
 void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
+    gate_free(&srv->node.gate); /* answers publishes still held by an async hook */
     client_flush_dirty(&srv->node); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
     if (srv->node.engine && srv->node.engine->ops->shutdown)

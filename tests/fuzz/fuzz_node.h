@@ -29,6 +29,7 @@ static struct server *fuzz_node(void)
     srv.node.engine = engine_memory_new(&cfg, &ev, &srv.node.clock, &srv.node.store);
     srv.node.hub.engine = srv.node.engine;
     methods_init(&srv.node.methods);
+    gate_init(&srv.node.gate, &srv.node);
     if (!srv.node.engine || cluster_register(&srv.node) != 0 || api_register(&srv) != 0)
         abort();
     return &srv;
