@@ -2,6 +2,7 @@
  * queue's write batching, and the periodic ping/pong/stale/expiry checks
  * (see client.h). Command semantics live in commands.c. */
 #include "clients/client.h"
+#include "protocol/errors.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
@@ -96,6 +97,8 @@ static void copy_reason(char *dst, size_t cap, const char *reason)
 
 void client_disconnect(struct client *c, uint16_t code, const char *reason, bool flush)
 {
+    if (!reason)
+        reason = proto_error_message(code);
     if (c->state == CLIENT_CLOSING || !c->wsi)
         return;
     c->state = CLIENT_CLOSING;
@@ -146,7 +149,7 @@ int client_send(struct client *c, struct frame *f)
             c->node->stats.frames_dropped += c->q.evicted; /* f is queued */
         } else if (r == -ENOBUFS) {
             c->node->stats.queue_overflows++;
-            client_disconnect(c, 3008, "slow", false);
+            client_disconnect(c, DISC_SLOW, NULL, false);
             return r;
         } else {
             return r;
@@ -173,12 +176,12 @@ int client_try_send_reply(struct client *c, const struct reply *r)
         /* a payload this wire cannot carry: the command fails, the
          * connection stays (never 3506: the SDK treats it as terminal) */
         wbuf_free(&b);
-        return client_send_error(c, r->id, 100, "internal server error");
+        return client_send_error(c, r->id, ERR_INTERNAL, NULL);
     }
     struct frame *f = rc == 0 ? wbuf_finish(&b) : NULL;
     if (!f) {
         wbuf_free(&b);
-        client_disconnect(c, 3004, "internal server error", false);
+        client_disconnect(c, DISC_INTERNAL, NULL, false);
         return -ENOMEM;
     }
     rc = client_send(c, f);
@@ -190,14 +193,15 @@ int client_send_reply(struct client *c, const struct reply *r)
 {
     int rc = client_try_send_reply(c, r);
     if (rc == -E2BIG)
-        client_send_error(c, r->id, 106, "limit exceeded");
+        client_send_error(c, r->id, ERR_LIMIT_EXCEEDED, NULL);
     return rc;
 }
 
 int client_send_error(struct client *c, uint32_t id, uint32_t code, const char *message)
 {
-    struct reply r = {.id = id, .kind = REPLY_ERROR, .err_code = code, .err_message = message,
-                      .err_temporary = code == 100 || code == 111 || code == 113};
+    struct reply r = {.id = id, .kind = REPLY_ERROR, .err_code = code,
+                      .err_message = message ? message : proto_error_message(code),
+                      .err_temporary = code == ERR_INTERNAL || code == ERR_TOO_MANY_REQUESTS};
     return client_send_reply(c, &r);
 }
 
@@ -211,7 +215,7 @@ static int process_message(struct client *c, uint8_t *buf, size_t len)
         if (r == 0)
             return 0;
         if (r < 0) {
-            client_disconnect(c, 3501, "bad request", true);
+            client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
             return 0;
         }
         c->node->stats.messages_in++;
@@ -228,7 +232,7 @@ int client_on_receive(struct client *c, void *in, size_t len, bool first, bool f
     if (c->state == CLIENT_CLOSING)
         return 0; /* decided already: drop input */
     if (binary != (c->wire == WIRE_MSGPACK)) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return 0;
     }
     bool whole = first && final && remaining == 0 && c->rx_len == 0;
@@ -346,7 +350,7 @@ int client_on_writeable(struct client *c)
         return 0;
     }
     if (write_batch(c) != 0) {
-        c->close_code = 3009;
+        c->close_code = DISC_WRITE_ERROR;
         return -1;
     }
     if (c->q.count || c->state == CLIENT_CLOSING)
@@ -373,7 +377,7 @@ static void flush_one(struct client *c)
         }
         if (write_batch(c) != 0) {
             /* the socket is gone: let lws close it outside this pass */
-            c->close_code = 3009;
+            c->close_code = DISC_WRITE_ERROR;
             c->state = CLIENT_CLOSING;
             outq_free(&c->q);
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
@@ -428,7 +432,7 @@ void client_tick(struct client *c, int64_t now)
     case CLIENT_NEW:
     case CLIENT_FAILED:
         if (now - c->created_ms >= (int64_t)cfg->stale_close_delay * 1000)
-            client_disconnect(c, 3502, "stale", false);
+            client_disconnect(c, DISC_STALE, NULL, false);
         return;
     case CLIENT_CLOSING:
         return;
@@ -436,11 +440,11 @@ void client_tick(struct client *c, int64_t now)
         break;
     }
     if (c->pong_deadline_ms && now >= c->pong_deadline_ms) {
-        client_disconnect(c, 3012, "no pong", false);
+        client_disconnect(c, DISC_NO_PONG, NULL, false);
         return;
     }
     if (c->expires_ms && now >= c->expires_ms + (int64_t)cfg->expired_close_delay * 1000) {
-        client_disconnect(c, 3005, "connection expired", true);
+        client_disconnect(c, DISC_EXPIRED, NULL, true);
         return;
     }
     if (c->nexpiring)

@@ -51,16 +51,16 @@ const struct ns_config *cmd_check_channel(struct client *c, const struct cmd *cm
 {
     struct span ch = cmd->channel;
     if (ch.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return NULL;
     }
     if (!config_channel_name_ok(c->node->cfg, (const char *)ch.p, ch.n)) {
-        client_send_error(c, cmd->id, 107, "bad request");
+        client_send_error(c, cmd->id, ERR_BAD_REQUEST, NULL);
         return NULL;
     }
     const struct ns_config *ns = config_find_ns(c->node->cfg, (const char *)ch.p, ch.n);
     if (!ns)
-        client_send_error(c, cmd->id, 102, "unknown channel");
+        client_send_error(c, cmd->id, ERR_UNKNOWN_CHANNEL, NULL);
     return ns;
 }
 
@@ -87,7 +87,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
 {
     const struct config *cfg = c->node->cfg;
     if (c->state != CLIENT_NEW) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     struct auth_claims cl = {0};
@@ -96,20 +96,20 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
             auth_verify_connection(cfg->verifier, cmd->token.p, cmd->token.n, cmd_now_s(c), &cl);
         if (ar == AUTH_EXPIRED) {
             c->state = CLIENT_FAILED;
-            client_send_error(c, cmd->id, 109, "token expired");
+            client_send_error(c, cmd->id, ERR_TOKEN_EXPIRED, NULL);
             return 0;
         }
         if (ar != AUTH_OK) {
-            client_disconnect(c, 3500, "invalid token", true);
+            client_disconnect(c, DISC_INVALID_TOKEN, NULL, true);
             return -1;
         }
     } else if (!cfg->allow_anonymous) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     } else {
         cl.sub = strdup("");
         if (!cl.sub) {
-            client_disconnect(c, 3004, "internal server error", false);
+            client_disconnect(c, DISC_INTERNAL, NULL, false);
             return -1;
         }
     }
@@ -122,12 +122,12 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     c->state = CLIENT_CONNECTED;
     if (node_users_add(&c->node->users, c->user, c) != 0) {
         auth_claims_free(&cl);
-        client_disconnect(c, 3004, "internal server error", false);
+        client_disconnect(c, DISC_INTERNAL, NULL, false);
         return -1;
     }
     if (cl.nchannels > cfg->max_channels_per_client) {
         auth_claims_free(&cl);
-        client_disconnect(c, 3505, "channel limit", true);
+        client_disconnect(c, DISC_CHANNEL_LIMIT, NULL, true);
         return -1;
     }
     /* server-side subscriptions from the token's "channels" */
@@ -135,7 +135,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     size_t nsubs = 0;
     if (cl.nchannels && !(subs = calloc(cl.nchannels, sizeof(*subs)))) {
         auth_claims_free(&cl);
-        client_disconnect(c, 3004, "internal server error", false);
+        client_disconnect(c, DISC_INTERNAL, NULL, false);
         return -1;
     }
     for (uint32_t i = 0; i < cl.nchannels; i++) {
@@ -169,20 +169,20 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
 static int cmd_refresh(struct client *c, struct cmd *cmd)
 {
     if (cmd->token.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     struct auth_claims cl;
     enum auth_result ar = auth_verify_connection(c->node->cfg->verifier, cmd->token.p,
                                                  cmd->token.n, cmd_now_s(c), &cl);
     if (ar == AUTH_EXPIRED) {
-        client_disconnect(c, 3005, "connection expired", true);
+        client_disconnect(c, DISC_EXPIRED, NULL, true);
         return -1;
     }
     if (ar != AUTH_OK || strcmp(cl.sub, c->user) != 0) {
         if (ar == AUTH_OK)
             auth_claims_free(&cl);
-        client_disconnect(c, 3500, "invalid token", true);
+        client_disconnect(c, DISC_INVALID_TOKEN, NULL, true);
         return -1;
     }
     c->expires_ms = cl.exp * 1000;
@@ -224,12 +224,12 @@ static void on_published(void *arg, const struct gate_outcome *out)
 static int cmd_publish(struct client *c, struct cmd *cmd)
 {
     if (cmd->channel.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     struct pub_ctx *x = malloc(sizeof(*x));
     if (!x)
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0;
+        return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0;
     struct sub *sub = client_find_sub(c, cmd->channel);
     struct clientinfo ci = cmd_my_info(c, sub);
     bool is_json = cmd->has_data && (c->wire == WIRE_JSON || json_validate(cmd->data.p, cmd->data.n));
@@ -273,7 +273,7 @@ static void on_presence(void *arg, int err, const struct clientinfo *entries, si
     if (x->c->state != CLIENT_CLOSING) {
         struct reply r = {.id = x->id, .kind = REPLY_PRESENCE, .presence = entries, .npresence = n};
         if (err)
-            client_send_error(x->c, x->id, 100, "internal server error");
+            client_send_error(x->c, x->id, ERR_INTERNAL, NULL);
         else
             client_send_reply(x->c, &r);
     }
@@ -287,7 +287,7 @@ static void on_stats(void *arg, int err, uint32_t clients, uint32_t users)
         struct reply r = {.id = x->id, .kind = REPLY_PRESENCE_STATS, .num_clients = clients,
                           .num_users = users};
         if (err)
-            client_send_error(x->c, x->id, 100, "internal server error");
+            client_send_error(x->c, x->id, ERR_INTERNAL, NULL);
         else
             client_send_reply(x->c, &r);
     }
@@ -299,9 +299,9 @@ static void on_history(void *arg, const struct history_result *res)
     struct id_ctx *x = arg;
     if (x->c->state != CLIENT_CLOSING) {
         if (res->err == ENGINE_EUNRECOVERABLE)
-            client_send_error(x->c, x->id, 112, "unrecoverable position");
+            client_send_error(x->c, x->id, ERR_UNRECOVERABLE_POSITION, NULL);
         else if (res->err)
-            client_send_error(x->c, x->id, 100, "internal server error");
+            client_send_error(x->c, x->id, ERR_INTERNAL, NULL);
         else {
             struct reply r = {.id = x->id, .kind = REPLY_HISTORY, .pubs = res->pubs,
                               .npubs = res->npubs, .epoch = res->epoch, .offset = res->top};
@@ -317,18 +317,18 @@ static int cmd_presence(struct client *c, struct cmd *cmd, bool stats)
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
     if (!ns->presence)
-        return client_send_error(c, cmd->id, 108, "not available"), 0;
+        return client_send_error(c, cmd->id, ERR_NOT_AVAILABLE, NULL), 0;
     if (!may(c, ns, cmd->channel, ACCESS_PRESENCE))
-        return client_send_error(c, cmd->id, 103, "permission denied"), 0;
+        return client_send_error(c, cmd->id, ERR_PERMISSION_DENIED, NULL), 0;
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0;
+        return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0;
     struct store *st = c->node->store;
     int r = stats ? st->ops->presence_stats(st, cmd->channel, on_stats, x)
                   : st->ops->presence_get(st, cmd->channel, on_presence, x);
     if (r) {
         id_ctx_done(x);
-        client_send_error(c, cmd->id, 100, "internal server error");
+        client_send_error(c, cmd->id, ERR_INTERNAL, NULL);
     }
     return c->state == CLIENT_CLOSING ? -1 : 0;
 }
@@ -340,11 +340,11 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     if (!ns)
         return c->state == CLIENT_CLOSING ? -1 : 0;
     if (!ns_has_history(ns) || !cmd_wire_carries(c, ns))
-        return client_send_error(c, cmd->id, 108, "not available"), 0;
+        return client_send_error(c, cmd->id, ERR_NOT_AVAILABLE, NULL), 0;
     if (!may(c, ns, cmd->channel, ACCESS_HISTORY))
-        return client_send_error(c, cmd->id, 103, "permission denied"), 0;
+        return client_send_error(c, cmd->id, ERR_PERMISSION_DENIED, NULL), 0;
     if (cmd->has_since && cmd->reverse && cmd->since_offset == 0)
-        return client_send_error(c, cmd->id, 107, "bad request"), 0;
+        return client_send_error(c, cmd->id, ERR_BAD_REQUEST, NULL), 0;
     struct history_query q = {.has_since = cmd->has_since, .since_offset = cmd->since_offset,
                               .since_epoch = cmd->since_epoch, .limit = cmd->limit,
                               .reverse = cmd->reverse};
@@ -352,10 +352,10 @@ static int cmd_history(struct client *c, struct cmd *cmd)
         q.limit = (int32_t)cfg->history_max_limit;
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0;
+        return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0;
     if (c->node->store->ops->history(c->node->store, cmd->channel, ns, &q, on_history, x)) {
         id_ctx_done(x);
-        client_send_error(c, cmd->id, 100, "internal server error");
+        client_send_error(c, cmd->id, ERR_INTERNAL, NULL);
     }
     return c->state == CLIENT_CLOSING ? -1 : 0;
 }
@@ -469,7 +469,7 @@ int client_dispatch(struct client *c, struct cmd *cmd)
     /* any id-less command other than send is a pong (protocol v2) */
     if (cmd->id == 0 && cmd->kind != CMD_SEND) {
         if (c->state != CLIENT_CONNECTED) {
-            client_disconnect(c, 3501, "bad request", true);
+            client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
             return -1;
         }
         c->pong_deadline_ms = 0;
@@ -480,18 +480,18 @@ int client_dispatch(struct client *c, struct cmd *cmd)
     if (!rate_ok(c, rm ? rm->rate_cost : 1)) {
         c->node->stats.rate_limited++;
         if (++c->rl_strikes >= c->node->cfg->client_rate_limit_strikes) {
-            client_disconnect(c, 3013, "too many requests", true);
+            client_disconnect(c, DISC_TOO_MANY_REQUESTS, NULL, true);
             return -1;
         }
         if (cmd->id)
-            client_send_error(c, cmd->id, 111, "too many requests");
+            client_send_error(c, cmd->id, ERR_TOO_MANY_REQUESTS, NULL);
         return c->state == CLIENT_CLOSING ? -1 : 0;
     }
     c->rl_strikes = 0;
     if (cmd->kind == CMD_CONNECT)
         return cmd_connect(c, cmd);
     if (c->state != CLIENT_CONNECTED) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     switch (cmd->kind) {
@@ -510,7 +510,7 @@ int client_dispatch(struct client *c, struct cmd *cmd)
     case CMD_RPC:
         return cmd_rpc(c, cmd);
     case CMD_SEND:
-        client_disconnect(c, 3508, "not available", true);
+        client_disconnect(c, DISC_NOT_AVAILABLE, NULL, true);
         return -1;
     case CMD_REFRESH:
         return cmd_refresh(c, cmd);
@@ -520,7 +520,7 @@ int client_dispatch(struct client *c, struct cmd *cmd)
     case CMD_PING:
     case CMD_CONNECT:
     default:
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
 }

@@ -15,6 +15,7 @@
 #include "clients/client.h"
 #include "clients/commands_internal.h"
 #include "node/node.h"
+#include "protocol/errors.h"
 
 /* ---- subscribe ---- */
 
@@ -59,10 +60,10 @@ static struct sub *sub_new(struct client *c, struct span ch, const struct ns_con
                            uint32_t *code)
 {
     if (client_find_sub(c, ch))
-        return *code = 105, NULL;
+        return *code = ERR_ALREADY_SUBSCRIBED, NULL;
     if (c->nsubs >= c->node->cfg->max_channels_per_client)
-        return *code = 106, NULL;
-    *code = 100;
+        return *code = ERR_LIMIT_EXCEEDED, NULL;
+    *code = ERR_INTERNAL;
     if (c->nsubs == c->capsubs) {
         uint32_t ncap = c->capsubs ? c->capsubs * 2 : 4;
         struct sub **ns2 = realloc(c->subs, sizeof(*ns2) * ncap);
@@ -113,11 +114,13 @@ struct sub *server_sub_new(struct client *c, const char *channel)
 int client_server_subscribe(struct client *c, const char *channel)
 {
     if (c->state != CLIENT_CONNECTED)
-        return 100;
+        return ERR_INTERNAL;
     struct sub *s = server_sub_new(c, channel);
     if (!s) {
         const struct ns_config *ns = config_find_ns(c->node->cfg, channel, strlen(channel));
-        return client_find_sub(c, span_str(channel)) ? 105 : ns && !cmd_wire_carries(c, ns) ? 108 : 102;
+        return client_find_sub(c, span_str(channel)) ? ERR_ALREADY_SUBSCRIBED
+               : ns && !cmd_wire_carries(c, ns) ? ERR_NOT_AVAILABLE
+                                                : ERR_UNKNOWN_CHANNEL;
     }
     struct wbuf b;
     wbuf_init(&b);
@@ -131,7 +134,7 @@ int client_server_subscribe(struct client *c, const char *channel)
         frame_unref(f);
         if (c->state != CLIENT_CLOSING)
             client_remove_sub(c, s, false);
-        return 100;
+        return ERR_INTERNAL;
     }
     frame_unref(f);
     after_subscribed(c, s);
@@ -150,7 +153,7 @@ static void on_sub_history(void *arg, const struct history_result *res)
         sub_free(s);
         /* every command gets a reply; the subscription did not survive */
         if (c->state != CLIENT_CLOSING)
-            client_send_error(c, x->id, 100, "internal server error");
+            client_send_error(c, x->id, ERR_INTERNAL, NULL);
         goto out;
     }
     if (c->state == CLIENT_CLOSING)
@@ -158,7 +161,7 @@ static void on_sub_history(void *arg, const struct history_result *res)
     if (res->err && res->err != ENGINE_EUNRECOVERABLE) {
         uint32_t n;
         free(sub_take_buffer(s, &n)); /* nothing buffered can be trusted */
-        client_send_error(c, x->id, 100, "internal server error");
+        client_send_error(c, x->id, ERR_INTERNAL, NULL);
         client_remove_sub(c, s, false);
         goto out;
     }
@@ -194,7 +197,7 @@ static void on_sub_history(void *arg, const struct history_result *res)
         rc = client_try_send_reply(c, &r);
     }
     if (rc == -E2BIG) {
-        client_send_error(c, x->id, 106, "limit exceeded");
+        client_send_error(c, x->id, ERR_LIMIT_EXCEEDED, NULL);
         client_remove_sub(c, s, false);
     }
     if (rc == 0) {
@@ -225,13 +228,13 @@ static int sub_token(struct client *c, const struct cmd *cmd, const struct ns_co
     enum auth_result ar = auth_verify_subscription(c->node->cfg->verifier, cmd->token.p,
                                                    cmd->token.n, cmd_now_s(c), sc);
     if (ar == AUTH_EXPIRED)
-        return 109;
+        return ERR_TOKEN_EXPIRED;
     if (ar != AUTH_OK)
-        return 103;
+        return ERR_PERMISSION_DENIED;
     if (!span_eq(ch, sc->channel, strlen(sc->channel)) || strcmp(sc->sub, c->user) != 0 ||
         (sc->client && strcmp(sc->client, c->id) != 0)) {
         auth_claims_free(sc);
-        client_disconnect(c, 3500, "invalid token", true);
+        client_disconnect(c, DISC_INVALID_TOKEN, NULL, true);
         return -1;
     }
     return 0;
@@ -256,7 +259,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
 {
     const struct config *cfg = c->node->cfg;
     if (cmd->channel.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     /* name, namespace, binary namespace on a JSON wire (108), the namespace
@@ -273,24 +276,20 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
     int code = sub_token(c, cmd, ns, &sc);
     if (code < 0)
         return -1;
-    if (code == 103)
-        return client_send_error(c, cmd->id, 103, "permission denied"), 0;
-    if (code == 109)
-        return client_send_error(c, cmd->id, 109, "token expired"), 0;
+    if (code == ERR_PERMISSION_DENIED)
+        return client_send_error(c, cmd->id, ERR_PERMISSION_DENIED, NULL), 0;
+    if (code == ERR_TOKEN_EXPIRED)
+        return client_send_error(c, cmd->id, ERR_TOKEN_EXPIRED, NULL), 0;
     struct engine *eng = c->node->engine;
     if (eng->ops->available && eng->ops->available(eng, cmd->channel) != 0) {
         auth_claims_free(&sc);
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0; /* temporary */
+        return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0; /* temporary */
     }
     uint32_t err;
     struct sub *s = sub_new(c, cmd->channel, ns, &err);
     if (!s) {
         auth_claims_free(&sc);
-        return client_send_error(c, cmd->id, err,
-                                 err == 105   ? "already subscribed"
-                                 : err == 106 ? "limit exceeded"
-                                              : "internal server error"),
-               0;
+        return client_send_error(c, cmd->id, err, NULL), 0;
     }
     sub_set_token(c, s, &sc);
     auth_claims_free(&sc);
@@ -311,7 +310,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
     struct sub_ctx *x = malloc(sizeof(*x));
     if (!x) {
         client_remove_sub(c, s, false);
-        return client_send_error(c, cmd->id, 100, "internal server error"), 0;
+        return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0;
     }
     *x = (struct sub_ctx){.c = c, .s = s, .id = cmd->id,
                           .recover = cmd->recover && s->recoverable, .req_offset = cmd->offset};
@@ -330,7 +329,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
         client_release(c);
         free(x);
         client_remove_sub(c, s, false);
-        client_send_error(c, cmd->id, 100, "internal server error");
+        client_send_error(c, cmd->id, ERR_INTERNAL, NULL);
     }
     return c->state == CLIENT_CLOSING ? -1 : 0;
 }
@@ -342,19 +341,19 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
 int cmd_sub_refresh(struct client *c, struct cmd *cmd)
 {
     if (cmd->channel.n == 0 || cmd->token.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     struct sub *s = client_find_sub(c, cmd->channel);
     if (!s)
-        return client_send_error(c, cmd->id, 103, "permission denied"), 0;
+        return client_send_error(c, cmd->id, ERR_PERMISSION_DENIED, NULL), 0;
     struct auth_claims sc;
     int code = sub_token(c, cmd, s->ns, &sc);
     if (code < 0)
         return -1;
-    if (code == 109) {
-        client_unsubscribe_push(c, s, 2501, "subscription expired");
-        return client_send_error(c, cmd->id, 109, "token expired"), 0;
+    if (code == ERR_TOKEN_EXPIRED) {
+        client_unsubscribe_push(c, s, UNSUB_EXPIRED, NULL);
+        return client_send_error(c, cmd->id, ERR_TOKEN_EXPIRED, NULL), 0;
     }
     if (code)
         return client_send_error(c, cmd->id, (uint32_t)code, "permission denied"), 0;
@@ -373,9 +372,9 @@ void client_check_sub_expiry(struct client *c, int64_t now)
         if (!s->expires_ms || now < s->expires_ms + grace)
             continue;
         if (s->server_side)
-            client_disconnect(c, 3006, "subscription expired", true);
+            client_disconnect(c, DISC_SUB_EXPIRED, NULL, true);
         else
-            client_unsubscribe_push(c, s, 2501, "subscription expired");
+            client_unsubscribe_push(c, s, UNSUB_EXPIRED, NULL);
     }
 }
 
@@ -408,7 +407,7 @@ void client_remove_sub(struct client *c, struct sub *s, bool emit_leave)
 int cmd_unsubscribe(struct client *c, struct cmd *cmd)
 {
     if (cmd->channel.n == 0) {
-        client_disconnect(c, 3501, "bad request", true);
+        client_disconnect(c, DISC_BAD_REQUEST, NULL, true);
         return -1;
     }
     struct sub *s = client_find_sub(c, cmd->channel);
@@ -424,6 +423,8 @@ void client_deliver_frame(struct sub *s, struct frame *f) { client_send(s->clien
 
 void client_unsubscribe_push(struct client *c, struct sub *s, uint32_t code, const char *reason)
 {
+    if (!reason)
+        reason = proto_error_message(code);
     struct wbuf b;
     wbuf_init(&b);
     struct span ch = {(const uint8_t *)s->channel, s->channel_len};
@@ -442,9 +443,9 @@ void client_unsubscribe_push(struct client *c, struct sub *s, uint32_t code, con
 static void insufficient_state(struct client *c, struct sub *s)
 {
     if (s->server_side)
-        client_disconnect(c, 3010, "insufficient state", true);
+        client_disconnect(c, DISC_INSUFFICIENT_STATE, NULL, true);
     else
-        client_unsubscribe_push(c, s, 2500, "insufficient state");
+        client_unsubscribe_push(c, s, UNSUB_INSUFFICIENT_STATE, NULL);
 }
 
 void client_deliver_gap(struct sub *s)

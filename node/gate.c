@@ -38,7 +38,7 @@ static void on_engine(void *arg, const struct publish_result *res)
     struct gate_outcome out = {0};
     if (res->err) {
         out.code = ERR_INTERNAL;
-        out.message = "internal server error";
+        out.message = proto_error_message(ERR_INTERNAL);
     } else {
         out.offset = res->offset;
         out.epoch = res->epoch;
@@ -52,7 +52,7 @@ static void to_engine(struct gate *g, struct publication *p, const struct publis
 {
     g->node->stats.publications++;
     if (g->node->engine->ops->publish(g->node->engine, p, o, on_engine, call) != 0)
-        deliver(call, ERR_INTERNAL, "internal server error", false);
+        deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
 }
 
 #define GATE_HAS_PUB 1u
@@ -108,7 +108,7 @@ static bool apply(struct gate_req *r, struct gate_verdict v)
         struct publication *p = publication_new(old->channel, v.data, v.is_json,
                                                 old->has_info ? &old->info : NULL);
         if (!p) {
-            deliver(r->call, ERR_INTERNAL, "internal server error", false);
+            deliver(r->call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
             req_free(r);
             return false;
         }
@@ -125,7 +125,7 @@ static bool apply(struct gate_req *r, struct gate_verdict v)
         r->g->pending = r;
         return false;
     }
-    deliver(r->call, ERR_INTERNAL, "internal server error", false);
+    deliver(r->call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     req_free(r);
     return false;
 }
@@ -153,7 +153,7 @@ void gate_resume(struct gate_req *r, struct gate_verdict v)
     r->pprev = NULL;
     if (v.kind == GATE_ASYNC)
         v = (struct gate_verdict){.kind = GATE_DENY, .code = ERR_INTERNAL,
-                                  .message = "internal server error"};
+                                  .message = proto_error_message(ERR_INTERNAL)};
     if (!apply(r, v))
         return;
     r->at++;
@@ -176,7 +176,7 @@ void gate_free(struct gate *g)
         g->pending = r->next;
         struct gate_call *call = r->call;
         req_free(r);
-        deliver(call, ERR_INTERNAL, "internal server error", false);
+        deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     }
     for (uint32_t i = 0; i < g->nhooks; i++)
         free(g->hooks[i].ns_name);
@@ -243,7 +243,7 @@ const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *re
     else if (!(ns_hooks(g, ns, &oom) & GATE_HAS_SUB)) {
         if (!oom)
             return ns;
-        *code = ERR_INTERNAL, *message = "internal server error";
+        *code = ERR_INTERNAL, *message = proto_error_message(ERR_INTERNAL);
     } else {
         for (uint32_t k = 0; k < g->nhooks; k++) {
             struct gate_hook *h = &g->hooks[k];
@@ -255,7 +255,7 @@ const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *re
             if (v.kind == GATE_DENY)
                 *code = v.code, *message = v.message;
             else
-                *code = ERR_INTERNAL, *message = "internal server error";
+                *code = ERR_INTERNAL, *message = proto_error_message(ERR_INTERNAL);
             return NULL;
         }
         return ns;
@@ -292,10 +292,10 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
     bool oom = false;
     bool hooked = ns_hooks(g, ns, &oom) & GATE_HAS_PUB;
     if (oom)
-        return deliver(call, ERR_INTERNAL, "internal server error", false);
+        return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     struct publication *pub = publication_new(p->channel, p->data, p->is_json, p->info);
     if (!pub)
-        return deliver(call, ERR_INTERNAL, "internal server error", false);
+        return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     if (!hooked) {
         to_engine(g, pub, &o, call);
         publication_unref(pub);
@@ -307,7 +307,7 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
         free(r);
         free(name);
         publication_unref(pub);
-        return deliver(call, ERR_INTERNAL, "internal server error", false);
+        return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     }
     *r = (struct gate_req){.g = g, .call = call, .pub = pub, .ns = ns, .ns_name = name,
                            .o = o, .origin = p->origin};

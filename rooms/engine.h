@@ -15,6 +15,7 @@
 #ifndef HEARTH_ENGINE_H
 #define HEARTH_ENGINE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,9 +25,10 @@
 #include "util/rand.h"
 
 /* Engine errors (negative). */
-#define ENGINE_ETEMP (-11)          /* backend away or busy: client error 100, temporary */
-#define ENGINE_EUNRECOVERABLE (-112) /* since.epoch does not match: client error 112 */
-#define ENGINE_ENOMEM (-12)
+/* Engine and store errors: negative errno values (docs/design.md, "Errors"). */
+#define ENGINE_ETEMP (-EAGAIN)           /* backend away or busy: client error 100, temporary */
+#define ENGINE_EUNRECOVERABLE (-ESTALE)  /* since.epoch does not match: client error 112 */
+#define ENGINE_ENOMEM (-ENOMEM)
 
 /* How a publication is kept: what the gate decided from the namespace and
  * the caller (an API publish may skip history). history_size 0 = not kept. */

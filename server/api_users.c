@@ -16,7 +16,7 @@ void api_m_disconnect(const struct method_call *call, json_t *params, method_don
     const char *user = api_get_str(params, "user"), *client = api_get_str(params, "client");
     if (!user)
         return method_error(done, arg, ERR_BAD_REQUEST, NULL);
-    int code = 3503;
+    int code = DISC_FORCE_NO_RECONNECT;
     const char *reason = "force disconnect";
     json_t *d = json_object_get(params, "disconnect");
     if (json_is_object(d)) {

@@ -4,6 +4,7 @@
  * registered on the node's control registry (node/control.h). Borrows the
  * server and its clients. */
 #include "server/cluster.h"
+#include "protocol/errors.h"
 
 #include <msgpack.h>
 #include <stdlib.h>
@@ -103,7 +104,7 @@ static void do_subscribe(struct client *c, const struct verb_args *a)
 static void do_refresh(struct client *c, const struct verb_args *a)
 {
     if (a->expired)
-        client_disconnect(c, 3005, "connection expired", true);
+        client_disconnect(c, DISC_EXPIRED, NULL, true);
     else if (a->expire_at)
         /* from the API or another node, not trusted: clamped into
          * [1, AUTH_MAX_DATE] before it becomes milliseconds (a date in

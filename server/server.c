@@ -4,6 +4,7 @@
  * they reconnect elsewhere, queued messages are flushed, then lws is torn
  * down in the two-step order libwebsockets 4.1 needs on a foreign loop). */
 #include "server/server.h"
+#include "protocol/errors.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ static void begin_shutdown(struct server *srv)
     srv->node.stopping = true;
     log_info("server", "shutting down: disconnecting %u clients with 3001", srv->node.nclients);
     for (struct client *c = srv->node.clients; c; c = c->next)
-        client_disconnect(c, 3001, "shutdown", true);
+        client_disconnect(c, DISC_SHUTDOWN, NULL, true);
     srv->stop_ms = node_now_ms(&srv->node);
     uv_timer_start(&srv->drain, on_drain, 0, 50);
 }
