@@ -172,10 +172,47 @@ static int encode(const struct verb *v, const struct verb_args *a, msgpack_sbuff
 /* Decodes payload (untrusted: from another node, or our own encoding) into
  * a, its strings copied into owned NUL-terminated buffers (free_args).
  * 0, or -1 when it is not exactly the verb's shape. */
+/* Walks payload as a fixarray of n scalars (str, int, bool) without
+ * allocating: msgpack-c allocates an array's slots at its header, so a
+ * header claiming 2^32 elements must never reach it. 0 if the shape fits. */
+static int prescan(struct span payload, size_t n)
+{
+    const uint8_t *p = payload.p, *end = payload.p + payload.n;
+    if (payload.n == 0 || *p != 0x90 + n)
+        return -1;
+    p++;
+    for (size_t i = 0; i < n; i++) {
+        if (p >= end)
+            return -1;
+        uint8_t b = *p;
+        size_t len;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc2 || b == 0xc3) len = 1;
+        else if (b == 0xcc || b == 0xd0) len = 2;
+        else if (b == 0xcd || b == 0xd1) len = 3;
+        else if (b == 0xce || b == 0xd2) len = 5;
+        else if (b == 0xcf || b == 0xd3) len = 9;
+        else if (b >= 0xa0 && b <= 0xbf) len = 1 + (size_t)(b & 0x1f);
+        else if (b == 0xd9 && end - p >= 2) len = 2 + (size_t)p[1];
+        else if (b == 0xda && end - p >= 3) len = 3 + ((size_t)p[1] << 8 | p[2]);
+        else if (b == 0xdb && end - p >= 5)
+            len = 5 + ((size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4]);
+        else return -1;
+        if ((size_t)(end - p) < len)
+            return -1;
+        p += len;
+    }
+    return p == end ? 0 : -1;
+}
+
 static int decode(const struct verb *v, struct span payload, struct verb_args *a)
 {
     memset(a, 0, sizeof(*a));
     a->client = a->channel = a->reason = a->user = "";
+    size_t nf = 0;
+    while (nf < 5 && v->fields[nf] != F_END)
+        nf++;
+    if (prescan(payload, nf) != 0)
+        return -1;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     size_t off = 0;
@@ -204,13 +241,15 @@ static int decode(const struct verb *v, struct span payload, struct verb_args *a
             break;
         default: {
             /* a string with a NUL inside would select something else than was meant */
-            ok = o->type == MSGPACK_OBJECT_STR && !memchr(o->via.str.ptr, 0, o->via.str.size);
+            ok = o->type == MSGPACK_OBJECT_STR &&
+                 (o->via.str.size == 0 || !memchr(o->via.str.ptr, 0, o->via.str.size));
             char *s = ok ? malloc(o->via.str.size + 1) : NULL;
             if (!s) {
                 ok = 0;
                 break;
             }
-            memcpy(s, o->via.str.ptr, o->via.str.size);
+            if (o->via.str.size)
+                memcpy(s, o->via.str.ptr, o->via.str.size);
             s[o->via.str.size] = 0;
             *str_field(a, v->fields[i]) = s;
             a->owned |= 1u << v->fields[i];
