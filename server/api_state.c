@@ -106,16 +106,28 @@ void api_m_presence_stats(const struct method_call *call, json_t *p, method_done
     m_presence_common(server_of(call->node), p, done, arg, true);
 }
 
+/* The params' channel and its namespace when that keeps history; else NULL
+ * after answering (the channel's error, or 108). */
+static const struct ns_config *history_ns(struct server *srv, json_t *params, const char **ch,
+                                          method_done *done, void *arg)
+{
+    uint32_t err = 0;
+    *ch = api_get_str(params, "channel");
+    const struct ns_config *ns = api_channel(srv, *ch, &err);
+    if (!ns)
+        return method_error(done, arg, err, NULL), NULL;
+    if (!ns_has_history(ns))
+        return method_error(done, arg, ERR_NOT_AVAILABLE, NULL), NULL;
+    return ns;
+}
+
 void api_m_history(const struct method_call *call, json_t *params, method_done *done, void *arg)
 {
     struct server *srv = server_of(call->node);
-    uint32_t err = 0;
-    const char *ch = api_get_str(params, "channel");
-    const struct ns_config *ns = api_channel(srv, ch, &err);
+    const char *ch;
+    const struct ns_config *ns = history_ns(srv, params, &ch, done, arg);
     if (!ns)
-        return method_error(done, arg, err, NULL);
-    if (!ns_has_history(ns))
-        return method_error(done, arg, ERR_NOT_AVAILABLE, NULL);
+        return;
     struct history_query q = {0};
     json_t *lim = json_object_get(params, "limit");
     if (lim && !json_is_integer(lim))
@@ -147,13 +159,10 @@ void api_m_history_remove(const struct method_call *call, json_t *params, method
                           void *arg)
 {
     struct server *srv = server_of(call->node);
-    uint32_t err = 0;
-    const char *ch = api_get_str(params, "channel");
-    const struct ns_config *ns = api_channel(srv, ch, &err);
+    const char *ch;
+    const struct ns_config *ns = history_ns(srv, params, &ch, done, arg);
     if (!ns)
-        return method_error(done, arg, err, NULL);
-    if (!ns_has_history(ns))
-        return method_error(done, arg, ERR_NOT_AVAILABLE, NULL);
+        return;
     srv->node.store->ops->history_remove(srv->node.store, span_str(ch));
     method_ok(done, arg, NULL);
 }
