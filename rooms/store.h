@@ -10,24 +10,25 @@
  * wrote. Both backends (memory, Redis) implement both interfaces with one
  * object (rooms/backend.h builds the pair from the config's engine kind).
  *
- * Extension point (not built yet; keep callers unchanged):
- *  - community state (bans, mutes, pins, reactions, audit, the moderation
- *    queue) is keyed records with an expiry: add a small set of record ops
- *    here (put/get/delete/scan by (kind, key), each with an expire_at),
- *    callback-shaped like the ops below, and let sweep expire them. The
- *    memory backend keeps them in a dict per kind; Redis in keys under its
- *    prefix. Callers (node/ and above) only ever see struct store.
- *  - a durable single-node store (issue 10: memory engine + SQLite) is a
- *    second store object for the memory kind: it keeps the hot state (the
- *    history ring, presence) in memory as today and writes a durable copy;
- *    the memory engine's publish hands a kept publication to that store's
- *    ring (the backend constructor wires them), so the engine/store pair is
- *    still chosen by kind in rooms/backend.c and no caller changes. Its
- *    destroy op is then its own (not NULL).
+ * Records (community state: bans, mutes, pins, reactions, the moderation
+ * queue, the audit log, later events, polls and KPIs) are keyed byte values
+ * with an optional expiry, grouped by kind. A kind is a short name owned by
+ * one community module ("ban", "mute", "pin", ...); keys within a kind are
+ * ordered bytewise, so a module that wants "all pins of channel C" or "the
+ * newest audit entries" shapes its keys to make that a prefix or range scan
+ * (e.g. "C\x1f<offset padded>"). Values are opaque here (the community layer
+ * writes JSON). Every op is atomic on its own; nothing spans two ops. A
+ * record whose expire_ms has passed is never returned and is deleted by the
+ * sweep. The memory store keeps records in one ordered map per kind
+ * (rooms/records.h); the Redis store keeps them under its prefix, so every
+ * node sees the same records; the durable store (memory + SQLite, issue 10)
+ * keeps the memory map and writes each change through to disk, answering a
+ * mutation only once it is durable.
  *
  * Calling convention (as engine.h): every op is asynchronous in shape; the
  * result arrives through a callback with a caller arg, possibly before the
- * op returns (the memory store always answers at once). What a result
+ * op returns (the memory store always answers at once; the durable store
+ * answers mutations after its commit; Redis after the reply). What a result
  * points to is borrowed for the duration of the callback. Loop thread only.
  * Errors are the ENGINE_E* codes of engine.h (negative). */
 #ifndef HEARTH_STORE_H
@@ -60,6 +61,40 @@ typedef void store_history_cb(void *arg, const struct history_result *res);
 typedef void store_presence_cb(void *arg, int err, const struct clientinfo *entries, size_t n);
 typedef void store_stats_cb(void *arg, int err, uint32_t num_clients, uint32_t num_users);
 
+/* ---- records ---- */
+
+#define RECORD_KIND_MAX 32            /* bytes of a kind name: [a-z0-9_.]+ */
+#define RECORD_KEY_MAX 512            /* bytes of a key (any bytes, non-empty) */
+#define RECORD_VALUE_MAX (64u << 10)  /* bytes of a value */
+#define RECORD_SCAN_MAX 1000          /* records one scan returns at most */
+
+struct record {
+    struct span key;
+    struct span value;
+    int64_t expire_ms;     /* unix ms after which it no longer exists; 0 = never */
+};
+
+/* put flags */
+#define RECORD_NX 1u   /* only if no live record has this key: else nothing
+                        * changes and the callback gets the existing one (n = 1) */
+
+/* A range of one kind's keys, in byte order (reverse: descending).
+ * prefix: only keys starting with it (n == 0: all). after: when set
+ * (n > 0), only keys strictly after it in the scan's direction (paging).
+ * limit: 1..RECORD_SCAN_MAX (0 = RECORD_SCAN_MAX). */
+struct record_scan {
+    struct span prefix;
+    struct span after;
+    uint32_t limit;
+    bool reverse;
+};
+
+/* recs/n: put — the existing record when RECORD_NX refused (n = 1), else
+ * n = 0; get — 0 or 1 record; del — the removed record (n = 1) or n = 0;
+ * scan — the records in order; incr — one record, the counter's new value
+ * (decimal ASCII), n = 0 when the counter reached 0 and was deleted. */
+typedef void store_records_cb(void *arg, int err, const struct record *recs, size_t n);
+
 struct store;
 
 struct store_ops {
@@ -70,7 +105,25 @@ struct store_ops {
     int (*presence_remove)(struct store *s, struct span channel, struct span client_id);
     int (*presence_get)(struct store *s, struct span channel, store_presence_cb *cb, void *arg);
     int (*presence_stats)(struct store *s, struct span channel, store_stats_cb *cb, void *arg);
-    /* Expiry (history, presence refresh), called about once a second. */
+    /* Records (see above). kind: RECORD_KIND_MAX bytes of [a-z0-9_.]; a bad
+     * kind, key or value size is -EINVAL before anything happens. cb may be
+     * NULL for put, del and incr. A started op returns 0 and its cb runs
+     * exactly once; a nonzero return means cb will not run. */
+    int (*record_put)(struct store *s, struct span kind, const struct record *r, unsigned flags,
+                      store_records_cb *cb, void *arg);
+    int (*record_get)(struct store *s, struct span kind, struct span key, store_records_cb *cb,
+                      void *arg);
+    int (*record_del)(struct store *s, struct span kind, struct span key, store_records_cb *cb,
+                      void *arg);
+    int (*record_scan)(struct store *s, struct span kind, const struct record_scan *q,
+                       store_records_cb *cb, void *arg);
+    /* A counter: adds delta to the record's value read as a signed decimal
+     * integer (absent or not a number = 0) and stores the result; a result
+     * of 0 deletes the record. expire_ms (0 = never) is set on every call
+     * that leaves the record in place. */
+    int (*record_incr)(struct store *s, struct span kind, struct span key, int64_t delta,
+                       int64_t expire_ms, store_records_cb *cb, void *arg);
+    /* Expiry (history, presence refresh, records), called about once a second. */
     void (*sweep)(struct store *s, int64_t now_ms);
     /* Channels this store keeps state for on this node, for /metrics
      * (optional: NULL when the state lives elsewhere, as with Redis). */
