@@ -43,7 +43,7 @@ static const struct opt root_opts[] = {
     U32(history_max_limit), U32(recovery_max_limit), U32(history_meta_ttl),
     U32(api_max_body_size), U32(api_max_broadcast_channels), U32(api_max_batch_commands),
     U32(max_http_connections_per_ip), U32(http_body_timeout),
-    STR(metrics_key),
+    STR(metrics_key), STR(data_dir), STR(durable_sync),
 };
 #undef U32
 #undef BOOL
@@ -92,6 +92,8 @@ static void defaults(struct config *c)
     c->http_body_timeout = 10;
     c->api_max_broadcast_channels = 10000;
     c->api_max_batch_commands = 10000;
+    c->data_dir = strdup("./hearth-data");
+    c->durable_sync = strdup("normal");
     config_redis_defaults(c);
 }
 
@@ -292,6 +294,11 @@ static int check(struct config *c, char *err, size_t errlen)
         FAIL("client_command_rate and client_command_burst must be at most 1000000");
     if (!c->tls_cert != !c->tls_key)
         FAIL("TLS needs both tls_cert and tls_key");
+    if (!c->data_dir || !c->durable_sync)
+        FAIL("out of memory");
+    if (strcmp(c->durable_sync, "normal") && strcmp(c->durable_sync, "full"))
+        FAIL("durable_sync must be \"normal\" or \"full\"");
+    c->durable_sync_full = !strcmp(c->durable_sync, "full");
     struct jwt_settings js = {
         .hmac_secret = c->token_hmac_secret, .rsa_public_key = c->token_rsa_public_key,
         .ecdsa_public_key = c->token_ecdsa_public_key, .algorithm = c->token_algorithm,

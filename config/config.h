@@ -96,6 +96,10 @@ struct config {
     uint32_t redis_connect_timeout_ms;
     uint32_t redis_command_timeout_ms;
     uint32_t redis_presence_ttl;    /* seconds a presence entry lives unless refreshed */
+    /* engine "memory": the durable store (rooms/durable.h) */
+    char *data_dir;                 /* owned; "" = nothing kept on disk (pure memory) */
+    char *durable_sync;             /* owned: "normal" or "full" */
+    bool durable_sync_full;         /* durable_sync == "full": ack after fsync */
 };
 
 /* Fills *cfg from the JSON file at path (NULL = built-in demo defaults).

@@ -8,8 +8,9 @@ static struct engine *new_memory(const struct config *cfg, const struct engine_e
                                  struct uv_loop_s *loop, const char *node_uid,
                                  const struct clock *clk, struct store **st)
 {
-    (void)loop;
     (void)node_uid;
+    if (cfg->data_dir && cfg->data_dir[0]) /* a durable copy beside the hot state */
+        return engine_memory_durable_new(cfg, ev, loop, clk, st);
     return engine_memory_new(cfg, ev, clk, st);
 }
 

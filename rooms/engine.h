@@ -149,6 +149,11 @@ struct uv_loop_s;
 struct clock;
 struct engine *engine_memory_new(const struct config *cfg, const struct engine_events *ev,
                                  const struct clock *clk, struct store **store);
+/* The memory engine with a durable copy in cfg->data_dir (rooms/durable.h):
+ * loads it before returning. NULL (logged) when the data cannot be used. */
+struct engine *engine_memory_durable_new(const struct config *cfg, const struct engine_events *ev,
+                                         struct uv_loop_s *loop, const struct clock *clk,
+                                         struct store **store);
 struct engine *engine_redis_new(const struct config *cfg, const struct engine_events *ev,
                                 struct uv_loop_s *loop, const char *node_uid,
                                 const struct clock *clk, struct store **store);

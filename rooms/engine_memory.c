@@ -9,8 +9,15 @@
  * the empty stream (epoch "", offset 0) and keeps nothing. A channel's state
  * is freed by the sweep once it has no presence, no live publications and
  * its stream meta (epoch/top) has outlived history_meta_ttl; a stream whose
- * publications all expired gives its ring back at once. */
+ * publications all expired gives its ring back at once.
+ *
+ * With a data_dir (engine_memory_durable_new) the state also has a durable
+ * copy (rooms/durable.h): a publish that keeps history takes the next
+ * offset (next_top) at once but reaches the ring, the subscribers and the
+ * publisher only after its batch committed; h.top is the committed top, the
+ * only one readers see. A failed commit rolls next_top back to h.top. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +27,7 @@
 #include "rooms/engine.h"
 #include "rooms/store.h"
 #include "rooms/history.h"
+#include "rooms/durable.h"
 
 struct pentry {                 /* one presence entry */
     struct dict_entry de;       /* key = info.client */
@@ -32,6 +40,9 @@ struct mchan {
     struct history h;
     bool has_stream;            /* h is initialised (epoch exists) */
     int64_t meta_expire_ms;
+    uint64_t next_top;          /* durable: offsets handed out (>= h.top) */
+    uint64_t clear_at;          /* durable: pending offsets <= this were removed */
+    uint32_t pending;           /* durable: publications waiting for their commit */
     struct dict presence;       /* of struct pentry, owned */
     size_t name_len;
     char name[];
@@ -46,6 +57,7 @@ struct memengine {
     struct clientinfo *pscratch;  /* owned: presence_get output */
     size_t pscratch_cap;
     const struct clock *clock;    /* borrowed: the node's wall clock */
+    struct durable *dur;          /* owned; NULL = memory only (data_dir "") */
 };
 
 static int64_t now_ms(const struct memengine *m) { return clock_now_ms(m->clock); }
@@ -81,13 +93,17 @@ static struct mchan *get(struct memengine *m, struct span ch)
     return c;
 }
 
-static void stream_touch(struct memengine *m, struct mchan *c)
+/* Returns true when the stream was created now (a fresh epoch). */
+static bool stream_touch(struct memengine *m, struct mchan *c)
 {
-    if (!c->has_stream) {
+    bool fresh = !c->has_stream;
+    if (fresh) {
         history_init(&c->h);
         c->has_stream = true;
+        c->next_top = c->clear_at = 0;
     }
     c->meta_expire_ms = now_ms(m) + (int64_t)m->base.cfg->history_meta_ttl * 1000;
+    return fresh;
 }
 
 static void chan_free(struct memengine *m, struct mchan *c)
@@ -105,7 +121,7 @@ static void chan_free(struct memengine *m, struct mchan *c)
 
 static void maybe_free(struct memengine *m, struct mchan *c, int64_t now)
 {
-    if (c->presence.count)
+    if (c->presence.count || c->pending)
         return;
     if (c->has_stream && (c->h.count || c->meta_expire_ms > now))
         return;
@@ -121,8 +137,18 @@ static int mem_publish(struct engine *e, struct publication *pub, const struct p
         struct mchan *c = get(m, pub->channel);
         if (!c)
             return ENGINE_ENOMEM;
-        stream_touch(m, c);
+        bool fresh = stream_touch(m, c);
         int64_t now = now_ms(m);
+        if (m->dur) { /* answered by on_durable_pub once committed */
+            int rc = durable_pub(m->dur, pub, c->h.epoch, c->next_top + 1, o->history_size,
+                                 now + (int64_t)o->history_ttl * 1000, c->meta_expire_ms, fresh,
+                                 cb, arg);
+            if (rc)
+                return rc;
+            c->next_top++;
+            c->pending++;
+            return 0;
+        }
         history_expire(&c->h, now);
         if (history_append(&c->h, pub, o->history_size, now + (int64_t)o->history_ttl * 1000))
             return ENGINE_ENOMEM;
@@ -184,9 +210,14 @@ static int mem_history(struct store *st, struct span channel, const struct ns_co
 
 static int mem_history_remove(struct store *st, struct span channel)
 {
-    struct mchan *c = find(of_store(st), channel);
-    if (c && c->has_stream)
+    struct memengine *m = of_store(st);
+    struct mchan *c = find(m, channel);
+    if (c && c->has_stream) {
         history_clear(&c->h);
+        c->clear_at = c->next_top; /* pending ones are removed too, when they land */
+    }
+    if (m->dur && c && c->has_stream)
+        return durable_remove(m->dur, channel);
     return 0;
 }
 
@@ -308,6 +339,8 @@ static void mem_sweep(struct store *st, int64_t now)
         }
         maybe_free(m, c, now);
     }
+    if (m->dur)
+        durable_sweep(m->dur, now);
 }
 
 static size_t mem_channel_count(struct store *st)
@@ -318,6 +351,7 @@ static size_t mem_channel_count(struct store *st)
 static void mem_destroy(struct engine *e)
 {
     struct memengine *m = (struct memengine *)e;
+    durable_free(m->dur); /* first: it may complete pending publications */
     struct dict_iter it;
     dict_iter_init(&it, &m->chans);
     for (struct dict_entry *de; (de = dict_next(&it));)
@@ -328,12 +362,17 @@ static void mem_destroy(struct engine *e)
     free(m);
 }
 
+static void mem_shutdown(struct engine *e) { durable_shutdown(((struct memengine *)e)->dur); }
+
+static int mem_health(struct store *st) { return of_store(st)->dur ? durable_health(of_store(st)->dur) : 0; }
+
 static const struct engine_ops memory_ops = {
     .publish = mem_publish,
     .publish_join = mem_publish_join,
     .subscribe = mem_noop,
     .unsubscribe = mem_noop,
     .destroy = mem_destroy,
+    .shutdown = mem_shutdown,
 };
 
 static const struct store_ops memory_store_ops = {
@@ -345,6 +384,7 @@ static const struct store_ops memory_store_ops = {
     .presence_stats = mem_presence_stats,
     .sweep = mem_sweep,
     .channel_count = mem_channel_count,
+    .health = mem_health,
     .destroy = NULL, /* freed with the engine (mem_destroy) */
 };
 
@@ -362,5 +402,95 @@ struct engine *engine_memory_new(const struct config *cfg, const struct engine_e
     m->store.cfg = cfg;
     dict_init(&m->chans);
     *store = &m->store;
+    return &m->base;
+}
+
+/* ---- the durable copy ---- */
+
+/* A journalled publication's batch is done: on success it joins the ring
+ * (unless history_remove came after it), reaches the subscribers and its
+ * publisher; on failure only the publisher hears (error 100). */
+static void on_durable_pub(void *ctx, const struct durable_pub *dp, int err)
+{
+    struct memengine *m = ctx;
+    struct mchan *c = find(m, dp->pub->channel);
+    struct publish_result res = {.err = err};
+    if (!c) { /* cannot happen: pending keeps the channel */
+        res.err = ENGINE_ETEMP;
+        if (dp->cb)
+            dp->cb(dp->arg, &res);
+        return;
+    }
+    c->pending--;
+    if (err) {
+        c->next_top = c->h.top;
+        if (dp->cb)
+            dp->cb(dp->arg, &res);
+        return;
+    }
+    int64_t now = now_ms(m);
+    history_expire(&c->h, now);
+    if (dp->offset > c->clear_at) {
+        c->h.top = dp->offset - 1; /* it is already: commits land in offset order */
+        if (history_append(&c->h, dp->pub, dp->history_size, dp->expire_ms) != 0) {
+            c->h.top = dp->offset; /* stored on disk; memory is short: keep the position */
+            dp->pub->offset = dp->offset;
+        }
+    } else {
+        c->h.top = dp->offset;
+        dp->pub->offset = dp->offset;
+    }
+    res.offset = dp->offset;
+    res.epoch = c->h.epoch;
+    m->base.ev.on_publication(m->base.ev.arg, dp->pub);
+    if (dp->cb)
+        dp->cb(dp->arg, &res);
+}
+
+static int load_channel(void *ctx, struct span name, const char *epoch, uint64_t top,
+                        int64_t meta_expire_ms)
+{
+    struct memengine *m = ctx;
+    struct mchan *c = get(m, name);
+    if (!c)
+        return ENGINE_ENOMEM;
+    if (!c->has_stream)
+        history_init(&c->h);
+    c->has_stream = true;
+    snprintf(c->h.epoch, sizeof(c->h.epoch), "%s", epoch);
+    c->h.top = c->next_top = top;
+    c->meta_expire_ms = meta_expire_ms;
+    return 0;
+}
+
+static int load_pub(void *ctx, struct publication *p, int64_t expire_ms)
+{
+    struct memengine *m = ctx;
+    struct mchan *c = find(m, p->channel);
+    const struct ns_config *ns =
+        config_find_ns(m->base.cfg, (const char *)p->channel.p, p->channel.n);
+    if (!c || !c->has_stream || !ns || !ns_has_history(ns))
+        return 0; /* its channel is gone, or its namespace no longer keeps history */
+    uint64_t top = c->h.top > p->offset ? c->h.top : p->offset;
+    c->h.top = p->offset - 1;
+    int rc = history_append(&c->h, p, ns->history_size, expire_ms);
+    c->h.top = c->next_top = top;
+    return rc;
+}
+
+struct engine *engine_memory_durable_new(const struct config *cfg, const struct engine_events *ev,
+                                         struct uv_loop_s *loop, const struct clock *clk,
+                                         struct store **store)
+{
+    struct memengine *m = (struct memengine *)engine_memory_new(cfg, ev, clk, store);
+    if (!m)
+        return NULL;
+    struct durable_loader ld = {.channel = load_channel, .pub = load_pub, .ctx = m};
+    m->dur = durable_open(cfg, loop, now_ms(m), &ld, on_durable_pub, m);
+    if (!m->dur) {
+        mem_destroy(&m->base);
+        *store = NULL;
+        return NULL;
+    }
     return &m->base;
 }

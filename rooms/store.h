@@ -128,6 +128,9 @@ struct store_ops {
     /* Channels this store keeps state for on this node, for /metrics
      * (optional: NULL when the state lives elsewhere, as with Redis). */
     size_t (*channel_count)(struct store *s);
+    /* Optional: 0 while the store takes writes, else ENGINE_ETEMP (the
+     * durable store after a failed commit); /health answers 503 then. */
+    int (*health)(struct store *s);
     /* Frees the store. NULL when the store is part of its engine's object
      * (both backends today): the engine's destroy frees it. */
     void (*destroy)(struct store *s);

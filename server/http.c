@@ -81,8 +81,11 @@ static void route(struct http_req *r)
 {
     struct server *srv = r->srv;
     if (!strcmp(r->path, "/health")) {
+        const struct store *st = srv->node.store;
         if (srv->node.stopping)
             respond_text(r, 503, "application/json", "{\"error\":\"shutting down\"}");
+        else if (st && st->ops->health && st->ops->health((struct store *)st) != 0)
+            respond_text(r, 503, "application/json", "{\"error\":\"store unavailable\"}");
         else
             respond_text(r, 200, "application/json", "{}");
         return;

@@ -38,6 +38,9 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN); /* before anything may write to a socket */
+    /* past RLIMIT_FSIZE a write fails with EFBIG (the durable store reports
+     * it as a full disk) instead of killing the process */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct config cfg;
     char err[512];

@@ -2,7 +2,7 @@
  * config in while clients stay connected. Token keys, the API key,
  * namespaces, permissions, limits and timers take effect at once;
  * settings bound at startup (listen address, engine, TLS files, web root,
- * handshake timeout) keep their running values, and a change to them is
+ * handshake timeout, data_dir, durable_sync) keep their running values, and a change to them is
  * logged as needing a restart.
  *
  * Ownership: the first config belongs to main(); each reloaded one is heap
@@ -38,6 +38,9 @@ static void carry_static(struct config *nc, struct config *old)
     keep_str(&nc->tls_cert, &old->tls_cert, "tls_cert");
     keep_str(&nc->tls_key, &old->tls_key, "tls_key");
     keep_str(&nc->web_root, &old->web_root, "web_root");
+    keep_str(&nc->data_dir, &old->data_dir, "data_dir");
+    keep_str(&nc->durable_sync, &old->durable_sync, "durable_sync");
+    nc->durable_sync_full = old->durable_sync_full;
     if (nc->listen_port != old->listen_port)
         log_warn("config", "listen changed: takes effect after a restart");
     nc->listen_port = old->listen_port;

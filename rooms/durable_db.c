@@ -1,0 +1,390 @@
+/* rooms/durable_db.c — the SQL of the durable store (see durable_db.h):
+ * SQLite 3.40 (Debian 12), WAL journal, EXCLUSIVE locking (one hearthd per
+ * database: a second one is refused at start, and WAL needs no shared
+ * memory file). Auto-checkpoint stays on: it is a PASSIVE checkpoint run by
+ * the committing connection, and after start only the writer thread
+ * commits. Owns the connection and its prepared statements. Rows are
+ * checked as they load: a value no hearthd writes is reported as corrupt. */
+#include "rooms/durable_db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    ST_CHAN_UPSERT, ST_PUB_INSERT, ST_PUB_TRIM, ST_PUB_DROP, ST_SWEEP_PUBS, ST_SWEEP_CHANS,
+    ST_SWEEP_RECS, ST_PROBE, ST_REC_PUT, ST_REC_DEL, ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_CHAN_UPSERT] = "INSERT INTO channels(name, epoch, top, meta_expire_ms) VALUES(?1, ?2, ?3, ?4) "
+                       "ON CONFLICT(name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, "
+                       "meta_expire_ms = excluded.meta_expire_ms",
+    [ST_PUB_INSERT] = "INSERT OR REPLACE INTO pubs(channel, pos, expire_ms, time_ms, flags, data, "
+                      "user, client, conn_info, chan_info) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_PUB_TRIM] = "DELETE FROM pubs WHERE channel = ?1 AND pos <= ?2",
+    [ST_PUB_DROP] = "DELETE FROM pubs WHERE channel = ?1",
+    [ST_SWEEP_PUBS] = "DELETE FROM pubs WHERE expire_ms <= ?1",
+    [ST_SWEEP_CHANS] = "DELETE FROM channels WHERE meta_expire_ms <= ?1 AND NOT EXISTS "
+                       "(SELECT 1 FROM pubs WHERE pubs.channel = channels.name)",
+    [ST_SWEEP_RECS] = "DELETE FROM records WHERE expire_ms > 0 AND expire_ms <= ?1",
+    [ST_PROBE] = "INSERT OR REPLACE INTO meta(k, v) VALUES('written_ms', ?1)",
+    [ST_REC_PUT] = "INSERT OR REPLACE INTO records(kind, key, value, expire_ms) VALUES(?1, ?2, ?3, ?4)",
+    [ST_REC_DEL] = "DELETE FROM records WHERE kind = ?1 AND key = ?2",
+};
+
+/* migrations[v] takes a database at schema version v to v + 1; [0] creates
+ * it. A new schema version appends one step. */
+static const char *const migrations[DURABLE_SCHEMA_VERSION] = {
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);"
+    "CREATE TABLE channels(name BLOB PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL,"
+    " meta_expire_ms INTEGER NOT NULL);"
+    "CREATE TABLE pubs(channel BLOB NOT NULL, pos INTEGER NOT NULL, expire_ms INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, flags INTEGER NOT NULL, data BLOB NOT NULL, user BLOB,"
+    " client BLOB, conn_info BLOB, chan_info BLOB, PRIMARY KEY(channel, pos));"
+    "CREATE INDEX pubs_expire ON pubs(expire_ms);"
+    "CREATE TABLE records(kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+    " expire_ms INTEGER NOT NULL, PRIMARY KEY(kind, key));"
+    "CREATE INDEX records_expire ON records(expire_ms) WHERE expire_ms > 0;",
+};
+
+#define PUB_HAS_INFO 1
+#define PUB_IS_JSON 2
+
+struct ddb {
+    sqlite3 *db;                    /* owned */
+    sqlite3_stmt *st[ST_COUNT];     /* owned */
+};
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+static const uint8_t empty[1];
+
+static void bind_span(sqlite3_stmt *s, int i, struct span v)
+{
+    sqlite3_bind_blob(s, i, v.n ? (const void *)v.p : (const void *)empty, (int)v.n, SQLITE_STATIC);
+}
+
+static struct span col_span(sqlite3_stmt *s, int i)
+{
+    struct span v = {sqlite3_column_blob(s, i), (size_t)sqlite3_column_bytes(s, i)};
+    if (!v.p)
+        v.n = 0;
+    return v;
+}
+
+static int exec1(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* The single text a pragma answers into out; SQLITE_OK or an error. */
+static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    out[0] = 0;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        snprintf(out, n, "%s", t ? (const char *)t : "");
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The stored schema version (0: new file) or a negative SQLite error. */
+static int64_t schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    int64_t v = 0;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    else if (rc != SQLITE_DONE)
+        v = -1;
+    sqlite3_finalize(s);
+    return v;
+}
+
+static int load_channels(sqlite3 *db, int64_t now, const struct durable_loader *ld)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT name, epoch, top, meta_expire_ms FROM channels c WHERE meta_expire_ms > ?1 OR "
+        "EXISTS (SELECT 1 FROM pubs p WHERE p.channel = c.name AND p.expire_ms > ?1)", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct span name = col_span(s, 0);
+        const char *epoch = (const char *)sqlite3_column_text(s, 1);
+        int64_t top = sqlite3_column_int64(s, 2);
+        if (!name.n || !epoch || !*epoch || strlen(epoch) > EPOCH_LEN || top < 0) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        if (ld->channel(ld->ctx, name, epoch, (uint64_t)top, sqlite3_column_int64(s, 3)) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int load_pubs(sqlite3 *db, int64_t now, const struct durable_loader *ld)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT channel, pos, expire_ms, time_ms, flags, data, user, client, conn_info, chan_info "
+        "FROM pubs WHERE expire_ms > ?1 ORDER BY channel, pos", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct span ch = col_span(s, 0);
+        int64_t pos = sqlite3_column_int64(s, 1);
+        int64_t flags = sqlite3_column_int64(s, 4);
+        if (!ch.n || pos < 1 || flags < 0 || flags > (PUB_HAS_INFO | PUB_IS_JSON)) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        struct clientinfo ci = {col_span(s, 6), col_span(s, 7), col_span(s, 8), col_span(s, 9)};
+        struct publication *p = publication_new(ch, col_span(s, 5), flags & PUB_IS_JSON,
+                                                flags & PUB_HAS_INFO ? &ci : NULL);
+        if (!p) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        p->offset = (uint64_t)pos;
+        p->time_ms = sqlite3_column_int64(s, 3);
+        int lr = ld->pub(ld->ctx, p, sqlite3_column_int64(s, 2));
+        publication_unref(p);
+        if (lr != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int load_records(sqlite3 *db, int64_t now, const struct durable_loader *ld)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT kind, key, value, expire_ms FROM records WHERE expire_ms = 0 OR expire_ms > ?1 "
+        "ORDER BY kind, key", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct span kind = col_span(s, 0);
+        struct record r = {col_span(s, 1), col_span(s, 2), sqlite3_column_int64(s, 3)};
+        if (!kind.n || kind.n > RECORD_KIND_MAX || !r.key.n || r.key.n > RECORD_KEY_MAX ||
+            r.value.n > RECORD_VALUE_MAX || r.expire_ms < 0) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        if (ld->record && ld->record(ld->ctx, kind, &r) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
+                     const struct durable_loader *ld, char *err, size_t errlen)
+{
+    struct ddb *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    char text[64];
+    int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        FAIL("cannot open %s: %s", path, d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(d->db, 1);
+    if ((rc = exec1(d->db, "PRAGMA locking_mode=EXCLUSIVE")) != SQLITE_OK ||
+        (rc = pragma_text(d->db, "PRAGMA journal_mode=WAL", text, sizeof(text))) != SQLITE_OK)
+        FAIL("cannot use %s: %s", path, sqlite3_errmsg(d->db));
+    if (strcmp(text, "wal") != 0)
+        FAIL("cannot use %s: WAL journal refused (journal_mode is \"%s\")", path, text);
+    if ((rc = exec1(d->db, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")))
+        FAIL("cannot use %s: %s", path, sqlite3_errmsg(d->db));
+    if ((rc = pragma_text(d->db, "PRAGMA quick_check", text, sizeof(text))) != SQLITE_OK)
+        FAIL("%s is unreadable or corrupt: %s", path, sqlite3_errmsg(d->db));
+    if (strcmp(text, "ok") != 0)
+        FAIL("%s is corrupt (integrity check: %s); restore it from a backup or move it away",
+             path, text);
+    /* the schema, and a first write: a read-only directory or a full disk
+     * is found now, at start, not at the first publish */
+    if ((rc = exec1(d->db, "BEGIN IMMEDIATE")) != SQLITE_OK ||
+        (rc = exec1(d->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")))
+        FAIL("cannot write %s: %s", path, sqlite3_errmsg(d->db));
+    int64_t v = schema_version(d->db);
+    if (v < 0)
+        FAIL("%s is unreadable: %s", path, sqlite3_errmsg(d->db));
+    if (v > DURABLE_SCHEMA_VERSION)
+        FAIL("%s has schema version %lld, newer than this hearthd knows (%d): it was written by a "
+             "newer hearthd; refusing to open it", path, (long long)v, DURABLE_SCHEMA_VERSION);
+    for (int64_t i = v; i < DURABLE_SCHEMA_VERSION; i++)
+        if ((rc = exec1(d->db, migrations[i])) != SQLITE_OK)
+            FAIL("cannot upgrade %s from schema version %lld: %s", path, (long long)i,
+                 sqlite3_errmsg(d->db));
+    if (v < DURABLE_SCHEMA_VERSION) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "DELETE FROM schema_version; INSERT INTO schema_version "
+                 "VALUES(%d)", DURABLE_SCHEMA_VERSION);
+        if ((rc = exec1(d->db, sql)) != SQLITE_OK)
+            FAIL("cannot write %s: %s", path, sqlite3_errmsg(d->db));
+    }
+    for (int i = 0; i < ST_COUNT; i++)
+        if ((rc = sqlite3_prepare_v3(d->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &d->st[i],
+                                     NULL)) != SQLITE_OK)
+            FAIL("%s: unexpected schema: %s", path, sqlite3_errmsg(d->db));
+    sqlite3_bind_int64(d->st[ST_PROBE], 1, now_ms);
+    sqlite3_step(d->st[ST_PROBE]);
+    sqlite3_reset(d->st[ST_PROBE]);
+    if ((rc = exec1(d->db, "COMMIT")) != SQLITE_OK)
+        FAIL("cannot write %s: %s", path, sqlite3_errmsg(d->db));
+    if ((rc = load_channels(d->db, now_ms, ld)) != SQLITE_OK ||
+        (rc = load_pubs(d->db, now_ms, ld)) != SQLITE_OK ||
+        (rc = load_records(d->db, now_ms, ld)) != SQLITE_OK)
+        FAIL("cannot load %s: %s", path, rc == SQLITE_CORRUPT ? "a row holds values no hearthd "
+             "writes (corrupt file)" : rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(d->db));
+    return d;
+fail:
+    ddb_close(d);
+    return NULL;
+}
+
+/* One op's statements; SQLITE_OK or the failing code. */
+static int apply_op(struct ddb *d, const struct dop *o)
+{
+    sqlite3_stmt *s;
+    int rc = SQLITE_OK;
+    switch (o->kind) {
+    case DOP_PUB: {
+        const struct publication *p = o->pub;
+        if (o->fresh) {
+            s = d->st[ST_PUB_DROP];
+            bind_span(s, 1, p->channel);
+            rc = sqlite3_step(s);
+            sqlite3_reset(s);
+            if (rc != SQLITE_DONE)
+                return rc;
+        }
+        s = d->st[ST_CHAN_UPSERT];
+        bind_span(s, 1, p->channel);
+        sqlite3_bind_text(s, 2, o->epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (int64_t)o->offset);
+        sqlite3_bind_int64(s, 4, o->meta_expire_ms);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            return rc;
+        s = d->st[ST_PUB_INSERT];
+        bind_span(s, 1, p->channel);
+        sqlite3_bind_int64(s, 2, (int64_t)o->offset);
+        sqlite3_bind_int64(s, 3, o->expire_ms);
+        sqlite3_bind_int64(s, 4, p->time_ms);
+        sqlite3_bind_int(s, 5, (p->has_info ? PUB_HAS_INFO : 0) | (p->data_is_json ? PUB_IS_JSON : 0));
+        bind_span(s, 6, p->data);
+        const struct span *info[4] = {&p->info.user, &p->info.client, &p->info.conn_info,
+                                      &p->info.chan_info};
+        for (int i = 0; i < 4; i++)
+            if (p->has_info)
+                bind_span(s, 7 + i, *info[i]);
+            else
+                sqlite3_bind_null(s, 7 + i);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE || o->offset <= o->history_size)
+            return rc;
+        s = d->st[ST_PUB_TRIM];
+        bind_span(s, 1, p->channel);
+        sqlite3_bind_int64(s, 2, (int64_t)(o->offset - o->history_size));
+        break;
+    }
+    case DOP_REMOVE:
+        s = d->st[ST_PUB_DROP];
+        bind_span(s, 1, (struct span){o->buf, o->len_a});
+        break;
+    case DOP_SWEEP:
+        for (int i = ST_SWEEP_PUBS; i <= ST_SWEEP_RECS; i++) {
+            s = d->st[i];
+            sqlite3_bind_int64(s, 1, o->now_ms);
+            rc = sqlite3_step(s);
+            sqlite3_reset(s);
+            if (rc != SQLITE_DONE)
+                return rc;
+        }
+        return SQLITE_DONE;
+    case DOP_PROBE:
+        s = d->st[ST_PROBE];
+        sqlite3_bind_int64(s, 1, o->now_ms);
+        break;
+    case DOP_REC_PUT:
+        s = d->st[ST_REC_PUT];
+        sqlite3_bind_text(s, 1, (const char *)o->buf, (int)o->len_a, SQLITE_STATIC);
+        bind_span(s, 2, (struct span){o->buf + o->len_a, o->len_b});
+        bind_span(s, 3, (struct span){o->buf + o->len_a + o->len_b, o->len_c});
+        sqlite3_bind_int64(s, 4, o->expire_ms);
+        break;
+    case DOP_REC_DEL:
+        s = d->st[ST_REC_DEL];
+        sqlite3_bind_text(s, 1, (const char *)o->buf, (int)o->len_a, SQLITE_STATIC);
+        bind_span(s, 2, (struct span){o->buf + o->len_a, o->len_b});
+        break;
+    case DOP_BARRIER:
+    default:
+        return SQLITE_DONE;
+    }
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc;
+}
+
+void ddb_apply(struct ddb *d, struct batch *b)
+{
+    b->err = 0;
+    int rc = exec1(d->db, "BEGIN IMMEDIATE");
+    for (size_t i = 0; rc == SQLITE_OK && i < b->n; i++) {
+        rc = apply_op(d, &b->ops[i]);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_OK)
+        rc = exec1(d->db, "COMMIT");
+    if (rc == SQLITE_OK)
+        return;
+    b->err = ENGINE_ETEMP;
+    snprintf(b->errmsg, sizeof(b->errmsg), "%s (%s, errno %d)", sqlite3_errmsg(d->db),
+             sqlite3_errstr(rc), sqlite3_system_errno(d->db));
+    if (!sqlite3_get_autocommit(d->db))
+        exec1(d->db, "ROLLBACK");
+}
+
+void ddb_close(struct ddb *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(d->st[i]);
+    sqlite3_close(d->db);
+    free(d);
+}
