@@ -74,6 +74,18 @@ static struct span col_span(sqlite3_stmt *s, int i)
     return v;
 }
 
+/* SQLite's message for db's last error, with the system's when there is
+ * one (a full disk, a read-only directory), into buf. */
+static const char *why(sqlite3 *db, char *buf, size_t n)
+{
+    int e = sqlite3_system_errno(db);
+    if (e)
+        snprintf(buf, n, "%s: %s", sqlite3_errmsg(db), strerror(e));
+    else
+        snprintf(buf, n, "%s", sqlite3_errmsg(db));
+    return buf;
+}
+
 static int exec1(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -212,21 +224,21 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    char text[64];
+    char text[64], wb[256];
     int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
-        FAIL("cannot open %s: %s", path, d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+        FAIL("cannot open %s: %s", path, d->db ? why(d->db, wb, sizeof(wb)) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(d->db, 1);
     if ((rc = exec1(d->db, "PRAGMA locking_mode=EXCLUSIVE")) != SQLITE_OK ||
         (rc = pragma_text(d->db, "PRAGMA journal_mode=WAL", text, sizeof(text))) != SQLITE_OK)
-        FAIL("cannot use %s: %s", path, sqlite3_errmsg(d->db));
+        FAIL("cannot use %s: %s", path, why(d->db, wb, sizeof(wb)));
     if (strcmp(text, "wal") != 0)
         FAIL("cannot use %s: WAL journal refused (journal_mode is \"%s\")", path, text);
     if ((rc = exec1(d->db, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")))
-        FAIL("cannot use %s: %s", path, sqlite3_errmsg(d->db));
+        FAIL("cannot use %s: %s", path, why(d->db, wb, sizeof(wb)));
     if ((rc = pragma_text(d->db, "PRAGMA quick_check", text, sizeof(text))) != SQLITE_OK)
-        FAIL("%s is unreadable or corrupt: %s", path, sqlite3_errmsg(d->db));
+        FAIL("%s is unreadable or corrupt: %s", path, why(d->db, wb, sizeof(wb)));
     if (strcmp(text, "ok") != 0)
         FAIL("%s is corrupt (integrity check: %s); restore it from a backup or move it away",
              path, text);
@@ -234,38 +246,38 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
      * is found now, at start, not at the first publish */
     if ((rc = exec1(d->db, "BEGIN IMMEDIATE")) != SQLITE_OK ||
         (rc = exec1(d->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")))
-        FAIL("cannot write %s: %s", path, sqlite3_errmsg(d->db));
+        FAIL("cannot write %s: %s", path, why(d->db, wb, sizeof(wb)));
     int64_t v = schema_version(d->db);
     if (v < 0)
-        FAIL("%s is unreadable: %s", path, sqlite3_errmsg(d->db));
+        FAIL("%s is unreadable: %s", path, why(d->db, wb, sizeof(wb)));
     if (v > DURABLE_SCHEMA_VERSION)
         FAIL("%s has schema version %lld, newer than this hearthd knows (%d): it was written by a "
              "newer hearthd; refusing to open it", path, (long long)v, DURABLE_SCHEMA_VERSION);
     for (int64_t i = v; i < DURABLE_SCHEMA_VERSION; i++)
         if ((rc = exec1(d->db, migrations[i])) != SQLITE_OK)
             FAIL("cannot upgrade %s from schema version %lld: %s", path, (long long)i,
-                 sqlite3_errmsg(d->db));
+                 why(d->db, wb, sizeof(wb)));
     if (v < DURABLE_SCHEMA_VERSION) {
         char sql[96];
         snprintf(sql, sizeof(sql), "DELETE FROM schema_version; INSERT INTO schema_version "
                  "VALUES(%d)", DURABLE_SCHEMA_VERSION);
         if ((rc = exec1(d->db, sql)) != SQLITE_OK)
-            FAIL("cannot write %s: %s", path, sqlite3_errmsg(d->db));
+            FAIL("cannot write %s: %s", path, why(d->db, wb, sizeof(wb)));
     }
     for (int i = 0; i < ST_COUNT; i++)
         if ((rc = sqlite3_prepare_v3(d->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &d->st[i],
                                      NULL)) != SQLITE_OK)
-            FAIL("%s: unexpected schema: %s", path, sqlite3_errmsg(d->db));
+            FAIL("%s: unexpected schema: %s", path, why(d->db, wb, sizeof(wb)));
     sqlite3_bind_int64(d->st[ST_PROBE], 1, now_ms);
     sqlite3_step(d->st[ST_PROBE]);
     sqlite3_reset(d->st[ST_PROBE]);
     if ((rc = exec1(d->db, "COMMIT")) != SQLITE_OK)
-        FAIL("cannot write %s: %s", path, sqlite3_errmsg(d->db));
+        FAIL("cannot write %s: %s", path, why(d->db, wb, sizeof(wb)));
     if ((rc = load_channels(d->db, now_ms, ld)) != SQLITE_OK ||
         (rc = load_pubs(d->db, now_ms, ld)) != SQLITE_OK ||
         (rc = load_records(d->db, now_ms, ld)) != SQLITE_OK)
         FAIL("cannot load %s: %s", path, rc == SQLITE_CORRUPT ? "a row holds values no hearthd "
-             "writes (corrupt file)" : rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(d->db));
+             "writes (corrupt file)" : rc == SQLITE_NOMEM ? "out of memory" : why(d->db, wb, sizeof(wb)));
     return d;
 fail:
     ddb_close(d);
@@ -373,8 +385,8 @@ void ddb_apply(struct ddb *d, struct batch *b)
     if (rc == SQLITE_OK)
         return;
     b->err = ENGINE_ETEMP;
-    snprintf(b->errmsg, sizeof(b->errmsg), "%s (%s, errno %d)", sqlite3_errmsg(d->db),
-             sqlite3_errstr(rc), sqlite3_system_errno(d->db));
+    char wb[200];
+    snprintf(b->errmsg, sizeof(b->errmsg), "%s", why(d->db, wb, sizeof(wb)));
     if (!sqlite3_get_autocommit(d->db))
         exec1(d->db, "ROLLBACK");
 }

@@ -37,7 +37,10 @@ export async function freePort() {
   });
 }
 
+// data_dir "": tests run on the pure memory engine unless they ask for a
+// data directory (durable.test.mjs), so no test leaves state behind.
 export const BASE_CONFIG = {
+  data_dir: '',
   allow_anonymous: true,
   token_hmac_secret: 'test-secret',
   api_key: 'test-key',
@@ -56,13 +59,15 @@ export const BASE_CONFIG = {
 const liveHearthds = new Set();
 process.on('exit', () => { for (const p of liveHearthds) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
 
-/** Starts hearthd with cfg (merged over BASE_CONFIG unless raw). `wrap` runs
- * it under a command that execs it (e.g. ['prlimit', '--nofile=128:128']). */
-export async function startHearthd(cfg = {}, { raw = false, tls = false, wrap = [] } = {}) {
-  const port = await freePort();
+/** Starts hearthd with cfg (merged over BASE_CONFIG unless raw; a raw cfg
+ * without data_dir gets data_dir "" too). `wrap` runs it under a command
+ * that execs it (e.g. ['prlimit', '--nofile=128:128']); `port` reuses a
+ * port (a restart that SDK clients reconnect to). */
+export async function startHearthd(cfg = {}, { raw = false, tls = false, wrap = [], port: reuse = 0 } = {}) {
+  const port = reuse || await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
   const cfgFile = join(dir, 'hearth.json');
-  writeFileSync(cfgFile, JSON.stringify(raw ? cfg : { ...BASE_CONFIG, ...cfg }));
+  writeFileSync(cfgFile, JSON.stringify(raw ? { data_dir: '', ...cfg } : { ...BASE_CONFIG, ...cfg }));
   const argv = ['--config', cfgFile, '--listen', `127.0.0.1:${port}`];
   const proc = spawn(wrap.length ? wrap[0] : HEARTHD, wrap.length ? [...wrap.slice(1), HEARTHD, ...argv] : argv,
     { stdio: ['ignore', 'pipe', 'pipe'] });
