@@ -1,5 +1,5 @@
 /* community/events.c — events.h: the event methods. Every method is one
- * struct ev_call (owned by the call, freed when it answers) that reads the
+ * struct ccall (community/call.h: owned by the call, freed when it answers) that reads the
  * event record, acts on the document (community/event_doc.h), writes it
  * back and publishes what changed. Reminders are community/event_reminders.c. */
 #include "community/events.h"
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "community/call.h"
 #include "community/event_doc.h"
 #include "community/event_publish.h"
 #include "config/access.h"
@@ -20,105 +21,54 @@
 
 enum ev_op { OP_CREATE, OP_UPDATE, OP_CANCEL, OP_GET, OP_TRANSITION };
 
-struct ev_call {
-    struct events *ev;         /* borrowed */
-    enum ev_op op;
-    method_done *done;
-    void *arg;
-    json_t *params;            /* owned reference */
-    char *user;                /* owned: the rpc caller's id; NULL for the API */
-    bool admin;                /* API or an admin token */
-    json_t *doc;               /* owned: the document being written */
-    json_t *answer;            /* owned: the result once written */
-};
-
+/* A call's op is kept in c->n[0]; the answer waiting for the write in c->extra. */
 static const struct span kind_event = {(const uint8_t *)EVENT_KIND, sizeof(EVENT_KIND) - 1};
-
-static void call_free(struct ev_call *c)
-{
-    json_decref(c->params);
-    json_decref(c->doc);
-    json_decref(c->answer);
-    free(c->user);
-    free(c);
-}
-
-static void finish_error(struct ev_call *c, uint32_t code, const char *msg)
-{
-    method_error(c->done, c->arg, code, msg);
-    call_free(c);
-}
-
-static void finish_ok(struct ev_call *c, json_t *result)
-{
-    method_ok(c->done, c->arg, result);
-    call_free(c);
-}
-
-static struct ev_call *call_new(const struct method_call *mc, json_t *params, method_done *done,
-                                void *arg, enum ev_op op)
-{
-    struct ev_call *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->ev = mc->ctx;
-    c->op = op;
-    c->done = done;
-    c->arg = arg;
-    c->params = json_incref(params);
-    c->admin = mc->origin == METHOD_API || (mc->roles & ROLE_ADMIN);
-    if (mc->origin == METHOD_RPC && !(c->user = strdup(mc->user ? mc->user : ""))) {
-        call_free(c);
-        return NULL;
-    }
-    return c;
-}
 
 /* ---- writing ---- */
 
 static void on_written(void *arg, int err, const struct record *recs, size_t n)
 {
-    struct ev_call *c = arg;
+    struct ccall *c = arg;
     (void)recs;
     (void)n;
     if (err)
-        return finish_error(c, ERR_INTERNAL, NULL);
-    json_t *a = c->answer;
-    c->answer = NULL;
-    finish_ok(c, a);
+        return ccall_error(c, ERR_INTERNAL, NULL);
+    json_t *a = c->extra;
+    c->extra = NULL;
+    ccall_ok(c, a);
 }
 
-static void write_doc(struct ev_call *c)
+static void write_doc(struct ccall *c)
 {
-    struct node *node = c->ev->node;
+    struct node *node = c->node;
     char *val = json_dumps(c->doc, JSON_COMPACT);
     const char *id = json_string_value(json_object_get(c->doc, "id"));
     if (!val || !id) {
         free(val);
-        return finish_error(c, ERR_INTERNAL, NULL);
+        return ccall_error(c, ERR_INTERNAL, NULL);
     }
     if (strlen(val) > RECORD_VALUE_MAX) {
         free(val);
-        return finish_error(c, ERR_LIMIT_EXCEEDED, "event too large");
+        return ccall_error(c, ERR_LIMIT_EXCEEDED, "event too large");
     }
     struct record r = {.key = span_str(id), .value = span_str(val), .expire_ms = 0};
     int err = node->store->ops->record_put(node->store, kind_event, &r, 0, on_written, c);
     free(val);
     if (err)
-        finish_error(c, ERR_INTERNAL, NULL);
+        ccall_error(c, ERR_INTERNAL, NULL);
 }
 
 /* ---- create ---- */
 
 static void m_create(const struct method_call *mc, json_t *params, method_done *done, void *arg)
 {
-    struct ev_call *c = call_new(mc, params, done, arg, OP_CREATE);
+    struct ccall *c = ccall_new(mc, params, done, arg);
     if (!c)
         return method_error(done, arg, ERR_INTERNAL, NULL);
     char err[200];
     c->doc = json_object();
     if (!c->doc || event_apply(c->doc, params, true, mc->node->cfg, err, sizeof(err)))
-        return finish_error(c, ERR_BAD_REQUEST, c->doc ? err : NULL);
+        return ccall_error(c, ERR_BAD_REQUEST, c->doc ? err : NULL);
     uint8_t raw[EVENT_ID_LEN / 2];
     char id[EVENT_ID_LEN + 1];
     rand_bytes(raw, sizeof(raw));
@@ -127,25 +77,25 @@ static void m_create(const struct method_call *mc, json_t *params, method_done *
     json_object_set_new(c->doc, "id", json_string(id));
     json_object_set_new(c->doc, "created_ts", json_integer(node_now_ms(mc->node)));
     json_object_set_new(c->doc, "reminders_from", json_integer(node_now_ms(mc->node)));
-    c->answer = json_pack("{s:s}", "id", id);
+    c->extra = json_pack("{s:s}", "id", id);
     write_doc(c);
 }
 
 /* ---- the others read the event first ---- */
 
-static void act(struct ev_call *c);
+static void act(struct ccall *c);
 
 static void on_read(void *arg, int err, const struct record *recs, size_t n)
 {
-    struct ev_call *c = arg;
+    struct ccall *c = arg;
     if (err)
-        return finish_error(c, ERR_INTERNAL, NULL);
+        return ccall_error(c, ERR_INTERNAL, NULL);
     if (n == 0)
-        return finish_error(c, ERR_BAD_REQUEST, "no such event");
+        return ccall_error(c, ERR_BAD_REQUEST, "no such event");
     json_error_t je;
     c->doc = json_loadb((const char *)recs[0].value.p, recs[0].value.n, 0, &je);
     if (!json_is_object(c->doc))
-        return finish_error(c, ERR_INTERNAL, "stored event unreadable");
+        return ccall_error(c, ERR_INTERNAL, "stored event unreadable");
     act(c);
 }
 
@@ -155,90 +105,91 @@ static void read_then_act(const struct method_call *mc, json_t *params, method_d
     const char *id = json_string_value(json_object_get(params, "id"));
     if (!id || !*id || strlen(id) > RECORD_KEY_MAX)
         return method_error(done, arg, ERR_BAD_REQUEST, "id must be an event id");
-    struct ev_call *c = call_new(mc, params, done, arg, op);
+    struct ccall *c = ccall_new(mc, params, done, arg);
     if (!c)
         return method_error(done, arg, ERR_INTERNAL, NULL);
+    c->n[0] = op;
     struct node *node = mc->node;
     if (node->store->ops->record_get(node->store, kind_event, span_str(id), on_read, c))
-        finish_error(c, ERR_INTERNAL, NULL);
+        ccall_error(c, ERR_INTERNAL, NULL);
 }
 
-static bool may_manage(struct ev_call *c)
+static bool may_manage(struct ccall *c)
 {
-    return c->admin || event_is_host(c->doc, c->user);
+    return ccall_has_role(c, 0) || event_is_host(c->doc, c->user);
 }
 
-static void act_update(struct ev_call *c)
+static void act_update(struct ccall *c)
 {
     char err[200];
-    if (event_apply(c->doc, c->params, false, c->ev->node->cfg, err, sizeof(err)))
-        return finish_error(c, ERR_BAD_REQUEST, err);
-    json_object_set_new(c->doc, "reminders_from", json_integer(node_now_ms(c->ev->node)));
-    c->answer = json_object();
+    if (event_apply(c->doc, c->params, false, c->node->cfg, err, sizeof(err)))
+        return ccall_error(c, ERR_BAD_REQUEST, err);
+    json_object_set_new(c->doc, "reminders_from", json_integer(node_now_ms(c->node)));
+    c->extra = json_object();
     write_doc(c);
 }
 
-static void act_cancel(struct ev_call *c, const struct schedule *s)
+static void act_cancel(struct ccall *c, const struct schedule *s)
 {
     json_t *occ = json_object_get(c->params, "occurrence");
-    int64_t now = node_now_ms(c->ev->node);
+    int64_t now = node_now_ms(c->node);
     if (occ && !json_is_null(occ)) {
         int64_t t;
         if (!json_is_integer(occ) || json_integer_value(occ) < 1 ||
             json_integer_value(occ) > SCHEDULE_MAX_OCCURRENCES ||
             schedule_occurrence(s, (uint32_t)json_integer_value(occ), &t))
-            return finish_error(c, ERR_BAD_REQUEST, "occurrence must name one of the event's");
+            return ccall_error(c, ERR_BAD_REQUEST, "occurrence must name one of the event's");
         uint32_t n = (uint32_t)json_integer_value(occ);
         enum event_state st = event_occ_state(c->doc, n);
         if (st == EV_ENDED || st == EV_CANCELLED)
-            return finish_error(c, ERR_BAD_REQUEST, "that occurrence is over");
+            return ccall_error(c, ERR_BAD_REQUEST, "that occurrence is over");
         event_set_state(c->doc, n, EV_CANCELLED, now);
-        event_publish_state(c->ev->node, c->doc, n, EV_CANCELLED, now);
+        event_publish_state(c->node, c->doc, n, EV_CANCELLED, now);
     } else {
         uint32_t cur = 0;
         bool has = event_current(c->doc, s, &cur) == 0;
         json_object_set_new(c->doc, "series_cancelled", json_true());
         if (has)
-            event_publish_state(c->ev->node, c->doc, cur, EV_CANCELLED, now);
+            event_publish_state(c->node, c->doc, cur, EV_CANCELLED, now);
     }
-    c->answer = json_object();
+    c->extra = json_object();
     write_doc(c);
 }
 
-static void act_transition(struct ev_call *c, const struct schedule *s)
+static void act_transition(struct ccall *c, const struct schedule *s)
 {
     int to = event_state_from_name(json_string_value(json_object_get(c->params, "state")));
     if (to < 0 || to == EV_SCHEDULED || to == EV_CANCELLED)
-        return finish_error(c, ERR_BAD_REQUEST,
+        return ccall_error(c, ERR_BAD_REQUEST,
                             "state must be green_room, live, after_party or ended");
     uint32_t n;
     if (event_current(c->doc, s, &n))
-        return finish_error(c, ERR_BAD_REQUEST, "the event has no current occurrence");
+        return ccall_error(c, ERR_BAD_REQUEST, "the event has no current occurrence");
     enum event_state from = event_occ_state(c->doc, n);
     if ((int)from >= to)
-        return finish_error(c, ERR_BAD_REQUEST, "states only move forward");
-    int64_t now = node_now_ms(c->ev->node);
+        return ccall_error(c, ERR_BAD_REQUEST, "states only move forward");
+    int64_t now = node_now_ms(c->node);
     event_set_state(c->doc, n, (enum event_state)to, now);
-    event_publish_state(c->ev->node, c->doc, n, (enum event_state)to, now);
+    event_publish_state(c->node, c->doc, n, (enum event_state)to, now);
     if (to == EV_LIVE)
-        event_publish_live_now(c->ev->node, c->doc, n, now);
-    c->answer = json_pack("{s:I,s:s}", "occurrence", (json_int_t)n, "state",
+        event_publish_live_now(c->node, c->doc, n, now);
+    c->extra = json_pack("{s:I,s:s}", "occurrence", (json_int_t)n, "state",
                           event_state_name((enum event_state)to));
     write_doc(c);
 }
 
-static void act(struct ev_call *c)
+static void act(struct ccall *c)
 {
     struct schedule s;
     if (event_schedule(c->doc, &s))
-        return finish_error(c, ERR_INTERNAL, "stored event unreadable");
-    if (c->op == OP_GET)
-        return finish_ok(c, event_view(c->doc, &s));
+        return ccall_error(c, ERR_INTERNAL, "stored event unreadable");
+    if (c->n[0] == OP_GET)
+        return ccall_ok(c, event_view(c->doc, &s));
     if (!may_manage(c))
-        return finish_error(c, ERR_PERMISSION_DENIED, NULL);
-    if (json_is_true(json_object_get(c->doc, "series_cancelled")) && c->op != OP_GET)
-        return finish_error(c, ERR_BAD_REQUEST, "the event is cancelled");
-    switch (c->op) {
+        return ccall_error(c, ERR_PERMISSION_DENIED, NULL);
+    if (json_is_true(json_object_get(c->doc, "series_cancelled")))
+        return ccall_error(c, ERR_BAD_REQUEST, "the event is cancelled");
+    switch (c->n[0]) {
     case OP_UPDATE:
         return act_update(c);
     case OP_CANCEL:
@@ -246,7 +197,7 @@ static void act(struct ev_call *c)
     case OP_TRANSITION:
         return act_transition(c, &s);
     default:
-        return finish_error(c, ERR_INTERNAL, NULL);
+        return ccall_error(c, ERR_INTERNAL, NULL);
     }
 }
 
