@@ -1,42 +1,17 @@
 /* community/event_publish.c — event_publish.h. Each publish owns one heap
- * struct pub_ctx (its gate_call) until the gate answers. */
+ * goes through community/publish.h. */
 #include "community/event_publish.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/gate.h"
+#include "community/publish.h"
 #include "node/node.h"
-#include "util/log.h"
 
-struct pub_ctx {
-    struct gate_call call;
-};
-
-static void on_published(void *arg, const struct gate_outcome *out)
-{
-    if (out->code)
-        log_emit(LOG_DEBUG, "events", "an event publication was refused (%u %s)", out->code,
-                 out->message ? out->message : "");
-    free(arg);
-}
-
-/* Publishes obj (stolen) to channel. */
 static void publish(struct node *node, const char *channel, json_t *obj)
 {
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
-    struct pub_ctx *x = text ? malloc(sizeof(*x)) : NULL;
-    if (!x) {
-        free(text);
-        log_emit(LOG_WARN, "events", "out of memory publishing to %s", channel);
-        return;
-    }
-    struct gate_pub p = {.channel = span_str(channel), .data = span_str(text), .has_data = true,
-                         .is_json = true, .origin = GATE_API};
-    gate_publish(&node->gate, &p, &x->call, on_published, x);
-    free(text);
+    community_publish(node, channel, obj, true);
 }
 
 static const char *id_of(json_t *doc)

@@ -1,10 +1,9 @@
 /* community/event_publish.h — what a ritual says out loud: event_state on
  * the event channel and the announcements channel, live_now and reminders
  * on the announcements channel. Every publication names its event ("event":
- * id). Fire and forget through the gate (node/gate.h) with the API's
- * origin: a refusal (say, no namespace configured for the announcements
- * channel) is logged at debug level and changes nothing else. Loop thread
- * only; owns nothing beyond each publish's own context. */
+ * id). Fire and forget (community/publish.h): a refusal (say, no namespace
+ * configured for the announcements channel) changes nothing else. Loop
+ * thread only; owns nothing. */
 #ifndef HEARTH_EVENT_PUBLISH_H
 #define HEARTH_EVENT_PUBLISH_H
 
