@@ -7,6 +7,7 @@
 #include "community/attendance.h"
 #include "community/events.h"
 #include "community/polls.h"
+#include "community/qa.h"
 #include "util/log.h"
 
 int community_init(struct community *c, struct node *node)
@@ -15,7 +16,7 @@ int community_init(struct community *c, struct node *node)
     c->node = node;
     /* Modules register here, in hook order (community.h). */
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
-        attendance_init(node) != 0) {
+        attendance_init(node) != 0 || qa_init(node) != 0) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;
     }
