@@ -9,6 +9,7 @@
 #include "community/live_react.h"
 #include "community/polls.h"
 #include "community/qa.h"
+#include "community/stage.h"
 #include "util/log.h"
 
 int community_init(struct community *c, struct node *node)
@@ -18,7 +19,8 @@ int community_init(struct community *c, struct node *node)
     /* Modules register here, in hook order (community.h). */
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
         !(c->react = live_react_new(node)) ||
-        attendance_init(node) != 0 || qa_init(node) != 0) {
+        attendance_init(node) != 0 || qa_init(node) != 0 ||
+        stage_init(node) != 0) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;
     }
