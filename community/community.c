@@ -4,12 +4,14 @@
 
 #include <string.h>
 
+#include "community/activity.h"
 #include "community/attendance.h"
 #include "community/events.h"
 #include "community/live_react.h"
 #include "community/polls.h"
 #include "community/qa.h"
 #include "community/stage.h"
+#include "community/stats.h"
 #include "util/log.h"
 
 int community_init(struct community *c, struct node *node)
@@ -20,7 +22,7 @@ int community_init(struct community *c, struct node *node)
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
         !(c->react = live_react_new(node)) ||
         attendance_init(node) != 0 || qa_init(node) != 0 ||
-        stage_init(node) != 0) {
+        stage_init(node) != 0 || stats_init(node) != 0 || activity_init(node) != 0) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;
     }

@@ -23,6 +23,7 @@ enum ev_op { OP_CREATE, OP_UPDATE, OP_CANCEL, OP_GET, OP_TRANSITION };
 
 /* A call's op is kept in c->n[0]; the answer waiting for the write in c->extra. */
 static const struct span kind_event = {(const uint8_t *)EVENT_KIND, sizeof(EVENT_KIND) - 1};
+#define SPAN_EVENT_OCC ((struct span){(const uint8_t *)EVENT_OCC_KIND, sizeof(EVENT_OCC_KIND) - 1})
 
 /* ---- writing ---- */
 
@@ -156,6 +157,53 @@ static void act_cancel(struct ccall *c, const struct schedule *s)
     write_doc(c);
 }
 
+/* Adds {state: ts} to occurrence n's timeline record (read-modify-write;
+ * fire and forget). The record is small and changes a few times per
+ * occurrence. */
+struct timeline {
+    struct node *node;
+    char key[EVENT_ID_LEN + 16];
+    size_t klen;
+    char state[16];
+    int64_t ts;
+};
+
+static void on_timeline(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct timeline *t = arg;
+    json_error_t je;
+    json_t *o = !err && n ? json_loadb((const char *)recs[0].value.p, recs[0].value.n, 0, &je) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    json_object_set_new(o, t->state, json_integer(t->ts));
+    char *val = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (val) {
+        struct record r = {.key = {(const uint8_t *)t->key, t->klen}, .value = span_str(val)};
+        t->node->store->ops->record_put(t->node->store, SPAN_EVENT_OCC, &r, 0, NULL, NULL);
+    }
+    free(val);
+    free(t);
+}
+
+static void timeline_add(struct node *node, json_t *doc, uint32_t n, enum event_state st,
+                         int64_t ts)
+{
+    struct timeline *t = malloc(sizeof(*t));
+    if (!t)
+        return;
+    t->node = node;
+    t->klen = (size_t)snprintf(t->key, sizeof(t->key), "%s\x1f%" PRIu32,
+                               json_string_value(json_object_get(doc, "id")), n);
+    snprintf(t->state, sizeof(t->state), "%s", event_state_name(st));
+    t->ts = ts;
+    if (node->store->ops->record_get(node->store, SPAN_EVENT_OCC,
+                                     (struct span){(const uint8_t *)t->key, t->klen}, on_timeline, t))
+        free(t);
+}
+
 static void act_transition(struct ccall *c, const struct schedule *s)
 {
     int to = event_state_from_name(json_string_value(json_object_get(c->params, "state")));
@@ -170,6 +218,7 @@ static void act_transition(struct ccall *c, const struct schedule *s)
         return ccall_error(c, ERR_BAD_REQUEST, "states only move forward");
     int64_t now = node_now_ms(c->node);
     event_set_state(c->doc, n, (enum event_state)to, now);
+    timeline_add(c->node, c->doc, n, (enum event_state)to, now);
     event_publish_state(c->node, c->doc, n, (enum event_state)to, now);
     if (to == EV_LIVE)
         event_publish_live_now(c->node, c->doc, n, now);
