@@ -108,6 +108,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     hub_init(&srv->node.hub, &client_hub_ops);
     methods_init(&srv->node.methods);
     gate_init(&srv->node.gate, &srv->node);
+    members_init(&srv->node.members);
     if (api_register(srv) != 0)
         return -1;
     admission_init(&srv->admission);
@@ -121,6 +122,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     backend_new(cfg, &ev, loop, srv->node.node_id, &srv->node.clock, &srv->node.engine,
                 &srv->node.store);
     if (cluster_register(&srv->node) != 0)
+        return -1;
+    if (!srv->node.engine || community_init(&srv->community, &srv->node) != 0)
         return -1;
     srv->node.hub.engine = srv->node.engine;
     srv->node.scratch = malloc(FRAME_PRE + NODE_BATCH_MAX);
@@ -152,6 +155,7 @@ void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
     gate_free(&srv->node.gate); /* answers publishes still held by an async hook */
+    community_stop(&srv->community); /* closes its timers in the drain below */
     client_flush_dirty(&srv->node); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
     if (srv->node.engine && srv->node.engine->ops->shutdown)
@@ -163,11 +167,13 @@ void server_finish(struct server *srv)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
     uv_run(srv->node.loop, UV_RUN_DEFAULT);
-    backend_free(srv->node.engine, srv->node.store);
+    backend_free(srv->node.engine, srv->node.store); /* runs store callbacks still pending */
+    community_free(&srv->community); /* after them: they point into the modules */
     node_controls_free(&srv->node.controls);
     node_users_free(&srv->node.users);
     hub_free(&srv->node.hub);
     methods_free(&srv->node.methods);
+    members_free(&srv->node.members);
     admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->node.ping[w]);
