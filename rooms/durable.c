@@ -122,23 +122,30 @@ static void handoff(struct durable *d)
     uv_mutex_unlock(&d->mu);
 }
 
-/* Fails b's publications and barriers; its deletions and probes go to the
- * accumulating batch (idempotent, so retrying them is safe). b is emptied. */
-static void fail_batch(struct durable *d, struct batch *b)
+/* Moves b's deletions, probes and record changes to the accumulating batch
+ * (idempotent, so retrying them is safe), in order; its publications and
+ * barriers stay in b, to be failed by fail_rest. */
+static void requeue(struct durable *d, struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct dop *o = &b->ops[i];
-        if (o->kind == DOP_PUB || o->kind == DOP_BARRIER) {
-            op_finish(d, o, ENGINE_ETEMP);
+        if (o->kind == DOP_PUB || o->kind == DOP_BARRIER)
             continue;
-        }
         struct dop *r = push(d, o->kind);
         if (r) {
             *r = *o;    /* moves the owned buffer */
             o->buf = NULL;
         }
         op_release(o);
+        o->kind = DOP_PROBE; /* done with */
     }
+}
+
+/* Fails what requeue left in b (ENGINE_ETEMP); b is emptied. */
+static void fail_rest(struct durable *d, struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        op_finish(d, &b->ops[i], ENGINE_ETEMP);
     b->n = 0;
 }
 
@@ -164,9 +171,11 @@ static void complete(struct durable *d, struct batch *b)
     struct batch tmp = *b;  /* b's ops, to fail; b (now acc) starts empty */
     b->ops = NULL;
     b->n = b->cap = 0;
+    requeue(d, &tmp);       /* first, so a callback's new change lands after them */
+    requeue(d, behind);
     d->failing = true;      /* a publish from a callback must not reuse an offset */
-    fail_batch(d, &tmp);
-    fail_batch(d, behind);
+    fail_rest(d, &tmp);
+    fail_rest(d, behind);
     d->failing = false;
     free(tmp.ops);
 }

@@ -28,6 +28,7 @@
 #include "rooms/store.h"
 #include "rooms/history.h"
 #include "rooms/durable.h"
+#include "rooms/durable_records.h"
 #include "rooms/records.h"
 
 struct pentry {                 /* one presence entry */
@@ -329,6 +330,8 @@ static int mem_record_put(struct store *st, struct span kind, const struct recor
                           unsigned flags, store_records_cb *cb, void *arg)
 {
     struct memengine *m = of_store(st);
+    if (m->dur)
+        return durable_records_put(m->dur, &m->recs, kind, r, flags, now_ms(m), cb, arg);
     return records_put(&m->recs, kind, r, flags, now_ms(m), cb, arg);
 }
 
@@ -343,6 +346,8 @@ static int mem_record_del(struct store *st, struct span kind, struct span key,
                           store_records_cb *cb, void *arg)
 {
     struct memengine *m = of_store(st);
+    if (m->dur)
+        return durable_records_del(m->dur, &m->recs, kind, key, now_ms(m), cb, arg);
     return records_del(&m->recs, kind, key, now_ms(m), cb, arg);
 }
 
@@ -357,6 +362,9 @@ static int mem_record_incr(struct store *st, struct span kind, struct span key, 
                            int64_t expire_ms, store_records_cb *cb, void *arg)
 {
     struct memengine *m = of_store(st);
+    if (m->dur)
+        return durable_records_incr(m->dur, &m->recs, kind, key, delta, expire_ms, now_ms(m), cb,
+                                    arg);
     return records_incr(&m->recs, kind, key, delta, expire_ms, now_ms(m), cb, arg);
 }
 
@@ -523,6 +531,11 @@ static int load_pub(void *ctx, struct publication *p, int64_t expire_ms)
     return rc;
 }
 
+static int load_record(void *ctx, struct span kind, const struct record *r)
+{
+    return records_load(&((struct memengine *)ctx)->recs, kind, r);
+}
+
 struct engine *engine_memory_durable_new(const struct config *cfg, const struct engine_events *ev,
                                          struct uv_loop_s *loop, const struct clock *clk,
                                          struct store **store)
@@ -530,12 +543,14 @@ struct engine *engine_memory_durable_new(const struct config *cfg, const struct 
     struct memengine *m = (struct memengine *)engine_memory_new(cfg, ev, clk, store);
     if (!m)
         return NULL;
-    struct durable_loader ld = {.channel = load_channel, .pub = load_pub, .ctx = m};
+    struct durable_loader ld = {.channel = load_channel, .pub = load_pub, .record = load_record,
+                                .ctx = m};
     m->dur = durable_open(cfg, loop, now_ms(m), &ld, on_durable_pub, m);
     if (!m->dur) {
         mem_destroy(&m->base);
         *store = NULL;
         return NULL;
     }
+    durable_records_attach(m->dur, &m->recs);
     return &m->base;
 }

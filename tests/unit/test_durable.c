@@ -1,0 +1,243 @@
+/* tests/unit/test_durable.c — the durable store (rooms/durable.h) under the
+ * memory engine, on a real loop and a temporary data_dir, with a frozen
+ * clock: record puts, counters and deletes are answered only after their
+ * commit and survive close + reopen; records and publications whose expiry
+ * passed while closed are gone; publications come back with their offsets
+ * and epoch, and the next one continues the offsets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "rooms/engine.h"
+#include "util/clock.h"
+
+#define T0 1800000000000LL
+
+struct fx {
+    uv_loop_t loop;
+    uv_timer_t tick;       /* keeps the loop alive while waiting, as a server's handles do */
+    struct config cfg;
+    struct clock clk;
+    struct engine *e;
+    struct store *st;
+    char dir[64];
+    int answers;           /* record callbacks run */
+    int last_err;
+    char last_value[64];   /* "" when the answer had no record */
+    int pubs;              /* on_publication calls */
+    uint64_t top;
+    char epoch[16];
+};
+
+static void on_pub(void *arg, struct publication *p) { ((struct fx *)arg)->pubs++; }
+static void on_join(void *arg, struct span ch, const struct clientinfo *i, bool leave) {}
+
+static void on_rec(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct fx *f = arg;
+    f->answers++;
+    f->last_err = err;
+    f->last_value[0] = 0;
+    if (n)
+        snprintf(f->last_value, sizeof(f->last_value), "%.*s", (int)recs[0].value.n,
+                 (const char *)recs[0].value.p);
+}
+
+static void on_hist(void *arg, const struct history_result *r)
+{
+    struct fx *f = arg;
+    f->top = r->top;
+    snprintf(f->epoch, sizeof(f->epoch), "%s", r->epoch);
+    f->pubs = (int)r->npubs;
+}
+
+static void on_published(void *arg, const struct publish_result *r)
+{
+    struct fx *f = arg;
+    f->answers++;
+    f->last_err = r->err;
+    f->top = r->offset;
+}
+
+static void open_engine(struct fx *f)
+{
+    struct engine_events ev = {.on_publication = on_pub, .on_join = on_join, .arg = f};
+    f->e = engine_memory_durable_new(&f->cfg, &ev, &f->loop, &f->clk, &f->st);
+    assert_non_null(f->e);
+}
+
+static void close_engine(struct fx *f)
+{
+    f->e->ops->shutdown(f->e);
+    uv_run(&f->loop, UV_RUN_DEFAULT); /* the last batch commits, the handles close */
+    f->e->ops->destroy(f->e);
+    f->e = NULL;
+}
+
+static void on_tick(uv_timer_t *t) {}
+
+/* Runs the loop until n answers arrived. */
+static void wait_answers(struct fx *f, int n)
+{
+    uv_timer_start(&f->tick, on_tick, 1, 1);
+    for (int i = 0; f->answers < n && i < 10000; i++)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    uv_timer_stop(&f->tick);
+    assert_int_equal(f->answers, n);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    char err[256];
+    assert_int_equal(config_load(&f->cfg, NULL, err, sizeof(err)), 0);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/hearth-test-durable-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    free(f->cfg.data_dir);
+    f->cfg.data_dir = strdup(f->dir);
+    uv_loop_init(&f->loop);
+    uv_timer_init(&f->loop, &f->tick);
+    clock_set(&f->clk, T0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    uv_close((uv_handle_t *)&f->tick, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    config_free(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static struct record rec(const char *key, const char *value, int64_t expire_ms)
+{
+    return (struct record){span_str(key), span_str(value), expire_ms};
+}
+
+static void test_records_survive(void **state)
+{
+    struct fx *f = *state;
+    struct span ban = span_str("ban"), cnt = span_str("count");
+    open_engine(f);
+    struct record r1 = rec("u1", "forever", 0), r2 = rec("u2", "briefly", T0 + 1000),
+                  r3 = rec("u3", "gone", 0), r4 = rec("u4", "later", T0 + 60000);
+    assert_int_equal(f->st->ops->record_put(f->st, ban, &r1, 0, on_rec, f), 0);
+    assert_int_equal(f->answers, 0); /* answered after the commit, not before */
+    assert_int_equal(f->st->ops->record_put(f->st, ban, &r2, 0, on_rec, f), 0);
+    assert_int_equal(f->st->ops->record_put(f->st, ban, &r3, 0, on_rec, f), 0);
+    assert_int_equal(f->st->ops->record_put(f->st, ban, &r4, 0, on_rec, f), 0);
+    assert_int_equal(f->st->ops->record_incr(f->st, cnt, span_str("k"), 5, 0, on_rec, f), 0);
+    assert_int_equal(f->st->ops->record_incr(f->st, cnt, span_str("k"), 2, 0, on_rec, f), 0);
+    assert_int_equal(f->answers, 0);
+    wait_answers(f, 6);
+    assert_int_equal(f->last_err, 0);
+    assert_string_equal(f->last_value, "7");
+    /* reads see memory at once */
+    f->st->ops->record_get(f->st, ban, span_str("u3"), on_rec, f);
+    assert_int_equal(f->answers, 7);
+    assert_string_equal(f->last_value, "gone");
+    assert_int_equal(f->st->ops->record_del(f->st, ban, span_str("u3"), on_rec, f), 0);
+    struct record dup = rec("u1", "again", 0);
+    assert_int_equal(f->st->ops->record_put(f->st, ban, &dup, RECORD_NX, on_rec, f), 0);
+    wait_answers(f, 9);
+    assert_string_equal(f->last_value, "forever"); /* NX refused: the existing one */
+    close_engine(f);
+
+    /* reopen 5 s later: u2 expired while closed, u3 deleted, the rest kept */
+    clock_set(&f->clk, T0 + 5000);
+    open_engine(f);
+    f->answers = 0;
+    f->st->ops->record_get(f->st, ban, span_str("u1"), on_rec, f);
+    assert_string_equal(f->last_value, "forever");
+    f->st->ops->record_get(f->st, ban, span_str("u2"), on_rec, f);
+    assert_string_equal(f->last_value, "");
+    f->st->ops->record_get(f->st, ban, span_str("u3"), on_rec, f);
+    assert_string_equal(f->last_value, "");
+    f->st->ops->record_get(f->st, ban, span_str("u4"), on_rec, f);
+    assert_string_equal(f->last_value, "later");
+    f->st->ops->record_get(f->st, cnt, span_str("k"), on_rec, f);
+    assert_string_equal(f->last_value, "7");
+    /* a counter back to 0 is deleted, on disk too */
+    assert_int_equal(f->st->ops->record_incr(f->st, cnt, span_str("k"), -7, 0, on_rec, f), 0);
+    wait_answers(f, 6);
+    close_engine(f);
+
+    /* and after u4's expiry */
+    clock_set(&f->clk, T0 + 61000);
+    open_engine(f);
+    f->st->ops->record_get(f->st, ban, span_str("u4"), on_rec, f);
+    assert_string_equal(f->last_value, "");
+    f->st->ops->record_get(f->st, cnt, span_str("k"), on_rec, f);
+    assert_string_equal(f->last_value, "");
+    f->st->ops->record_get(f->st, ban, span_str("u1"), on_rec, f);
+    assert_string_equal(f->last_value, "forever");
+    close_engine(f);
+}
+
+static void test_publications_survive(void **state)
+{
+    struct fx *f = *state;
+    const struct ns_config *ns = config_find_ns(&f->cfg, "chat:a", 6);
+    assert_non_null(ns);
+    struct publish_opts o = publish_opts_of(ns); /* 100 kept, 600 s */
+    open_engine(f);
+    for (int i = 0; i < 3; i++) {
+        struct publication *p = publication_new(span_str("chat:a"), span_str("{}"), true, NULL);
+        assert_int_equal(f->e->ops->publish(f->e, p, &o, on_published, f), 0);
+        publication_unref(p);
+    }
+    assert_int_equal(f->pubs, 0); /* nobody sees an offset before its commit */
+    wait_answers(f, 3);
+    assert_int_equal(f->pubs, 3);
+    assert_int_equal(f->top, 3);
+    struct history_query all = {.limit = -1};
+    f->st->ops->history(f->st, span_str("chat:a"), ns, &all, on_hist, f);
+    char epoch[16];
+    snprintf(epoch, sizeof(epoch), "%s", f->epoch);
+    close_engine(f);
+
+    clock_set(&f->clk, T0 + 10000);
+    open_engine(f);
+    f->st->ops->history(f->st, span_str("chat:a"), ns, &all, on_hist, f);
+    assert_int_equal(f->top, 3);
+    assert_int_equal(f->pubs, 3);
+    assert_string_equal(f->epoch, epoch);
+    f->answers = 0;
+    struct publication *p = publication_new(span_str("chat:a"), span_str("{}"), true, NULL);
+    assert_int_equal(f->e->ops->publish(f->e, p, &o, on_published, f), 0);
+    publication_unref(p);
+    wait_answers(f, 1);
+    assert_int_equal(f->top, 4);
+    close_engine(f);
+
+    /* past the history TTL: the publications are gone, the position stays */
+    clock_set(&f->clk, T0 + 700000);
+    open_engine(f);
+    f->st->ops->history(f->st, span_str("chat:a"), ns, &all, on_hist, f);
+    assert_int_equal(f->pubs, 0);
+    assert_int_equal(f->top, 4);
+    assert_string_equal(f->epoch, epoch);
+    close_engine(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_records_survive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publications_survive, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
