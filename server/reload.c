@@ -2,8 +2,8 @@
  * config in while clients stay connected. Token keys, the API key,
  * namespaces, permissions, limits and timers take effect at once;
  * settings bound at startup (listen address, engine, TLS files, web root,
- * handshake timeout, data_dir, durable_sync) keep their running values, and a change to them is
- * logged as needing a restart.
+ * handshake timeout, data_dir, durable_sync) keep their running values, and
+ * a change to them is logged as needing a restart.
  *
  * Ownership: the first config belongs to main(); each reloaded one is heap
  * memory owned by the server (srv->cfg_owned) and freed when the next
