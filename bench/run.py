@@ -143,6 +143,7 @@ class Bench:
             # deployments, so the bench nodes run without them (0 = off)
             cfg = {'listen': f'127.0.0.1:{port}', 'api_key': API_KEY, 'log_level': 'warn',
                    'max_connections_per_ip': 0, 'max_http_connections_per_ip': 0, 'client_command_rate': 0,
+                   'data_dir': '',  # memory only: the durable store is measured by bench/durable.sh
                    'namespaces': [{'name': '', 'allow_publish': True}]}
             cfg.update(cfg_extra or {})
             path = os.path.join(tmp, f'hearth{i}.json')
