@@ -22,6 +22,10 @@
 #include "util/log.h"
 
 #define SWEEP_EVERY_MS 5000
+/* Publications one batch may gather while the writer is busy: past it
+ * (a disk slower than the publishers) a publish gets ENGINE_ETEMP, so a
+ * stalled disk cannot make the queue grow without bound. */
+#define BATCH_PUBS_MAX 100000
 
 struct durable {
     struct ddb *db;                 /* owned; the writer's once started */
@@ -297,7 +301,7 @@ int durable_pub(struct durable *d, struct publication *p, const char *epoch, uin
                 uint32_t history_size, int64_t expire_ms, int64_t meta_expire_ms, bool fresh,
                 engine_publish_cb *cb, void *arg)
 {
-    if (d->failing)
+    if (d->failing || d->acc->n >= BATCH_PUBS_MAX)
         return ENGINE_ETEMP;
     struct dop *o = push(d, DOP_PUB);
     if (!o)

@@ -3,7 +3,8 @@
  * clock: record puts, counters and deletes are answered only after their
  * commit and survive close + reopen; records and publications whose expiry
  * passed while closed are gone; publications come back with their offsets
- * and epoch, and the next one continues the offsets. */
+ * and epoch, and the next one continues the offsets; a history_remove
+ * covers publications still waiting for their commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,11 +234,44 @@ static void test_publications_survive(void **state)
     close_engine(f);
 }
 
+/* history_remove while publications wait for their commit: they are
+ * acknowledged and fanned out but not kept, in memory as on disk. */
+static void test_remove_while_pending(void **state)
+{
+    struct fx *f = *state;
+    const struct ns_config *ns = config_find_ns(&f->cfg, "chat:r", 6);
+    struct publish_opts o = publish_opts_of(ns);
+    struct history_query all = {.limit = -1};
+    open_engine(f);
+    for (int i = 0; i < 3; i++) {
+        struct publication *p = publication_new(span_str("chat:r"), span_str("{}"), true, NULL);
+        assert_int_equal(f->e->ops->publish(f->e, p, &o, on_published, f), 0);
+        publication_unref(p);
+    }
+    assert_int_equal(f->st->ops->history_remove(f->st, span_str("chat:r")), 0);
+    wait_answers(f, 3);
+    assert_int_equal(f->last_err, 0);
+    f->st->ops->history(f->st, span_str("chat:r"), ns, &all, on_hist, f);
+    assert_int_equal(f->pubs, 0);
+    assert_int_equal(f->top, 3);
+    struct publication *p = publication_new(span_str("chat:r"), span_str("{}"), true, NULL);
+    assert_int_equal(f->e->ops->publish(f->e, p, &o, on_published, f), 0);
+    publication_unref(p);
+    wait_answers(f, 4);
+    close_engine(f);
+    open_engine(f);
+    f->st->ops->history(f->st, span_str("chat:r"), ns, &all, on_hist, f);
+    assert_int_equal(f->pubs, 1);
+    assert_int_equal(f->top, 4);
+    close_engine(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_records_survive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publications_survive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_while_pending, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
