@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HEARTHD, api, once, sdk, sleep, startHearthd as start, waitFor } from './lib/hearthd.mjs';
@@ -273,7 +273,7 @@ c = sqlite3.connect(sys.argv[1]); c.execute('UPDATE schema_version SET version =
   assert.match(r.logs, /schema version 99, newer than this hearthd knows \(1\).*refusing/, r.logs);
 });
 
-test('a data_dir that cannot be written is refused at start (read-only place, a file, a full disk)', async () => {
+test('a data_dir that cannot be used is refused at start (read-only place, a file, an unreadable database, a full disk)', async () => {
   // /proc/self/fdinfo exists and is a directory, but nobody (root included) can create files in it
   let r = await runToExit({ data_dir: '/proc/self/fdinfo' });
   assert.equal(r.code, 1, r.logs);
@@ -284,6 +284,11 @@ test('a data_dir that cannot be written is refused at start (read-only place, a 
   assert.match(r.logs, /cannot create data_dir \\"\/sys\/hearth-data\\"/, r.logs);
   // a regular file
   const d = mkdtempSync(join(tmpdir(), 'hearth-durable-')); dirs.push(d);
+  // hearth.db that cannot be read as a file (a directory in its place)
+  mkdirSync(join(d, 'dbdir', 'hearth.db'), { recursive: true });
+  r = await runToExit({ data_dir: join(d, 'dbdir') });
+  assert.equal(r.code, 1, r.logs);
+  assert.match(r.logs, /level=error mod=durable msg="cannot (open|use) .*dbdir\/hearth\.db/, r.logs);
   writeFileSync(join(d, 'file'), 'x');
   r = await runToExit({ data_dir: join(d, 'file') });
   assert.equal(r.code, 1, r.logs);
