@@ -38,6 +38,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.api_max_batch_commands, 10000);
     assert_int_equal(c.api_max_broadcast_channels, 10000);
     assert_int_equal(c.nnamespaces, 2);
+    assert_string_equal(c.data_dir, "./hearth-data"); /* the demo keeps its state */
+    assert_false(c.durable_sync_full);
     assert_non_null(config_find_ns(&c, "lobby", 5));
     assert_non_null(config_find_ns(&c, "chat:lobby", 10));
     assert_null(config_find_ns(&c, "other:x", 7));
@@ -53,6 +55,7 @@ static void test_full(void **state)
         "\"token_hmac_secret\":\"s\",\"api_key\":\"k\",\"ping_interval\":5,\"pong_timeout\":2,"
         "\"max_message_size\":1024,\"client_queue_max_size\":8192,"
         "\"api_max_batch_commands\":7,\"api_max_broadcast_channels\":9,"
+        "\"data_dir\":\"\",\"durable_sync\":\"full\","
         "\"namespaces\":[{\"name\":\"\"},{\"name\":\"room\",\"history_size\":10,"
         "\"history_ttl\":60,\"presence\":true,\"join_leave\":true,\"allow_publish\":true,"
         "\"force_recovery\":true},{\"name\":\"raw\",\"binary\":true}]}";
@@ -64,6 +67,8 @@ static void test_full(void **state)
     assert_int_equal(c.ping_interval, 5);
     assert_int_equal(c.api_max_batch_commands, 7);
     assert_int_equal(c.api_max_broadcast_channels, 9);
+    assert_string_equal(c.data_dir, "");
+    assert_true(c.durable_sync_full);
     const struct ns_config *ns = config_find_ns(&c, "room:a:b", 8);
     assert_non_null(ns);
     assert_string_equal(ns->name, "room");
@@ -104,6 +109,8 @@ static void test_refused(void **state)
         "{\"namespaces\":[{\"name\":\"x\",\"presense\":true}]}",
         "{\"namespaces\":[{\"name\":\"x\",\"binary\":1}]}",
         "{\"allow_anonymous\":1}",
+        "{\"durable_sync\":\"sometimes\"}",
+        "{\"data_dir\":false}",
         "{\"max_message_size\":-1}",
         "[1,2]",
         "{",
