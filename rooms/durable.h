@@ -71,7 +71,9 @@ struct durable *durable_open(const struct config *cfg, struct uv_loop_s *loop, i
 /* Journals p (takes a ref) at offset in channel p->channel with that epoch;
  * fresh: the channel's stream was just created (rows of an older epoch are
  * dropped). Rows below offset - history_size are deleted in the same
- * transaction. 0, or ENGINE_ENOMEM (nothing journalled, done will not run). */
+ * transaction. offset 0: nothing is written, p only keeps its place in the
+ * order (a publication not kept, behind kept ones of its channel). 0, or
+ * ENGINE_ENOMEM / ENGINE_ETEMP (nothing journalled, done will not run). */
 int durable_pub(struct durable *d, struct publication *p, const char *epoch, uint64_t offset,
                 uint32_t history_size, int64_t expire_ms, int64_t meta_expire_ms, bool fresh,
                 engine_publish_cb *cb, void *arg);

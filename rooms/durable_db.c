@@ -292,6 +292,8 @@ static int apply_op(struct ddb *d, const struct dop *o)
     switch (o->kind) {
     case DOP_PUB: {
         const struct publication *p = o->pub;
+        if (o->offset == 0) /* not kept: only its place in the order */
+            return SQLITE_DONE;
         if (o->fresh) {
             s = d->st[ST_PUB_DROP];
             bind_span(s, 1, p->channel);

@@ -157,6 +157,17 @@ static int mem_publish(struct engine *e, struct publication *pub, const struct p
             return ENGINE_ENOMEM;
         res.offset = pub->offset;
         res.epoch = c->h.epoch;
+    } else if (m->dur) {
+        /* not kept, but must not overtake kept ones still waiting for
+         * their commit in this channel: it queues behind them (offset 0:
+         * nothing is written) */
+        struct mchan *c = find(m, pub->channel);
+        if (c && c->pending) {
+            int rc = durable_pub(m->dur, pub, "", 0, 0, 0, 0, false, cb, arg);
+            if (rc == 0)
+                c->pending++;
+            return rc;
+        }
     }
     e->ev.on_publication(e->ev.arg, pub);
     if (cb)
@@ -477,6 +488,12 @@ static void on_durable_pub(void *ctx, const struct durable_pub *dp, int err)
     c->pending--;
     if (err) {
         c->next_top = c->h.top;
+        if (dp->cb)
+            dp->cb(dp->arg, &res);
+        return;
+    }
+    if (dp->offset == 0) { /* a publication not kept, queued for its order */
+        m->base.ev.on_publication(m->base.ev.arg, dp->pub);
         if (dp->cb)
             dp->cb(dp->arg, &res);
         return;

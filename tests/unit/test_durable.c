@@ -32,11 +32,18 @@ struct fx {
     int last_err;
     char last_value[64];   /* "" when the answer had no record */
     int pubs;              /* on_publication calls */
+    uint64_t order[8];     /* offsets of the first on_publication calls */
     uint64_t top;
     char epoch[16];
 };
 
-static void on_pub(void *arg, struct publication *p) { ((struct fx *)arg)->pubs++; }
+static void on_pub(void *arg, struct publication *p)
+{
+    struct fx *f = arg;
+    if (f->pubs < 8)
+        f->order[f->pubs] = p->offset;
+    f->pubs++;
+}
 static void on_join(void *arg, struct span ch, const struct clientinfo *i, bool leave) {}
 
 static void on_rec(void *arg, int err, const struct record *recs, size_t n)
@@ -266,12 +273,40 @@ static void test_remove_while_pending(void **state)
     close_engine(f);
 }
 
+/* A publication that is not kept (skip_history) does not overtake kept ones
+ * of its channel still waiting for their commit; in another channel it
+ * goes out at once. */
+static void test_unkept_keeps_order(void **state)
+{
+    struct fx *f = *state;
+    const struct ns_config *ns = config_find_ns(&f->cfg, "chat:o", 6);
+    struct publish_opts kept = publish_opts_of(ns), unkept = {0, 0};
+    open_engine(f);
+    struct publication *p = publication_new(span_str("chat:o"), span_str("{}"), true, NULL);
+    assert_int_equal(f->e->ops->publish(f->e, p, &kept, on_published, f), 0);
+    publication_unref(p);
+    p = publication_new(span_str("chat:o"), span_str("{}"), true, NULL);
+    assert_int_equal(f->e->ops->publish(f->e, p, &unkept, on_published, f), 0);
+    publication_unref(p);
+    p = publication_new(span_str("chat:other"), span_str("{}"), true, NULL);
+    assert_int_equal(f->e->ops->publish(f->e, p, &unkept, on_published, f), 0);
+    publication_unref(p);
+    assert_int_equal(f->pubs, 1); /* only the other channel's, at once */
+    wait_answers(f, 3);
+    assert_int_equal(f->pubs, 3);
+    assert_int_equal(f->order[1], 1); /* the kept one, then the one not kept */
+    assert_int_equal(f->order[2], 0);
+    assert_int_equal(f->answers, 3);
+    close_engine(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_records_survive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publications_survive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_while_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unkept_keeps_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
