@@ -126,19 +126,23 @@ static void handoff(struct durable *d)
     uv_mutex_unlock(&d->mu);
 }
 
-/* Moves b's deletions, probes and record changes to the accumulating batch
- * (idempotent, so retrying them is safe), in order; its publications and
- * barriers stay in b, to be failed by fail_rest. */
+/* Moves b's history removals and record changes to the accumulating batch
+ * (idempotent, so retrying them is safe), in order, and drops its sweeps and
+ * probes (the next tick makes new ones); its publications and barriers stay
+ * in b, to be failed by fail_rest. */
 static void requeue(struct durable *d, struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct dop *o = &b->ops[i];
         if (o->kind == DOP_PUB || o->kind == DOP_BARRIER)
             continue;
-        struct dop *r = push(d, o->kind);
+        bool keep = o->kind == DOP_REMOVE || o->kind == DOP_REC_PUT || o->kind == DOP_REC_DEL;
+        struct dop *r = keep ? push(d, o->kind) : NULL;
         if (r) {
             *r = *o;    /* moves the owned buffer */
             o->buf = NULL;
+        } else if (keep) {
+            log_error("durable", "out of memory: a change that failed to commit is dropped");
         }
         op_release(o);
         o->kind = DOP_PROBE; /* done with */
