@@ -45,6 +45,7 @@ struct durable {
     bool stopping;                  /* durable_shutdown was called */
     bool healthy;
     bool failing;                   /* failing batches: new publications are refused */
+    bool paused;                    /* after a failed commit: the next try waits for the tick */
     int64_t last_sweep_ms;
     durable_pub_done_cb *pub_done;
     void *ctx;
@@ -113,7 +114,7 @@ static void op_finish(struct durable *d, struct dop *o, int err)
 
 static void handoff(struct durable *d)
 {
-    if (d->busy || !d->acc->n || !d->thread_up)
+    if (d->busy || d->paused || !d->acc->n || !d->thread_up)
         return;
     struct batch *b = d->acc;
     d->acc = b == &d->bufs[0] ? &d->bufs[1] : &d->bufs[0];
@@ -172,6 +173,7 @@ static void complete(struct durable *d, struct batch *b)
         log_error("durable", "commit failed: %s; publishes get error 100 and /health is 503 "
                   "until a write succeeds", b->errmsg);
     d->healthy = false;
+    d->paused = true; /* one try per sweep tick while the disk refuses, not a busy loop */
     /* everything queued behind the failed batch continued its offsets:
      * fail it too (publishers retry), keep its deletions */
     struct batch *behind = d->acc;
@@ -382,11 +384,15 @@ void durable_sweep(struct durable *d, int64_t now_ms)
     if (now_ms - d->last_sweep_ms >= SWEEP_EVERY_MS) {
         d->last_sweep_ms = now_ms;
         o = push(d, DOP_SWEEP);
-    } else if (!d->healthy && !d->busy) {
+    } else if (!d->healthy && !d->busy && !d->acc->n) {
         o = push(d, DOP_PROBE);
     }
     if (o)
         o->now_ms = now_ms;
+    if (d->paused) { /* try again: what accumulated, or the probe */
+        d->paused = false;
+        handoff(d);
+    }
 }
 
 int durable_health(const struct durable *d) { return d->healthy ? 0 : ENGINE_ETEMP; }
@@ -396,6 +402,7 @@ void durable_shutdown(struct durable *d)
     if (!d || d->stopping)
         return;
     d->stopping = true;
+    d->paused = false;
     handoff(d);
     if (!d->busy)
         finalize(d);
@@ -406,6 +413,7 @@ void durable_free(struct durable *d)
     if (!d)
         return;
     /* not shut down through the loop: finish the queued work here */
+    d->paused = false;
     while (d->thread_up && (d->busy || d->acc->n)) {
         if (!d->busy)
             handoff(d);

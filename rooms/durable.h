@@ -13,7 +13,9 @@
  * A failed commit (disk full, I/O error) fails that batch's publications
  * and those of the batch accumulating behind it with ENGINE_ETEMP, carries
  * their deletions over to the next batch (they are idempotent), and marks
- * the store unhealthy (durable_health) until a commit succeeds again.
+ * the store unhealthy (durable_health) until a commit succeeds again; while
+ * unhealthy, one commit is tried per sweep tick (with a probe write when
+ * nothing else waits).
  *
  * Owns the sqlite3 connection, the writer thread and the batches (each
  * journalled publication holds one reference). Loop thread only, except the

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 #include <uv.h>
 
@@ -300,6 +302,64 @@ static void test_unkept_keeps_order(void **state)
     close_engine(f);
 }
 
+/* The disk refuses writes (RLIMIT_FSIZE, as a full disk): record changes
+ * are answered with ENGINE_ETEMP and the store is unhealthy; they stay in
+ * memory and are retried, so once the disk takes writes again (a probe
+ * from the sweep) they reach it and survive a reopen. */
+static void test_disk_full_records(void **state)
+{
+    struct fx *f = *state;
+    struct span kind = span_str("audit");
+    signal(SIGXFSZ, SIG_IGN);
+    open_engine(f);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 256 << 10;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    static char big[16000];
+    memset(big, 'v', sizeof(big) - 1);
+    int failed_at = -1;
+    char key[16];
+    for (int i = 0; i < 200 && failed_at < 0; i++) {
+        snprintf(key, sizeof(key), "k%03d", i);
+        struct record r = {span_str(key), span_str(big), 0};
+        assert_int_equal(f->st->ops->record_put(f->st, kind, &r, 0, on_rec, f), 0);
+        wait_answers(f, i + 1);
+        if (f->last_err)
+            failed_at = i;
+    }
+    assert_true(failed_at > 0);
+    assert_int_equal(f->last_err, ENGINE_ETEMP);
+    assert_int_equal(f->st->ops->health(f->st), ENGINE_ETEMP);
+    /* still in memory: reads see it */
+    f->st->ops->record_get(f->st, kind, span_str(key), on_rec, f);
+    assert_int_equal(f->last_err, 0);
+    assert_int_equal(strlen(f->last_value), sizeof(f->last_value) - 1);
+    /* space is back: the sweep's probe commits, with the retried change */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    f->answers = 0;
+    f->st->ops->sweep(f->st, T0);
+    uv_timer_start(&f->tick, on_tick, 1, 1);
+    for (int i = 0; i < 10000 && f->st->ops->health(f->st) != 0; i++)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    uv_timer_stop(&f->tick);
+    assert_int_equal(f->st->ops->health(f->st), 0);
+    assert_int_equal(f->st->ops->record_del(f->st, kind, span_str("k000"), on_rec, f), 0);
+    wait_answers(f, 1);
+    assert_int_equal(f->last_err, 0);
+    close_engine(f);
+
+    open_engine(f);
+    f->st->ops->record_get(f->st, kind, span_str(key), on_rec, f);
+    assert_int_equal(strlen(f->last_value), sizeof(f->last_value) - 1); /* the failed one */
+    f->st->ops->record_get(f->st, kind, span_str("k000"), on_rec, f);
+    assert_string_equal(f->last_value, "");
+    f->st->ops->record_get(f->st, kind, span_str("k001"), on_rec, f);
+    assert_int_equal(strlen(f->last_value), sizeof(f->last_value) - 1);
+    close_engine(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_publications_survive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_while_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unkept_keeps_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
