@@ -231,8 +231,12 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
         FAIL("cannot open %s: %s", path, d->db ? why(d->db, wb, sizeof(wb)) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(d->db, 1);
     if ((rc = exec1(d->db, "PRAGMA locking_mode=EXCLUSIVE")) != SQLITE_OK ||
-        (rc = pragma_text(d->db, "PRAGMA journal_mode=WAL", text, sizeof(text))) != SQLITE_OK)
+        (rc = pragma_text(d->db, "PRAGMA journal_mode=WAL", text, sizeof(text))) != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+            FAIL("%s is in use by another process (another hearthd with the same data_dir?)",
+                 path);
         FAIL("cannot use %s: %s", path, why(d->db, wb, sizeof(wb)));
+    }
     if (strcmp(text, "wal") != 0)
         FAIL("cannot use %s: WAL journal refused (journal_mode is \"%s\")", path, text);
     if ((rc = exec1(d->db, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")))

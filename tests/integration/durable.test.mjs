@@ -263,6 +263,16 @@ test('a corrupt database file is refused at start with a clear error and exit 1'
   assert.doesNotMatch(r.logs, /AddressSanitizer|runtime error/);
 });
 
+test('a second hearthd on the same data_dir is refused while the first runs', async () => {
+  const dir = dataDir();
+  const h = await startHearthd(durCfg(dir));
+  const r = await runToExit({ data_dir: dir });
+  assert.equal(r.code, 1, r.logs);
+  assert.match(r.logs, /hearth\.db is in use by another process/, r.logs);
+  await api(h, 'publish', { channel: 'dur:x', data: {} }); // the first one is unharmed
+  await h.stop();
+});
+
 test('a database written by a newer hearthd (schema_version) is refused', async () => {
   const dir = await populated();
   execFileSync('python3', ['-c', `import sqlite3,sys
