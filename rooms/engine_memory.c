@@ -11,8 +11,9 @@
  * its stream meta (epoch/top) has outlived history_meta_ttl; a stream whose
  * publications all expired gives its ring back at once.
  *
- * With a data_dir (engine_memory_durable_new) the state also has a durable
- * copy (rooms/durable.h): a publish that keeps history takes the next
+ * With a data_dir the state also has a durable copy (rooms/durable.h; the
+ * loading and the completion of journalled publications are in
+ * engine_memory_durable.c): a publish that keeps history takes the next
  * offset (next_top) at once but reaches the ring, the subscribers and the
  * publisher only after its batch committed; h.top is the committed top, the
  * only one readers see. A failed commit rolls next_top back to h.top. */
@@ -24,12 +25,9 @@
 
 #include "util/clock.h"
 #include "util/dict.h"
-#include "rooms/engine.h"
+#include "rooms/engine_memory.h"
 #include "rooms/store.h"
-#include "rooms/history.h"
-#include "rooms/durable.h"
 #include "rooms/durable_records.h"
-#include "rooms/records.h"
 
 struct pentry {                 /* one presence entry */
     struct dict_entry de;       /* key = info.client */
@@ -37,46 +35,16 @@ struct pentry {                 /* one presence entry */
     uint8_t mem[];
 };
 
-struct mchan {
-    struct dict_entry de;       /* key = name */
-    struct history h;
-    bool has_stream;            /* h is initialised (epoch exists) */
-    int64_t meta_expire_ms;
-    uint64_t next_top;          /* durable: offsets handed out (>= h.top) */
-    uint64_t clear_at;          /* durable: pending offsets <= this were removed */
-    uint32_t pending;           /* durable: publications waiting for their commit */
-    struct dict presence;       /* of struct pentry, owned */
-    size_t name_len;
-    char name[];
-};
-
-struct memengine {
-    struct engine base;
-    struct store store;         /* the store half of this one object */
-    struct dict chans;          /* of struct mchan, owned */
-    struct publication **scratch; /* owned: history_select output */
-    size_t scratch_cap;
-    struct clientinfo *pscratch;  /* owned: presence_get output */
-    size_t pscratch_cap;
-    const struct clock *clock;    /* borrowed: the node's wall clock */
-    struct durable *dur;          /* owned; NULL = memory only (data_dir "") */
-    struct records recs;          /* owned: community records (rooms/records.h) */
-};
-
-static int64_t now_ms(const struct memengine *m) { return clock_now_ms(m->clock); }
+static int64_t now_ms(const struct memengine *m) { return mem_now_ms(m); }
 
 static struct memengine *of_store(struct store *s)
 {
     return (struct memengine *)((char *)s - offsetof(struct memengine, store));
 }
 
-static struct mchan *find(struct memengine *m, struct span ch)
-{
-    struct dict_entry *e = dict_find(&m->chans, ch.p, ch.n);
-    return e ? DICT_CONTAINER(e, struct mchan, de) : NULL;
-}
+static struct mchan *find(struct memengine *m, struct span ch) { return mem_find(m, ch); }
 
-static struct mchan *get(struct memengine *m, struct span ch)
+struct mchan *mem_chan_get(struct memengine *m, struct span ch)
 {
     struct mchan *c = find(m, ch);
     if (c)
@@ -137,7 +105,7 @@ static int mem_publish(struct engine *e, struct publication *pub, const struct p
     struct memengine *m = (struct memengine *)e;
     struct publish_result res = {0};
     if (o->history_size > 0 && o->history_ttl > 0) {
-        struct mchan *c = get(m, pub->channel);
+        struct mchan *c = mem_chan_get(m, pub->channel);
         if (!c)
             return ENGINE_ENOMEM;
         bool fresh = stream_touch(m, c);
@@ -238,7 +206,7 @@ static int mem_history_remove(struct store *st, struct span channel)
 static int mem_presence_add(struct store *st, struct span channel, const struct clientinfo *info)
 {
     struct memengine *m = of_store(st);
-    struct mchan *c = get(m, channel);
+    struct mchan *c = mem_chan_get(m, channel);
     if (!c)
         return ENGINE_ENOMEM;
     if (dict_find(&c->presence, info->client.p, info->client.n))
@@ -405,7 +373,7 @@ static size_t mem_channel_count(struct store *st)
     return of_store(st)->chans.count;
 }
 
-static void mem_destroy(struct engine *e)
+void mem_destroy(struct engine *e)
 {
     struct memengine *m = (struct memengine *)e;
     durable_free(m->dur); /* first: it may complete pending publications */
@@ -466,108 +434,5 @@ struct engine *engine_memory_new(const struct config *cfg, const struct engine_e
     dict_init(&m->chans);
     records_init(&m->recs);
     *store = &m->store;
-    return &m->base;
-}
-
-/* ---- the durable copy ---- */
-
-/* A journalled publication's batch is done: on success it joins the ring
- * (unless history_remove came after it), reaches the subscribers and its
- * publisher; on failure only the publisher hears (error 100). */
-static void on_durable_pub(void *ctx, const struct durable_pub *dp, int err)
-{
-    struct memengine *m = ctx;
-    struct mchan *c = find(m, dp->pub->channel);
-    struct publish_result res = {.err = err};
-    if (!c) { /* cannot happen: pending keeps the channel */
-        res.err = ENGINE_ETEMP;
-        if (dp->cb)
-            dp->cb(dp->arg, &res);
-        return;
-    }
-    c->pending--;
-    if (err) {
-        c->next_top = c->h.top;
-        if (dp->cb)
-            dp->cb(dp->arg, &res);
-        return;
-    }
-    if (dp->offset == 0) { /* a publication not kept, queued for its order */
-        m->base.ev.on_publication(m->base.ev.arg, dp->pub);
-        if (dp->cb)
-            dp->cb(dp->arg, &res);
-        return;
-    }
-    int64_t now = now_ms(m);
-    history_expire(&c->h, now);
-    if (dp->offset > c->clear_at) {
-        c->h.top = dp->offset - 1; /* it is already: commits land in offset order */
-        if (history_append(&c->h, dp->pub, dp->history_size, dp->expire_ms) != 0) {
-            c->h.top = dp->offset; /* stored on disk; memory is short: keep the position */
-            dp->pub->offset = dp->offset;
-        }
-    } else {
-        c->h.top = dp->offset;
-        dp->pub->offset = dp->offset;
-    }
-    res.offset = dp->offset;
-    res.epoch = c->h.epoch;
-    m->base.ev.on_publication(m->base.ev.arg, dp->pub);
-    if (dp->cb)
-        dp->cb(dp->arg, &res);
-}
-
-static int load_channel(void *ctx, struct span name, const char *epoch, uint64_t top,
-                        int64_t meta_expire_ms)
-{
-    struct memengine *m = ctx;
-    struct mchan *c = get(m, name);
-    if (!c)
-        return ENGINE_ENOMEM;
-    if (!c->has_stream)
-        history_init(&c->h);
-    c->has_stream = true;
-    snprintf(c->h.epoch, sizeof(c->h.epoch), "%s", epoch);
-    c->h.top = c->next_top = top;
-    c->meta_expire_ms = meta_expire_ms;
-    return 0;
-}
-
-static int load_pub(void *ctx, struct publication *p, int64_t expire_ms)
-{
-    struct memengine *m = ctx;
-    struct mchan *c = find(m, p->channel);
-    const struct ns_config *ns =
-        config_find_ns(m->base.cfg, (const char *)p->channel.p, p->channel.n);
-    if (!c || !c->has_stream || !ns || !ns_has_history(ns))
-        return 0; /* its channel is gone, or its namespace no longer keeps history */
-    uint64_t top = c->h.top > p->offset ? c->h.top : p->offset;
-    c->h.top = p->offset - 1;
-    int rc = history_append(&c->h, p, ns->history_size, expire_ms);
-    c->h.top = c->next_top = top;
-    return rc;
-}
-
-static int load_record(void *ctx, struct span kind, const struct record *r)
-{
-    return records_load(&((struct memengine *)ctx)->recs, kind, r);
-}
-
-struct engine *engine_memory_durable_new(const struct config *cfg, const struct engine_events *ev,
-                                         struct uv_loop_s *loop, const struct clock *clk,
-                                         struct store **store)
-{
-    struct memengine *m = (struct memengine *)engine_memory_new(cfg, ev, clk, store);
-    if (!m)
-        return NULL;
-    struct durable_loader ld = {.channel = load_channel, .pub = load_pub, .record = load_record,
-                                .ctx = m};
-    m->dur = durable_open(cfg, loop, now_ms(m), &ld, on_durable_pub, m);
-    if (!m->dur) {
-        mem_destroy(&m->base);
-        *store = NULL;
-        return NULL;
-    }
-    durable_records_attach(m->dur, &m->recs);
     return &m->base;
 }
