@@ -167,9 +167,10 @@ test('kill -9 under publish load: every acknowledged publication is back, same o
   await h.stop();
 });
 
-test('graceful restart (SIGTERM): history, offsets and epoch are kept and a subscriber recovers', async () => {
+test('graceful restart (SIGTERM), durable_sync full: history, offsets and epoch are kept and a subscriber recovers', async () => {
   const dir = dataDir();
-  let h = await startHearthd(durCfg(dir));
+  let h = await startHearthd(durCfg(dir, { durable_sync: 'full' }));
+  assert.match(h.logs(), /level=info mod=durable msg="state in .*hearth\.db \(synchronous=FULL\)"/);
   const reader = sdk(h); clients.push(reader);
   const sub = reader.newSubscription('dur:calm');
   const got = [];
@@ -184,7 +185,7 @@ test('graceful restart (SIGTERM): history, offsets and epoch are kept and a subs
   const reconnecting = once(reader, 'connecting');
   await h.stop();
   await reconnecting;
-  h = await startHearthd(durCfg(dir), { port: h.port });
+  h = await startHearthd(durCfg(dir, { durable_sync: 'full' }), { port: h.port });
   // published while the reader is still reconnecting, or just after
   for (let i = 5; i < 8; i++) offs.push((await api(h, 'publish', { channel: 'dur:calm', data: { i } })).json.result);
   assert.deepEqual(offs.map((o) => o.offset), [1, 2, 3, 4, 5, 6, 7, 8]);
