@@ -273,9 +273,9 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
                                      NULL)) != SQLITE_OK)
             FAIL("%s: unexpected schema: %s", path, why(d->db, wb, sizeof(wb)));
     sqlite3_bind_int64(d->st[ST_PROBE], 1, now_ms);
-    sqlite3_step(d->st[ST_PROBE]);
+    rc = sqlite3_step(d->st[ST_PROBE]);
     sqlite3_reset(d->st[ST_PROBE]);
-    if ((rc = exec1(d->db, "COMMIT")) != SQLITE_OK)
+    if (rc != SQLITE_DONE || (rc = exec1(d->db, "COMMIT")) != SQLITE_OK)
         FAIL("cannot write %s: %s", path, why(d->db, wb, sizeof(wb)));
     if ((rc = load_channels(d->db, now_ms, ld)) != SQLITE_OK ||
         (rc = load_pubs(d->db, now_ms, ld)) != SQLITE_OK ||
