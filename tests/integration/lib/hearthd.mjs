@@ -67,7 +67,11 @@ export async function startHearthd(cfg = {}, { raw = false, tls = false, wrap = 
   const port = reuse || await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-it-'));
   const cfgFile = join(dir, 'hearth.json');
-  writeFileSync(cfgFile, JSON.stringify(raw ? { data_dir: '', ...cfg } : { ...BASE_CONFIG, ...cfg }));
+  const full = raw ? { data_dir: '', ...cfg } : { ...BASE_CONFIG, ...cfg };
+  // HEARTH_TEST_DURABLE=1: every server that would run memory-only gets a
+  // fresh data_dir instead, so the whole suite runs on the durable store
+  if (process.env.HEARTH_TEST_DURABLE === '1' && full.data_dir === '') full.data_dir = join(dir, 'data');
+  writeFileSync(cfgFile, JSON.stringify(full));
   const argv = ['--config', cfgFile, '--listen', `127.0.0.1:${port}`];
   const proc = spawn(wrap.length ? wrap[0] : HEARTHD, wrap.length ? [...wrap.slice(1), HEARTHD, ...argv] : argv,
     { stdio: ['ignore', 'pipe', 'pipe'] });
