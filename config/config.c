@@ -54,6 +54,8 @@ static const struct opt ns_opts[] = {
     U32(history_size), U32(history_ttl), BOOL(presence), BOOL(join_leave),
     BOOL(allow_publish), BOOL(force_recovery), BOOL(force_positioning),
     {"private", OPT_BOOL, offsetof(struct ns_config, private_channels)}, BOOL(binary),
+    BOOL(chat), U32(chat_max_text), U32(chat_edit_window), U32(chat_max_mentions),
+    U32(chat_max_reactions), U32(slow_mode),
 };
 #undef U32
 #undef BOOL
@@ -100,6 +102,72 @@ static void ns_defaults(struct ns_config *ns)
     for (int op = 0; op < ACCESS_OP_COUNT; op++)
         ns->rules[op] = ROLE_EVERYONE;
     ns->rules[ACCESS_PUBLISH] = 0; /* set from allow_publish unless given */
+    ns->chat_max_text = 2000;
+    ns->chat_edit_window = 900;
+    ns->chat_max_mentions = 10;
+    ns->chat_max_reactions = 20;
+}
+
+static void filter_free(struct chat_filter *f)
+{
+    for (size_t i = 0; i < f->nwords; i++)
+        free(f->words[i]);
+    free(f->words);
+    memset(f, 0, sizeof(*f));
+}
+
+/* One filters list: an array of non-empty strings; "links" sets f->links. */
+static int parse_filter(json_t *v, const char *which, struct chat_filter *f, char *err,
+                        size_t errlen)
+{
+    if (!json_is_array(v))
+        FAIL("\"filters.%s\" must be an array of strings", which);
+    filter_free(f);
+    size_t n = json_array_size(v);
+    if (n > 1000)
+        FAIL("\"filters.%s\" may hold at most 1000 entries", which);
+    f->words = calloc(n ? n : 1, sizeof(char *));
+    if (!f->words)
+        FAIL("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *w = json_array_get(v, i);
+        if (!json_is_string(w) || json_string_length(w) == 0 || json_string_length(w) > 256)
+            FAIL("\"filters.%s\" entries must be strings of 1..256 bytes", which);
+        const char *t = json_string_value(w);
+        if (!strcmp(t, "links")) {
+            f->links = true;
+            continue;
+        }
+        char *low = strdup(t);
+        if (!low)
+            FAIL("out of memory");
+        for (char *c = low; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        f->words[f->nwords++] = low;
+    }
+    return 0;
+}
+
+/* "filters": {"block": [...], "hold": [...]} */
+static int parse_filters(json_t *o, struct ns_config *ns, char *err, size_t errlen)
+{
+    if (!json_is_object(o))
+        FAIL("\"filters\" must be an object {\"block\": [...], \"hold\": [...]}");
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        if (!strcmp(k, "block")) {
+            if (parse_filter(v, k, &ns->filter_block, err, errlen))
+                return -1;
+        } else if (!strcmp(k, "hold")) {
+            if (parse_filter(v, k, &ns->filter_hold, err, errlen))
+                return -1;
+        } else {
+            FAIL("unknown filters list \"%s\" (block, hold)", k);
+        }
+    }
+    return 0;
 }
 
 static int demo_namespaces(struct config *c)
@@ -205,6 +273,8 @@ static int parse_ns(json_t *o, struct ns_config *ns, char *err, size_t errlen)
             r = (ns->name = strdup(json_string_value(v))) ? 0 : -1;
         } else if (!strcmp(k, "permissions")) {
             r = parse_permissions(v, ns, &publish_set, err, errlen);
+        } else if (!strcmp(k, "filters")) {
+            r = parse_filters(v, ns, err, errlen);
         } else {
             r = set_opt(ns_opts, sizeof(ns_opts) / sizeof(ns_opts[0]), ns, k, v, err, errlen);
             if (r == 1)
@@ -223,6 +293,14 @@ static int parse_ns(json_t *o, struct ns_config *ns, char *err, size_t errlen)
         FAIL("namespace \"%s\": use allow_publish or permissions.publish, not both", ns->name);
     if (!publish_set && ns->allow_publish)
         ns->rules[ACCESS_PUBLISH] = ROLE_EVERYONE;
+    if (ns->chat && !ns_has_history(ns))
+        FAIL("namespace \"%s\": \"chat\" needs history (history_size and history_ttl)",
+             ns->name);
+    if (ns->chat && (ns->chat_max_text == 0 || ns->chat_max_text > 65536))
+        FAIL("namespace \"%s\": chat_max_text must be 1..65536", ns->name);
+    if (ns->chat_max_mentions > 1000 || ns->chat_max_reactions > 1000)
+        FAIL("namespace \"%s\": chat_max_mentions and chat_max_reactions must be at most 1000",
+             ns->name);
     return 0;
 }
 
@@ -385,8 +463,11 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->nallowed_origins; i++)
         free(c->allowed_origins[i]);
     free(c->allowed_origins);
-    for (size_t i = 0; i < c->nnamespaces; i++)
+    for (size_t i = 0; i < c->nnamespaces; i++) {
         free(c->namespaces[i].name);
+        filter_free(&c->namespaces[i].filter_block);
+        filter_free(&c->namespaces[i].filter_hold);
+    }
     free(c->namespaces);
     config_redis_free(c);
     memset(c, 0, sizeof(*c));

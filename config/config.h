@@ -17,6 +17,14 @@ struct jwt_verifier;
 
 #define REDIS_PREFIX_MAX 100
 
+/* One filters list: case-insensitive words or phrases (stored lower-cased),
+ * and whether the list holds the string "links" (any URL matches). */
+struct chat_filter {
+    char **words;             /* owned array of owned, lower-cased strings */
+    size_t nwords;
+    bool links;
+};
+
 struct ns_config {
     char *name;               /* owned; "" = channels without a namespace */
     uint32_t history_size;    /* publications kept; 0 = no history */
@@ -30,6 +38,16 @@ struct ns_config {
     bool binary;              /* payloads are raw bytes, not JSON: msgpack-wire
                                * clients only may subscribe or read history */
     uint32_t rules[ACCESS_OP_COUNT]; /* role bits allowed per op (access.h) */
+    /* Chat (docs/chat.md): "chat": true makes the community layer enforce
+     * the chat message shape here; needs history. */
+    bool chat;
+    uint32_t chat_max_text;       /* Unicode code points, default 2000 */
+    uint32_t chat_edit_window;    /* seconds, default 900 */
+    uint32_t chat_max_mentions;   /* distinct mentions, default 10 */
+    uint32_t chat_max_reactions;  /* distinct emoji per message, default 20 */
+    uint32_t slow_mode;           /* seconds between a member's messages; 0 = off */
+    struct chat_filter filter_block;  /* "filters": {"block": [...]} -> 103 */
+    struct chat_filter filter_hold;   /* "filters": {"hold": [...]} -> 1001, queued */
 };
 
 static inline bool ns_has_history(const struct ns_config *ns)

@@ -20,6 +20,7 @@
 #include "rooms/engine.h"
 #include "rooms/store.h"
 #include "rooms/history.h"
+#include "rooms/records.h"
 
 struct pentry {                 /* one presence entry */
     struct dict_entry de;       /* key = info.client */
@@ -46,6 +47,7 @@ struct memengine {
     struct clientinfo *pscratch;  /* owned: presence_get output */
     size_t pscratch_cap;
     const struct clock *clock;    /* borrowed: the node's wall clock */
+    struct records recs;          /* owned: community records (rooms/records.h) */
 };
 
 static int64_t now_ms(const struct memengine *m) { return clock_now_ms(m->clock); }
@@ -292,6 +294,41 @@ static int mem_presence_stats(struct store *st, struct span channel, store_stats
     return 0;
 }
 
+static int mem_record_put(struct store *st, struct span kind, const struct record *r,
+                          unsigned flags, store_records_cb *cb, void *arg)
+{
+    struct memengine *m = of_store(st);
+    return records_put(&m->recs, kind, r, flags, now_ms(m), cb, arg);
+}
+
+static int mem_record_get(struct store *st, struct span kind, struct span key,
+                          store_records_cb *cb, void *arg)
+{
+    struct memengine *m = of_store(st);
+    return records_get(&m->recs, kind, key, now_ms(m), cb, arg);
+}
+
+static int mem_record_del(struct store *st, struct span kind, struct span key,
+                          store_records_cb *cb, void *arg)
+{
+    struct memengine *m = of_store(st);
+    return records_del(&m->recs, kind, key, now_ms(m), cb, arg);
+}
+
+static int mem_record_scan(struct store *st, struct span kind, const struct record_scan *q,
+                           store_records_cb *cb, void *arg)
+{
+    struct memengine *m = of_store(st);
+    return records_scan(&m->recs, kind, q, now_ms(m), cb, arg);
+}
+
+static int mem_record_incr(struct store *st, struct span kind, struct span key, int64_t delta,
+                           int64_t expire_ms, store_records_cb *cb, void *arg)
+{
+    struct memengine *m = of_store(st);
+    return records_incr(&m->recs, kind, key, delta, expire_ms, now_ms(m), cb, arg);
+}
+
 static int mem_noop(struct engine *e, struct span channel) { return 0; }
 
 static void mem_sweep(struct store *st, int64_t now)
@@ -308,6 +345,7 @@ static void mem_sweep(struct store *st, int64_t now)
         }
         maybe_free(m, c, now);
     }
+    records_sweep(&m->recs, now);
 }
 
 static size_t mem_channel_count(struct store *st)
@@ -323,6 +361,7 @@ static void mem_destroy(struct engine *e)
     for (struct dict_entry *de; (de = dict_next(&it));)
         chan_free(m, DICT_CONTAINER(de, struct mchan, de));
     dict_free(&m->chans);
+    records_free(&m->recs);
     free(m->scratch);
     free(m->pscratch);
     free(m);
@@ -343,6 +382,11 @@ static const struct store_ops memory_store_ops = {
     .presence_remove = mem_presence_remove,
     .presence_get = mem_presence_get,
     .presence_stats = mem_presence_stats,
+    .record_put = mem_record_put,
+    .record_get = mem_record_get,
+    .record_del = mem_record_del,
+    .record_scan = mem_record_scan,
+    .record_incr = mem_record_incr,
     .sweep = mem_sweep,
     .channel_count = mem_channel_count,
     .destroy = NULL, /* freed with the engine (mem_destroy) */
@@ -361,6 +405,7 @@ struct engine *engine_memory_new(const struct config *cfg, const struct engine_e
     m->store.ops = &memory_store_ops;
     m->store.cfg = cfg;
     dict_init(&m->chans);
+    records_init(&m->recs);
     *store = &m->store;
     return &m->base;
 }

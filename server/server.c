@@ -122,6 +122,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
                 &srv->node.store);
     if (cluster_register(&srv->node) != 0)
         return -1;
+    if (!srv->node.engine || community_init(&srv->community, &srv->node) != 0)
+        return -1;
     srv->node.hub.engine = srv->node.engine;
     srv->node.scratch = malloc(FRAME_PRE + NODE_BATCH_MAX);
     for (int w = 0; w < WIRE_COUNT; w++)
@@ -163,7 +165,8 @@ void server_finish(struct server *srv)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);
     uv_run(srv->node.loop, UV_RUN_DEFAULT);
-    backend_free(srv->node.engine, srv->node.store);
+    backend_free(srv->node.engine, srv->node.store); /* runs store callbacks still pending */
+    community_free(&srv->community); /* after them: they point into the modules */
     node_controls_free(&srv->node.controls);
     node_users_free(&srv->node.users);
     hub_free(&srv->node.hub);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "community/community.h"
 #include "config/config.h"
 #include "node/node.h"
 #include "server/admission.h"
@@ -20,6 +21,7 @@ struct client;
 
 struct server {
     struct node node;                /* what the layers below see (node/node.h) */
+    struct community community;      /* the community layer's modules (community/) */
     struct config *cfg_owned;        /* owned: the last reloaded config, or NULL
                                         (node.cfg is main's config or this one) */
     struct lws_context *lws;         /* owned; lws sets it NULL when destroyed */
