@@ -23,7 +23,7 @@
 
 #include "util/log.h"
 #include "util/omap.h"
-#include "rooms/store.h"
+#include "rooms/records.h"
 #include "rooms/redis_engine.h"
 
 #define REC_ARGS_MAX 10             /* keys + args of one script call */
@@ -242,20 +242,6 @@ static void on_reply(void *arg, redisReply *r)
 
 /* ---- the store ops ---- */
 
-/* store.h's limits (records_check() of rooms/records.c once that is in). */
-static int check(struct span kind, struct span key, size_t vlen)
-{
-    if (kind.n == 0 || kind.n > RECORD_KIND_MAX || key.n == 0 || key.n > RECORD_KEY_MAX ||
-        vlen > RECORD_VALUE_MAX)
-        return -EINVAL;
-    for (size_t i = 0; i < kind.n; i++) {
-        uint8_t ch = kind.p[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.'))
-            return -EINVAL;
-    }
-    return 0;
-}
-
 /* Fails fast (no callback) when the kind's shard is not connected. */
 static bool shard_up(struct redis_engine *e, struct span kind)
 {
@@ -266,7 +252,7 @@ int redis_record_put(struct store *st, struct span kind, const struct record *r,
                      store_records_cb *cb, void *arg)
 {
     struct redis_engine *e = redis_of_store(st);
-    int err = check(kind, r->key, r->value.n);
+    int err = records_check(kind, r->key, r->value.n);
     if (err)
         return err;
     if (!shard_up(e, kind))
@@ -294,7 +280,7 @@ static int key_op(struct store *st, struct span kind, struct span key, enum rec_
                   enum rscript s, store_records_cb *cb, void *arg)
 {
     struct redis_engine *e = redis_of_store(st);
-    int err = check(kind, key, 0);
+    int err = records_check(kind, key, 0);
     if (err)
         return err;
     if (!shard_up(e, kind))
@@ -355,7 +341,7 @@ int redis_record_scan(struct store *st, struct span kind, const struct record_sc
                       store_records_cb *cb, void *arg)
 {
     struct redis_engine *e = redis_of_store(st);
-    if (!cb || check(kind, (struct span){(const uint8_t *)"k", 1}, 0) ||
+    if (!cb || records_check(kind, (struct span){(const uint8_t *)"k", 1}, 0) ||
         q->prefix.n > RECORD_KEY_MAX || q->after.n > RECORD_KEY_MAX)
         return -EINVAL;
     if (!shard_up(e, kind))
@@ -407,7 +393,7 @@ int redis_record_incr(struct store *st, struct span kind, struct span key, int64
                       int64_t expire_ms, store_records_cb *cb, void *arg)
 {
     struct redis_engine *e = redis_of_store(st);
-    int err = check(kind, key, 0);
+    int err = records_check(kind, key, 0);
     if (err)
         return err;
     if (!shard_up(e, kind))
