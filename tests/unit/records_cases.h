@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/clock.h"
 #include "rooms/store.h"
@@ -51,6 +52,31 @@ int rt_incr(struct rt *t, struct got *g, struct span kind, struct span key, int6
 /* The store's sweep at the clock's now (its effect is in place once the
  * next op on the same kind answers). */
 void rt_sweep(struct rt *t);
+
+/* Helpers for the cases (they fail the running case on a mismatch). */
+#define S(lit) ((struct span){(const uint8_t *)(lit), sizeof(lit) - 1})
+static inline struct span sz(const char *s) { return (struct span){(const uint8_t *)s, strlen(s)}; }
+void expect_span(struct span got, struct span want);
+void expect_rec(const struct got *g, size_t i, struct span key, struct span value,
+                int64_t expire_ms);
+/* The scan answer has exactly these keys, in this order. */
+void expect_keys(const struct got *g, const struct span *keys, size_t n);
+/* A put that must succeed and store (n = 0). */
+void put_ok(struct rt *t, struct span kind, struct span key, struct span value, int64_t expire_ms);
+/* Puts keys fmt % i for i in [from, from + n), values the same, waiting
+ * only for the last (a store answers one kind's ops in order). */
+void put_many(struct rt *t, struct span kind, const char *fmt, int from, int n,
+              int64_t expire_ms);
+void scan_keys(struct rt *t, struct got *g, struct span kind, struct span prefix,
+               struct span after, uint32_t limit, bool reverse);
+
+/* records_scan_cases.c */
+void case_scan_order(struct rt *t);
+void case_scan_prefix(struct rt *t);
+void case_scan_paging(struct rt *t);
+void case_scan_limit(struct rt *t);
+void case_binary_keys(struct rt *t);
+void case_scan_skips_expired(struct rt *t);
 
 struct records_case {
     const char *name;
