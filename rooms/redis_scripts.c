@@ -182,10 +182,16 @@ static const char rec_scan_lua[] = REC_PRELUDE
 /* KEYS K V X R  ARGV[1] key  [2] delta (decimal int64)  [3] expire_ms
  * [4] now  [5] kind. The live value read as a signed decimal (as strtoll:
  * leading blanks, a sign, leading zeros; anything else counts as 0) plus
- * delta, by HINCRBY (exact 64-bit; Lua numbers are doubles). Returns {new
+ * delta, by HINCRBY (exact 64-bit; Lua numbers are doubles). A value
+ * beyond int64 counts as its limit, as strtoll clamps it. Returns {new
  * value}, {} when it reached 0 (the record is deleted), or an ERANGE error
  * (nothing changed) when the sum overflows. */
 static const char rec_incr_lua[] = REC_PRELUDE
+    "local function over(a, b)\n" /* the first index where two digit strings differ */
+    "  local i = 1\n"
+    "  while string.byte(a, i) == string.byte(b, i) do i = i + 1 end\n"
+    "  return i\n"
+    "end\n"
     "local key = ARGV[1]\n"
     "local old = redis.call('hget', V, key)\n"
     "local cur = '0'\n"
@@ -193,6 +199,11 @@ static const char rec_incr_lua[] = REC_PRELUDE
     "  local sign, digits = string.match(old, '^%s*([+-]?)(%d+)$')\n"
     "  if digits then\n"
     "    digits = (string.gsub(digits, '^0+', ''))\n"
+    "    local lim = sign == '-' and '9223372036854775808' or '9223372036854775807'\n"
+    "    if #digits > 19 or (#digits == 19 and digits ~= lim and\n"
+    "        string.byte(digits, over(digits, lim)) > string.byte(lim, over(digits, lim))) then\n"
+    "      digits = lim\n"
+    "    end\n"
     "    if digits ~= '' then cur = (sign == '-' and '-' or '') .. digits end\n"
     "  end\n"
     "end\n"

@@ -299,11 +299,27 @@ static void case_incr(struct rt *t)
     const struct { struct span in, out; } reads[] = {
         {S("abc"), S("2")}, {S(" 007"), S("9")}, {S("+5"), S("7")}, {S("12abc"), S("2")},
         {S(""), S("2")},    {S("-0"), S("2")},   {S("-10"), S("-8")},
+        {S("0000000000000000000009"), S("11")},
     };
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
         put_ok(t, S("kpi"), S("v"), reads[i].in, 0);
         assert_int_equal(rt_incr(t, &g, S("kpi"), S("v"), 2, 0), 0);
         expect_rec(&g, 0, S("v"), reads[i].out, 0);
+    }
+    /* a decimal beyond int64 reads as the limit (as strtoll clamps) */
+    const struct { struct span in; int64_t delta; struct span out; } edges[] = {
+        {S("99999999999999999999"), -1, S("9223372036854775806")},
+        {S("9223372036854775808"), -1, S("9223372036854775806")},
+        {S("-99999999999999999999"), 1, S("-9223372036854775807")},
+        {S("-9223372036854775809"), 1, S("-9223372036854775807")},
+        {S("9223372036854775806"), 1, S("9223372036854775807")},
+        {S("-9223372036854775807"), -1, S("-9223372036854775808")},
+        {S("9223372036854775799"), 8, S("9223372036854775807")},
+    };
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        put_ok(t, S("kpi"), S("e"), edges[i].in, 0);
+        assert_int_equal(rt_incr(t, &g, S("kpi"), S("e"), edges[i].delta, 0), 0);
+        expect_rec(&g, 0, S("e"), edges[i].out, 0);
     }
     /* the expiry is set on every call; an expired counter counts from 0 */
     assert_int_equal(rt_incr(t, &g, S("kpi"), S("x"), 1, RT_T0 + 100), 0);
