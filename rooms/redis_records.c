@@ -68,11 +68,12 @@ static void names_of(const struct redis_engine *e, struct span kind, struct rec_
     snprintf(nm->due, sizeof(nm->due), "%s.rec.due", e->prefix);
 }
 
-/* A call with copies of n strings (the first nkeys are keys). keyarg: the
- * index of the record key among them (-1: none). NULL on OOM. */
+/* A call answering cb(arg) with copies of n strings (the first nkeys are
+ * keys). keyarg: the index of the record key among them (-1: none). NULL
+ * on OOM. */
 static struct rec_call *call_new(struct redis_engine *e, struct span kind, enum rec_op op,
                                  enum rscript s, int nkeys, int n, const char *const *v,
-                                 const size_t *l, int keyarg)
+                                 const size_t *l, int keyarg, store_records_cb *cb, void *arg)
 {
     size_t total = 0;
     for (int i = 0; i < n; i++)
@@ -86,6 +87,8 @@ static struct rec_call *call_new(struct redis_engine *e, struct span kind, enum 
     c->script = s;
     c->nkeys = nkeys;
     c->nargs = n - nkeys;
+    c->cb = cb;
+    c->arg = arg;
     uint8_t *p = c->mem;
     for (int i = 0; i < n; i++) {
         if (l[i])
@@ -267,11 +270,7 @@ int redis_record_put(struct store *st, struct span kind, const struct record *r,
                          (const char *)r->value.p, exp, nx, now, (const char *)kind.p};
     size_t l[10] = {strlen(nm.k), strlen(nm.v), strlen(nm.x), strlen(nm.due), r->key.n,
                     r->value.n, strlen(exp), 1, strlen(now), kind.n};
-    struct rec_call *c = call_new(e, kind, REC_PUT, RSCRIPT_REC_PUT, 4, 10, v, l, 4);
-    if (c) {
-        c->cb = cb;
-        c->arg = arg;
-    }
+    struct rec_call *c = call_new(e, kind, REC_PUT, RSCRIPT_REC_PUT, 4, 10, v, l, 4, cb, arg);
     return call_start(c);
 }
 
@@ -291,11 +290,7 @@ static int key_op(struct store *st, struct span kind, struct span key, enum rec_
     snprintf(now, sizeof(now), "%" PRId64, redis_now_ms(e));
     const char *v[5] = {nm.k, nm.v, nm.x, (const char *)key.p, now};
     size_t l[5] = {strlen(nm.k), strlen(nm.v), strlen(nm.x), key.n, strlen(now)};
-    struct rec_call *c = call_new(e, kind, op, s, 3, 5, v, l, 3);
-    if (c) {
-        c->cb = cb;
-        c->arg = arg;
-    }
+    struct rec_call *c = call_new(e, kind, op, s, 3, 5, v, l, 3, cb, arg);
     return call_start(c);
 }
 
@@ -381,11 +376,7 @@ int redis_record_scan(struct store *st, struct span kind, const struct record_sc
     const char *v[9] = {nm.k, nm.v, nm.x, first, last, lim, q->reverse ? "1" : "0", now, budget};
     size_t l[9] = {strlen(nm.k), strlen(nm.v), strlen(nm.x), fl, ll, strlen(lim), 1,
                    strlen(now), strlen(budget)};
-    struct rec_call *c = call_new(e, kind, REC_SCAN, RSCRIPT_REC_SCAN, 3, 9, v, l, -1);
-    if (c) {
-        c->cb = cb;
-        c->arg = arg;
-    }
+    struct rec_call *c = call_new(e, kind, REC_SCAN, RSCRIPT_REC_SCAN, 3, 9, v, l, -1, cb, arg);
     return call_start(c);
 }
 
@@ -404,16 +395,13 @@ int redis_record_incr(struct store *st, struct span kind, struct span key, int64
     snprintf(d, sizeof(d), "%" PRId64, delta);
     snprintf(exp, sizeof(exp), "%" PRId64, expire_ms);
     snprintf(now, sizeof(now), "%" PRId64, redis_now_ms(e));
-    const char *v[9] = {nm.k, nm.v,          nm.x, nm.due, (const char *)key.p,
-                        d,    exp,           now,  (const char *)kind.p};
+    const char *v[9] = {nm.k, nm.v, nm.x, nm.due, (const char *)key.p, d, exp, now,
+                        (const char *)kind.p};
     size_t l[9] = {strlen(nm.k), strlen(nm.v), strlen(nm.x), strlen(nm.due), key.n,
-                   strlen(d),    strlen(exp),  strlen(now),  kind.n};
-    struct rec_call *c = call_new(e, kind, REC_INCR, RSCRIPT_REC_INCR, 4, 9, v, l, 4);
-    if (c) {
-        c->cb = cb;
-        c->arg = arg;
+                   strlen(d), strlen(exp), strlen(now), kind.n};
+    struct rec_call *c = call_new(e, kind, REC_INCR, RSCRIPT_REC_INCR, 4, 9, v, l, 4, cb, arg);
+    if (c)
         c->expire_ms = expire_ms;
-    }
     return call_start(c);
 }
 
