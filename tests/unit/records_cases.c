@@ -445,6 +445,7 @@ const struct records_case records_cases[] = {
     {"scan_paging", case_scan_paging},
     {"scan_limit", case_scan_limit},
     {"binary_keys", case_binary_keys},
+    {"scan_bound_chars", case_scan_bound_chars},
     {"expiry", case_expiry},
     {"scan_skips_expired", case_scan_skips_expired},
     {"incr", case_incr},

@@ -76,6 +76,7 @@ void case_scan_prefix(struct rt *t);
 void case_scan_paging(struct rt *t);
 void case_scan_limit(struct rt *t);
 void case_binary_keys(struct rt *t);
+void case_scan_bound_chars(struct rt *t);
 void case_scan_skips_expired(struct rt *t);
 
 struct records_case {

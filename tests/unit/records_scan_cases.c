@@ -153,6 +153,31 @@ void case_binary_keys(struct rt *t)
     got_free(&g);
 }
 
+/* Keys that look like ZRANGEBYLEX bound syntax ("-", "+", "[x", "(x") are
+ * keys like any other: as prefixes, as after, in both directions. */
+void case_scan_bound_chars(struct rt *t)
+{
+    const struct span order[] = {S("("), S("(a"), S("+"), S("-"), S("["), S("[a")};
+    for (size_t i = 6; i-- > 0;)
+        put_ok(t, S("lex"), order[i], order[i], 0);
+    struct got g = {0};
+    scan_keys(t, &g, S("lex"), S(""), S(""), 0, false);
+    expect_keys(&g, order, 6);
+    scan_keys(t, &g, S("lex"), S("("), S(""), 0, false);
+    expect_keys(&g, order, 2);
+    scan_keys(t, &g, S("lex"), S("["), S(""), 0, true);
+    expect_keys(&g, (struct span[]){S("[a"), S("[")}, 2);
+    scan_keys(t, &g, S("lex"), S(""), S("+"), 0, false);
+    expect_keys(&g, order + 3, 3);
+    scan_keys(t, &g, S("lex"), S(""), S("-"), 0, true);
+    expect_keys(&g, (struct span[]){S("+"), S("(a"), S("(")}, 3);
+    scan_keys(t, &g, S("lex"), S("-"), S(""), 0, false);
+    expect_keys(&g, order + 3, 1);
+    assert_int_equal(rt_get(t, &g, S("lex"), S("+")), 0);
+    expect_rec(&g, 0, S("+"), S("+"), 0);
+    got_free(&g);
+}
+
 void case_scan_skips_expired(struct rt *t)
 {
     put_many(t, S("exp"), "a%03d", 0, 300, RT_T0 + 10);

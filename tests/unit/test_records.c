@@ -4,8 +4,9 @@
  * real uv loop, as hearthd drives it. Then what only Redis has: a server
  * that is unreachable or frozen (ENGINE_ETEMP at once, or the callback once
  * with it), SCRIPT FLUSH (the scripts are loaded again and the op resent),
- * shutdown with ops in flight (each callback once), and two shards (a
- * kind's records all on the shard its name picks; each shard swept).
+ * shutdown with ops in flight (each callback once), the sweep's bound, and
+ * two shards (a kind's records all on the shard its name picks; each shard
+ * swept).
  * A redis-server that cannot be started fails the test; nothing is skipped.
  *
  * Each engine lives on its own loop (struct fx), so closing one can run its
@@ -315,6 +316,34 @@ static void redis_shutdown_pending(void **state)
     }
 }
 
+/* The sweep's work is bounded (1000 records per shard per call) and the
+ * next call goes on where the last stopped; a kind with nothing left to
+ * expire leaves the due list. */
+static void redis_sweep_bounded(void **state)
+{
+    struct slot *s = *state;
+    struct harness *h = s->h;
+    struct rt *t = &h->redis.rt;
+    struct got g = {0};
+    put_many(t, S("bulk"), "x%04d", 0, 1500, RT_T0 + 10);
+    put_many(t, S("bulk"), "y%d", 0, 5, 0);
+    assert_int_equal(admin_int(h, 0, "HLEN", "t.rec.bulk.vals"), 1505);
+    clock_set(&h->clk, RT_T0 + 10);
+    rt_sweep(t);
+    assert_int_equal(rt_get(t, &g, S("bulk"), S("y0")), 0); /* after the sweep's reply */
+    assert_int_equal(g.n, 1);
+    assert_int_equal(admin_int(h, 0, "HLEN", "t.rec.bulk.vals"), 505);
+    assert_int_equal(admin_int(h, 0, "ZCARD", "t.rec.bulk.keys"), 505);
+    assert_int_equal(admin_int(h, 0, "ZCARD", "t.rec.bulk.exp"), 500);
+    assert_int_equal(admin_int(h, 0, "ZCARD", "t.rec.due"), 1);
+    rt_sweep(t);
+    assert_int_equal(rt_get(t, &g, S("bulk"), S("y0")), 0);
+    assert_int_equal(admin_int(h, 0, "HLEN", "t.rec.bulk.vals"), 5);
+    assert_int_equal(admin_int(h, 0, "EXISTS", "t.rec.bulk.exp"), 0);
+    assert_int_equal(admin_int(h, 0, "EXISTS", "t.rec.due"), 0);
+    got_free(&g);
+}
+
 /* Two shards (two databases of one server): a kind's keys all on the
  * shard its name picks; a scan sees them all; the sweep runs on each. */
 static void redis_two_shards(void **state)
@@ -405,6 +434,7 @@ int main(void)
         {"redis_frozen", redis_frozen},
         {"redis_script_flush", redis_script_flush},
         {"redis_shutdown_pending", redis_shutdown_pending},
+        {"redis_sweep_bounded", redis_sweep_bounded},
         {"redis_two_shards", redis_two_shards},
     };
     enum { NEXTRA = sizeof(extra) / sizeof(extra[0]) };
