@@ -17,16 +17,22 @@
 struct node;
 struct chat;
 struct moderation;
+struct events;
+struct polls;
 
 struct community {
     struct node *node;            /* borrowed: the owner */
     struct chat *chat;            /* owned (community/chat.h) */
     struct moderation *mod;       /* owned (community/moderation.h) */
+    struct events *events;        /* owned (community/events.h) */
+    struct polls *polls;          /* owned (community/polls.h) */
 };
 
 /* Builds every module and registers its hooks, methods and verbs.
  * 0, or -1 (a module could not start; the log says why). */
 int community_init(struct community *c, struct node *node);
+/* Stops the modules' timers (before the loop's last run at shutdown). */
+void community_stop(struct community *c);
 /* Frees every module (after the gate has answered its held requests). */
 void community_free(struct community *c);
 
