@@ -91,6 +91,7 @@ int redis_eval(struct rshard *sh, enum rscript s, int nkeys, const char **keys,
 
 static void load_scripts(struct rshard *sh)
 {
+    sh->script_loads++;
     for (int i = 0; i < RSCRIPT_COUNT; i++) {
         const char *argv[3] = {"SCRIPT", "LOAD", redis_scripts[i].src};
         size_t lens[3] = {6, 4, strlen(redis_scripts[i].src)};

@@ -78,6 +78,7 @@ struct rshard {
     int64_t sub_progress_ms;       /* last confirmation (loop time) */
     int64_t next_beat_ms;
     uint32_t beats_unseen;         /* heartbeats Redis delivered that we did not receive */
+    uint32_t script_loads;         /* times the scripts were (re)loaded on cmd */
 };
 
 /* One presence entry this node added and keeps refreshing. */

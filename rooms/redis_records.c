@@ -40,6 +40,7 @@ struct rec_call {
     enum rec_op op;
     enum rscript script;
     bool retried;                  /* sent again after NOSCRIPT */
+    uint32_t loads;                /* the shard's script_loads when it was sent */
     store_records_cb *cb;          /* may be NULL (put, del, incr) */
     void *arg;
     int64_t expire_ms;             /* incr: the expiry its record gets */
@@ -107,6 +108,7 @@ static void on_reply(void *arg, redisReply *r);
 static int call_send(struct rec_call *c)
 {
     struct rshard *sh = &c->e->shards[c->shard];
+    c->loads = sh->script_loads;
     return redis_eval(sh, c->script, c->nkeys, c->argv, c->lens, c->nargs, c->argv + c->nkeys,
                       c->lens + c->nkeys, on_reply, c);
 }
@@ -224,8 +226,11 @@ static void on_reply(void *arg, redisReply *r)
             finish(c, -EINVAL, NULL, 0); /* the counter would overflow int64 */
             return;
         }
-        redis_reply_check(sh, r, "record"); /* logs; NOSCRIPT: loads the scripts again */
-        /* the SCRIPT LOADs just queued run before a resend on this connection */
+        /* logs; NOSCRIPT: loads the scripts again, unless that was done
+         * since this op went out (every op in flight gets a NOSCRIPT) */
+        if (strncmp(r->str, "NOSCRIPT", 8) || c->loads == sh->script_loads)
+            redis_reply_check(sh, r, "record");
+        /* the SCRIPT LOADs queued run before a resend on this connection */
         if (!strncmp(r->str, "NOSCRIPT", 8) && !c->retried) {
             c->retried = true;
             if (call_send(c) == 0)
