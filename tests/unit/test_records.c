@@ -127,11 +127,14 @@ static int fx_open(struct fx *f, const char *json, struct clock *clk)
     int rc = -1;
     if (json) {
         int fd = mkstemp(path);
-        if (fd < 0 || write(fd, json, strlen(json)) != (ssize_t)strlen(json)) {
+        bool ok = fd >= 0 && write(fd, json, strlen(json)) == (ssize_t)strlen(json);
+        if (fd >= 0)
+            close(fd);
+        if (!ok) {
             fprintf(stderr, "cannot write a config file\n");
+            unlink(path);
             return -1;
         }
-        close(fd);
     }
     rc = config_load(&f->cfg, json ? path : NULL, err, sizeof(err));
     if (json)
@@ -149,7 +152,13 @@ static int fx_open(struct fx *f, const char *json, struct clock *clk)
     f->eng = json ? engine_redis_new(&f->cfg, &ev, &f->loop, "test-node-uid", clk, &f->st)
                   : engine_memory_new(&f->cfg, &ev, clk, &f->st);
     f->rt = (struct rt){json ? "redis" : "memory", f->st, clk, fx_wait, f};
-    return f->eng ? 0 : -1;
+    if (f->eng)
+        return 0;
+    uv_close((uv_handle_t *)&f->tick, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&f->loop);
+    config_free(&f->cfg);
+    return -1;
 }
 
 /* Shuts the engine down, runs its loop until everything is closed, frees
@@ -167,14 +176,14 @@ static void fx_close(struct fx *f)
     config_free(&f->cfg);
 }
 
-static char *redis_json(const struct redis_server *srv, const char *extra)
+/* A Redis engine's config for srv into buf. Returns buf. */
+static const char *redis_json(const struct redis_server *srv, char *buf, size_t n)
 {
-    static char buf[512];
-    snprintf(buf, sizeof(buf),
+    snprintf(buf, n,
              "{\"engine\": \"redis\", \"redis_url\": \"redis://127.0.0.1:%d\", "
              "\"redis_prefix\": \"t\", \"redis_connect_timeout_ms\": 500, "
-             "\"redis_command_timeout_ms\": 1000%s}",
-             srv->port, extra ? extra : "");
+             "\"redis_command_timeout_ms\": 1000}",
+             srv->port);
     return buf;
 }
 
@@ -242,7 +251,8 @@ static void redis_unreachable(void **state)
     struct harness *h = s->h;
     struct redis_server none = {.port = redis_free_port()};
     struct fx f;
-    assert_int_equal(fx_open(&f, redis_json(&none, NULL), &h->clk), 0);
+    char json[256];
+    assert_int_equal(fx_open(&f, redis_json(&none, json, sizeof(json)), &h->clk), 0);
     uv_run(&f.loop, UV_RUN_ONCE); /* the first connect fails */
     struct got g = {0};
     struct record_scan q = {{NULL, 0}, {NULL, 0}, 0, false};
@@ -315,7 +325,8 @@ static void redis_shutdown_pending(void **state)
     struct slot *s = *state;
     struct harness *h = s->h;
     struct fx f;
-    assert_int_equal(fx_open(&f, redis_json(&h->srv, NULL), &h->clk), 0);
+    char json[256];
+    assert_int_equal(fx_open(&f, redis_json(&h->srv, json, sizeof(json)), &h->clk), 0);
     assert_true(run_until(&f, all_shards_up, &f));
     struct got g[4] = {{0}};
     struct record r = {S("a"), S("v"), 0};
@@ -430,7 +441,8 @@ static struct harness hx; /* the test's one harness (cmocka's group state cannot
 static int redis_group_setup(void **state)
 {
     struct harness *h = &hx;
-    if (fx_open(&h->redis, redis_json(&h->srv, NULL), &h->clk) != 0)
+    char json[256];
+    if (fx_open(&h->redis, redis_json(&h->srv, json, sizeof(json)), &h->clk) != 0)
         return -1;
     return run_until(&h->redis, all_shards_up, &h->redis) ? 0 : -1;
 }
