@@ -8,6 +8,7 @@
 #include "community/attendance.h"
 #include "community/events.h"
 #include "community/live_react.h"
+#include "community/members_stats.h"
 #include "community/polls.h"
 #include "community/qa.h"
 #include "community/stage.h"
@@ -20,7 +21,7 @@ int community_init(struct community *c, struct node *node)
     c->node = node;
     /* Modules register here, in hook order (community.h). */
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
-        !(c->react = live_react_new(node)) ||
+        !(c->react = live_react_new(node)) || !(c->mstats = members_stats_new(node)) ||
         attendance_init(node) != 0 || qa_init(node) != 0 ||
         stage_init(node) != 0 || stats_init(node) != 0 || activity_init(node) != 0) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
@@ -41,5 +42,6 @@ void community_free(struct community *c)
     events_free(c->events);
     polls_free(c->polls);
     live_react_free(c->react);
+    members_stats_free(c->mstats);
     memset(c, 0, sizeof(*c));
 }

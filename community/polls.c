@@ -11,6 +11,7 @@
 
 #include "community/attendance.h"
 #include "community/call.h"
+#include "community/members_stats.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
@@ -141,11 +142,14 @@ static void mark_dirty(struct polls *p, const char *id)
 struct live_pub {
     struct node *node;
     char channel[256];
+    bool closing;          /* the final results of a poll being closed */
 };
 
 static void on_live_results(void *arg, int err, json_t *res)
 {
     struct live_pub *lp = arg;
+    if (!err && lp->closing && json_is_integer(json_object_get(res, "nps")))
+        members_stats_nps(lp->node, json_integer_value(json_object_get(res, "nps")));
     if (!err) {
         json_t *o = json_deep_copy(res);
         json_object_set_new(o, "type", json_string("poll_results"));
@@ -165,6 +169,7 @@ static void on_dirty_poll(void *arg, int err, const struct record *recs, size_t 
     struct live_pub *lp = ch ? malloc(sizeof(*lp)) : NULL;
     if (lp) {
         lp->node = node;
+        lp->closing = false;
         snprintf(lp->channel, sizeof(lp->channel), "%s", ch);
         read_results(node, poll, on_live_results, lp);
     }
@@ -351,6 +356,7 @@ static void on_closed(void *arg, int err, const struct record *recs, size_t n)
     struct live_pub *lp = malloc(sizeof(*lp));
     if (lp) {
         lp->node = c->node;
+        lp->closing = true;
         snprintf(lp->channel, sizeof(lp->channel), "%s",
                  json_string_value(json_object_get(c->doc, "channel")));
         read_results(c->node, c->doc, on_live_results, lp);
