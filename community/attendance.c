@@ -20,6 +20,7 @@ struct change {
     char key[KEY_MAX];        /* channel \x1f user */
     size_t klen, chlen;       /* the channel is key[0..chlen) */
     int64_t now;
+    int64_t value;            /* a counter's new value, between callbacks */
     bool joined;
 };
 
@@ -46,10 +47,10 @@ static struct span stat_key(const struct change *x, char tag, char *buf)
 static void on_peak(void *arg, int err, const struct record *recs, size_t n)
 {
     struct change *x = arg;
-    /* x->now holds the new concurrent figure here */
-    if (!err && (n == 0 || num(&recs[0]) < x->now)) {
-        char kb[KEY_MAX + 2], vb[24];
-        int vl = snprintf(vb, sizeof(vb), "%lld", (long long)x->now);
+    /* the peak's value is "<users>:<unix ms it was reached>" */
+    if (!err && (n == 0 || num(&recs[0]) < x->value)) {
+        char kb[KEY_MAX + 2], vb[48];
+        int vl = snprintf(vb, sizeof(vb), "%lld:%lld", (long long)x->value, (long long)x->now);
         struct record r = {.key = stat_key(x, 'p', kb), .value = {(const uint8_t *)vb, (size_t)vl}};
         x->node->store->ops->record_put(x->node->store, SPAN_OF(ATTEND_STAT_KIND), &r, 0, NULL, NULL);
     }
@@ -63,11 +64,92 @@ static void on_concurrent(void *arg, int err, const struct record *recs, size_t 
         free(x);
         return;
     }
-    x->now = num(&recs[0]);
+    x->value = num(&recs[0]);
     char kb[KEY_MAX + 2];
     if (x->node->store->ops->record_get(x->node->store, SPAN_OF(ATTEND_STAT_KIND),
                                         stat_key(x, 'p', kb), on_peak, x))
         free(x);
+}
+
+static struct change *dup_change(const struct change *x);
+
+/* An event occurrence's room is "<ns>:<16 hex id>.<n>" (community/event_doc.h):
+ * 0 with the id's offset in the channel and n, else -1. */
+static int occurrence_of(const struct change *x, size_t *id_at, long *n)
+{
+    const char *colon = memchr(x->key, ':', x->chlen);
+    if (!colon)
+        return -1;
+    size_t at = (size_t)(colon + 1 - x->key);
+    if (x->chlen < at + 18 || x->key[at + 16] != '.')
+        return -1;
+    for (size_t i = at; i < at + 16; i++)
+        if (!((x->key[i] >= '0' && x->key[i] <= '9') || (x->key[i] >= 'a' && x->key[i] <= 'f')))
+            return -1;
+    long v = 0;
+    for (size_t i = at + 17; i < x->chlen; i++) {
+        if (x->key[i] < '0' || x->key[i] > '9' || v > 100000000)
+            return -1;
+        v = v * 10 + (x->key[i] - '0');
+    }
+    *id_at = at;
+    *n = v;
+    return 0;
+}
+
+static void incr_stat(struct change *x, char tag)
+{
+    char kb[KEY_MAX + 2];
+    x->node->store->ops->record_incr(x->node->store, SPAN_OF(ATTEND_STAT_KIND),
+                                     stat_key(x, tag, kb), 1, 0, NULL, NULL);
+}
+
+static void on_event_first(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct change *x = arg;
+    (void)recs;
+    if (!err && n == 0) /* first occurrence of this event the user attends */
+        incr_stat(x, 'f');
+    free(x);
+}
+
+static void on_prev_seen(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct change *x = arg;
+    (void)recs;
+    if (!err && n == 1) /* attended the previous occurrence too */
+        incr_stat(x, 'r');
+    free(x);
+}
+
+/* First time in an occurrence's room: first-time attendee of the event, or
+ * one returning from the previous occurrence? */
+static void count_event_attendance(struct change *x)
+{
+    size_t at;
+    long occ;
+    if (occurrence_of(x, &at, &occ))
+        return;
+    struct store *st = x->node->store;
+    const char *user = x->key + x->chlen + 1;
+    size_t ulen = x->klen - x->chlen - 1;
+    char k[KEY_MAX + 32];
+    struct change *y = dup_change(x);
+    memcpy(k, x->key + at, 16);
+    k[16] = 0x1f;
+    memcpy(k + 17, user, ulen);
+    struct record r = {.key = {(const uint8_t *)k, 17 + ulen}, .value = {(const uint8_t *)"1", 1},
+                       .expire_ms = x->now + ATTEND_SEEN_TTL_MS};
+    if (y && st->ops->record_put(st, SPAN_OF(ATTEND_EVENT_KIND), &r, RECORD_NX, on_event_first, y))
+        free(y);
+    if (occ < 2)
+        return;
+    int kl = snprintf(k, sizeof(k), "%.*s%ld\x1f%.*s", (int)(at + 17), x->key, occ - 1, (int)ulen, user);
+    struct change *z = dup_change(x);
+    if (z && (kl <= 0 || (size_t)kl > KEY_MAX ||
+              st->ops->record_get(st, SPAN_OF(ATTEND_SEEN_KIND),
+                                  (struct span){(const uint8_t *)k, (size_t)kl}, on_prev_seen, z)))
+        free(z);
 }
 
 static void on_seen(void *arg, int err, const struct record *recs, size_t n)
@@ -75,9 +157,8 @@ static void on_seen(void *arg, int err, const struct record *recs, size_t n)
     struct change *x = arg;
     (void)recs;
     if (!err && n == 0) { /* first time this user attends this channel */
-        char kb[KEY_MAX + 2];
-        x->node->store->ops->record_incr(x->node->store, SPAN_OF(ATTEND_STAT_KIND),
-                                         stat_key(x, 'u', kb), 1, 0, NULL, NULL);
+        incr_stat(x, 'u');
+        count_event_attendance(x);
     }
     free(x);
 }
@@ -203,19 +284,33 @@ void attendance_of(struct node *node, const char *channel, const char *user, att
 static void on_stats(void *arg, int err, const struct record *recs, size_t n)
 {
     struct query *q = arg;
-    struct attendance_stats st = {0, 0, 0};
+    struct attendance_stats st = {0};
     for (size_t i = 0; !err && i < n; i++) {
         char tag = recs[i].key.n ? (char)recs[i].key.p[recs[i].key.n - 1] : 0;
         int64_t v = num(&recs[i]);
         if (tag == 'c')
             st.concurrent = v;
-        else if (tag == 'p')
+        else if (tag == 'p') {
             st.peak = v;
+            const uint8_t *colon = memchr(recs[i].value.p, ':', recs[i].value.n);
+            char b[24];
+            size_t l = colon ? recs[i].value.n - (size_t)(colon + 1 - recs[i].value.p) : 0;
+            if (l && l < sizeof(b)) {
+                memcpy(b, colon + 1, l);
+                b[l] = 0;
+                st.peak_at_ms = strtoll(b, NULL, 10);
+            }
+        } else if (tag == 'f')
+            st.first_time = v;
+        else if (tag == 'r')
+            st.returning = v;
         else if (tag == 'u')
             st.unique = v;
     }
-    if (st.peak < st.concurrent)
+    if (st.peak < st.concurrent) {
         st.peak = st.concurrent;
+        st.peak_at_ms = node_now_ms(q->node);
+    }
     q->scb(q->arg, err, &st);
     free(q);
 }
@@ -225,7 +320,7 @@ void attendance_stats(struct node *node, const char *channel, attendance_stats_c
     char prefix[KEY_MAX];
     size_t cl = strlen(channel);
     struct query *q = malloc(sizeof(*q));
-    struct attendance_stats zero = {0, 0, 0};
+    struct attendance_stats zero = {0};
     if (!q || cl + 1 >= KEY_MAX) {
         free(q);
         return cb(arg, q ? 0 : -ENOMEM, &zero);

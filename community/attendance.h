@@ -9,7 +9,10 @@
  * store): ATTEND_N_KIND (key channel\x1fuser: live subscriptions, a
  * counter), ATTEND_SINCE_KIND (same key: unix ms the presence began),
  * ATTEND_SEEN_KIND (same key: the user has attended; NX), ATTEND_STAT_KIND
- * (key channel\x1f"c" users now, \x1f"p" peak, \x1f"u" distinct users).
+ * (key channel\x1f"c" users now, \x1f"p" peak as "<users>:<unix ms>",
+ * \x1f"u" distinct users; in an event occurrence's room "<ns>:<id>.<n>"
+ * also \x1f"f" first-timers and \x1f"r" returning from occurrence n-1),
+ * ATTEND_EVENT_KIND (key event id\x1fuser, NX: has attended the event).
  * Counters expire ATTEND_TTL_MS after their last change, so a node that
  * died holding subscriptions leaves a stale count for at most that long.
  * The peak is read-then-raised (two nodes raising it at one instant may
@@ -25,6 +28,7 @@ struct node;
 #define ATTEND_SINCE_KIND "attend.since"
 #define ATTEND_SEEN_KIND "attend.seen"
 #define ATTEND_STAT_KIND "attend.stat"
+#define ATTEND_EVENT_KIND "attend.event"
 #define ATTEND_TTL_MS (24LL * 3600 * 1000)
 #define ATTEND_SEEN_TTL_MS (400LL * 24 * 3600 * 1000)
 
@@ -37,9 +41,12 @@ typedef void attendance_cb(void *arg, int err, int64_t attended_ms);
 void attendance_of(struct node *node, const char *channel, const char *user, attendance_cb *cb,
                    void *arg);
 
-/* The channel's figures: users there now, peak, distinct users. */
+/* The channel's figures: users there now, the peak and when it was
+ * reached, distinct users; for an event occurrence's room also those for
+ * whom it was their first occurrence of the event and those who attended
+ * the previous occurrence too. */
 struct attendance_stats {
-    int64_t concurrent, peak, unique;
+    int64_t concurrent, peak, peak_at_ms, unique, first_time, returning;
 };
 typedef void attendance_stats_cb(void *arg, int err, const struct attendance_stats *st);
 void attendance_stats(struct node *node, const char *channel, attendance_stats_cb *cb, void *arg);

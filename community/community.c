@@ -4,9 +4,15 @@
 
 #include <string.h>
 
+#include "community/activity.h"
 #include "community/attendance.h"
 #include "community/events.h"
+#include "community/live_react.h"
+#include "community/members_stats.h"
 #include "community/polls.h"
+#include "community/qa.h"
+#include "community/stage.h"
+#include "community/stats.h"
 #include "util/log.h"
 
 int community_init(struct community *c, struct node *node)
@@ -15,7 +21,9 @@ int community_init(struct community *c, struct node *node)
     c->node = node;
     /* Modules register here, in hook order (community.h). */
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
-        attendance_init(node) != 0) {
+        !(c->react = live_react_new(node)) || !(c->mstats = members_stats_new(node)) ||
+        attendance_init(node) != 0 || qa_init(node) != 0 ||
+        stage_init(node) != 0 || stats_init(node) != 0 || activity_init(node) != 0) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;
     }
@@ -26,11 +34,14 @@ void community_stop(struct community *c)
 {
     events_stop(c->events);
     polls_stop(c->polls);
+    live_react_stop(c->react);
 }
 
 void community_free(struct community *c)
 {
     events_free(c->events);
     polls_free(c->polls);
+    live_react_free(c->react);
+    members_stats_free(c->mstats);
     memset(c, 0, sizeof(*c));
 }

@@ -19,6 +19,8 @@ struct chat;
 struct moderation;
 struct events;
 struct polls;
+struct live_react;
+struct members_stats;
 
 struct community {
     struct node *node;            /* borrowed: the owner */
@@ -26,6 +28,8 @@ struct community {
     struct moderation *mod;       /* owned (community/moderation.h) */
     struct events *events;        /* owned (community/events.h) */
     struct polls *polls;          /* owned (community/polls.h) */
+    struct live_react *react;     /* owned (community/live_react.h) */
+    struct members_stats *mstats; /* owned (community/members_stats.h) */
 };
 
 /* Builds every module and registers its hooks, methods and verbs.

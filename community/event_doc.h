@@ -26,6 +26,10 @@
 struct config;
 
 #define EVENT_KIND "event"
+/* When each state of an occurrence began: key "<id>\x1f<n>", value
+ * {"<state>": unix ms, ...}; kept after the occurrence ends (the event
+ * document prunes its own copy), read by stats.event. */
+#define EVENT_OCC_KIND "event.occ"
 #define EVENT_ID_LEN 16                 /* hex characters */
 #define EVENT_VIEW_OCCURRENCES 5        /* occurrences event.get lists for a series */
 

@@ -11,6 +11,7 @@
 
 #include "community/call.h"
 #include "community/event_doc.h"
+#include "community/event_policy.h"
 #include "community/event_publish.h"
 #include "config/access.h"
 #include "node/methods.h"
@@ -23,6 +24,7 @@ enum ev_op { OP_CREATE, OP_UPDATE, OP_CANCEL, OP_GET, OP_TRANSITION };
 
 /* A call's op is kept in c->n[0]; the answer waiting for the write in c->extra. */
 static const struct span kind_event = {(const uint8_t *)EVENT_KIND, sizeof(EVENT_KIND) - 1};
+#define SPAN_EVENT_OCC ((struct span){(const uint8_t *)EVENT_OCC_KIND, sizeof(EVENT_OCC_KIND) - 1})
 
 /* ---- writing ---- */
 
@@ -33,6 +35,8 @@ static void on_written(void *arg, int err, const struct record *recs, size_t n)
     (void)n;
     if (err)
         return ccall_error(c, ERR_INTERNAL, NULL);
+    struct events *ev = c->mod;
+    event_policy_saw(ev->policy, c->doc); /* this node applies it at once */
     json_t *a = c->extra;
     c->extra = NULL;
     ccall_ok(c, a);
@@ -156,6 +160,53 @@ static void act_cancel(struct ccall *c, const struct schedule *s)
     write_doc(c);
 }
 
+/* Adds {state: ts} to occurrence n's timeline record (read-modify-write;
+ * fire and forget). The record is small and changes a few times per
+ * occurrence. */
+struct timeline {
+    struct node *node;
+    char key[EVENT_ID_LEN + 16];
+    size_t klen;
+    char state[16];
+    int64_t ts;
+};
+
+static void on_timeline(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct timeline *t = arg;
+    json_error_t je;
+    json_t *o = !err && n ? json_loadb((const char *)recs[0].value.p, recs[0].value.n, 0, &je) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    json_object_set_new(o, t->state, json_integer(t->ts));
+    char *val = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (val) {
+        struct record r = {.key = {(const uint8_t *)t->key, t->klen}, .value = span_str(val)};
+        t->node->store->ops->record_put(t->node->store, SPAN_EVENT_OCC, &r, 0, NULL, NULL);
+    }
+    free(val);
+    free(t);
+}
+
+static void timeline_add(struct node *node, json_t *doc, uint32_t n, enum event_state st,
+                         int64_t ts)
+{
+    struct timeline *t = malloc(sizeof(*t));
+    if (!t)
+        return;
+    t->node = node;
+    t->klen = (size_t)snprintf(t->key, sizeof(t->key), "%s\x1f%" PRIu32,
+                               json_string_value(json_object_get(doc, "id")), n);
+    snprintf(t->state, sizeof(t->state), "%s", event_state_name(st));
+    t->ts = ts;
+    if (node->store->ops->record_get(node->store, SPAN_EVENT_OCC,
+                                     (struct span){(const uint8_t *)t->key, t->klen}, on_timeline, t))
+        free(t);
+}
+
 static void act_transition(struct ccall *c, const struct schedule *s)
 {
     int to = event_state_from_name(json_string_value(json_object_get(c->params, "state")));
@@ -170,6 +221,7 @@ static void act_transition(struct ccall *c, const struct schedule *s)
         return ccall_error(c, ERR_BAD_REQUEST, "states only move forward");
     int64_t now = node_now_ms(c->node);
     event_set_state(c->doc, n, (enum event_state)to, now);
+    timeline_add(c->node, c->doc, n, (enum event_state)to, now);
     event_publish_state(c->node, c->doc, n, (enum event_state)to, now);
     if (to == EV_LIVE)
         event_publish_live_now(c->node, c->doc, n, now);
@@ -325,6 +377,10 @@ struct events *events_new(struct node *node)
     if (!ev)
         return NULL;
     ev->node = node;
+    if (!(ev->policy = event_policy_new(node))) {
+        free(ev);
+        return NULL;
+    }
     const uint32_t anyone = ROLE_USER | ROLE_ANONYMOUS;
     const struct method_spec specs[] = {
         {"event.create", m_create, ev, ROLE_HOST | ROLE_ADMIN | ROLE_BOT, true, 1},
@@ -358,5 +414,7 @@ void events_stop(struct events *ev)
 
 void events_free(struct events *ev)
 {
+    if (ev)
+        event_policy_free(ev->policy);
     free(ev);
 }

@@ -11,6 +11,7 @@
 
 #include "community/attendance.h"
 #include "community/call.h"
+#include "community/members_stats.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
@@ -24,6 +25,7 @@
 static const struct span kind_poll = SPAN_OF(POLL_KIND);
 static const struct span kind_vote = SPAN_OF(POLL_VOTE_KIND);
 static const struct span kind_count = SPAN_OF(POLL_COUNT_KIND);
+static const struct span kind_index = SPAN_OF(POLL_INDEX_KIND);
 
 enum poll_kind { PK_SINGLE, PK_MULTI, PK_NPS };
 
@@ -140,11 +142,14 @@ static void mark_dirty(struct polls *p, const char *id)
 struct live_pub {
     struct node *node;
     char channel[256];
+    bool closing;          /* the final results of a poll being closed */
 };
 
 static void on_live_results(void *arg, int err, json_t *res)
 {
     struct live_pub *lp = arg;
+    if (!err && lp->closing && json_is_integer(json_object_get(res, "nps")))
+        members_stats_nps(lp->node, json_integer_value(json_object_get(res, "nps")));
     if (!err) {
         json_t *o = json_deep_copy(res);
         json_object_set_new(o, "type", json_string("poll_results"));
@@ -164,6 +169,7 @@ static void on_dirty_poll(void *arg, int err, const struct record *recs, size_t 
     struct live_pub *lp = ch ? malloc(sizeof(*lp)) : NULL;
     if (lp) {
         lp->node = node;
+        lp->closing = false;
         snprintf(lp->channel, sizeof(lp->channel), "%s", ch);
         read_results(node, poll, on_live_results, lp);
     }
@@ -189,6 +195,16 @@ static void on_created(void *arg, int err, const struct record *recs, size_t n)
     (void)n;
     if (err)
         return ccall_error(c, ERR_INTERNAL, NULL);
+    /* the room's index: channel \x1f 13-digit creation ms + id (oldest first) */
+    char ik[RECORD_KEY_MAX + 1];
+    const char *id = json_string_value(json_object_get(c->doc, "id"));
+    int ikl = snprintf(ik, sizeof(ik), "%s\x1f%013" PRId64 "%s",
+                       json_string_value(json_object_get(c->doc, "channel")),
+                       (int64_t)json_integer_value(json_object_get(c->doc, "ts")), id);
+    if (ikl > 0 && ikl <= RECORD_KEY_MAX) {
+        struct record ir = {.key = {(const uint8_t *)ik, (size_t)ikl}, .value = span_str(id)};
+        c->node->store->ops->record_put(c->node->store, kind_index, &ir, 0, NULL, NULL);
+    }
     json_t *announce = json_deep_copy(c->doc);
     json_object_set_new(announce, "type", json_string("poll"));
     json_object_set(announce, "poll_id", json_object_get(c->doc, "id"));
@@ -340,6 +356,7 @@ static void on_closed(void *arg, int err, const struct record *recs, size_t n)
     struct live_pub *lp = malloc(sizeof(*lp));
     if (lp) {
         lp->node = c->node;
+        lp->closing = true;
         snprintf(lp->channel, sizeof(lp->channel), "%s",
                  json_string_value(json_object_get(c->doc, "channel")));
         read_results(c->node, c->doc, on_live_results, lp);
@@ -497,6 +514,120 @@ static void m_vote(const struct method_call *mc, json_t *p, method_done *d, void
     if (mc->origin == METHOD_RPC && (!mc->user || !*mc->user))
         return method_error(d, a, ERR_PERMISSION_DENIED, "anonymous users cannot vote");
     with_poll(mc, p, d, a, 0, step_vote);
+}
+
+/* ---- a room's polls (stats.event) ---- */
+
+struct room_read {
+    polls_room_cb *cb;
+    void *arg;
+    struct node *node;
+    json_t *out;             /* owned: slots filled as results arrive */
+    size_t pending;
+    bool failed;
+};
+
+struct room_slot {
+    struct room_read *rr;
+    size_t at;
+};
+
+static void room_done(struct room_read *rr)
+{
+    if (--rr->pending)
+        return;
+    /* drop the slots whose poll vanished */
+    for (size_t i = json_array_size(rr->out); i-- > 0;)
+        if (json_is_null(json_array_get(rr->out, i)))
+            json_array_remove(rr->out, i);
+    rr->cb(rr->arg, rr->failed ? -EAGAIN : 0, rr->failed ? NULL : rr->out);
+    json_decref(rr->out);
+    free(rr);
+}
+
+static void on_slot_results(void *arg, int err, json_t *res)
+{
+    struct room_slot *s = arg;
+    json_t *slot = json_array_get(s->rr->out, s->at);
+    if (err)
+        s->rr->failed = true;
+    else if (json_is_object(slot))
+        json_object_update(slot, res);
+    room_done(s->rr);
+    free(s);
+}
+
+static void on_slot_poll(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct room_slot *s = arg;
+    json_error_t je;
+    json_t *poll = !err && n ? json_loadb((const char *)recs[0].value.p, recs[0].value.n, 0, &je) : NULL;
+    if (err)
+        s->rr->failed = true;
+    if (!json_is_object(poll) || kind_of(poll) < 0) {
+        json_decref(poll);
+        room_done(s->rr);
+        free(s);
+        return;
+    }
+    struct room_read *rr = s->rr;
+    /* results_of() does not carry question and kind: the slot gets them first */
+    json_array_set_new(rr->out, s->at, json_pack("{s:O,s:O}", "question",
+                                                 json_object_get(poll, "question"), "kind",
+                                                 json_object_get(poll, "kind")));
+    read_results(rr->node, poll, on_slot_results, s);
+    json_decref(poll);
+}
+
+static void on_room_index(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct room_read *rr = arg;
+    if (err) {
+        rr->cb(rr->arg, err, NULL);
+        json_decref(rr->out);
+        free(rr);
+        return;
+    }
+    rr->pending = 1; /* held until every get is started */
+    for (size_t i = 0; i < n; i++) {
+        struct room_slot *s = malloc(sizeof(*s));
+        if (!s || json_array_append_new(rr->out, json_null())) {
+            free(s);
+            rr->failed = true;
+            break;
+        }
+        *s = (struct room_slot){rr, json_array_size(rr->out) - 1};
+        rr->pending++;
+        if (rr->node->store->ops->record_get(rr->node->store, kind_poll, recs[i].value,
+                                             on_slot_poll, s)) {
+            rr->failed = true;
+            rr->pending--;
+            free(s);
+        }
+    }
+    room_done(rr);
+}
+
+void polls_of_room(struct node *node, const char *channel, polls_room_cb *cb, void *arg)
+{
+    struct room_read *rr = calloc(1, sizeof(*rr));
+    char prefix[RECORD_KEY_MAX + 1];
+    int pl = snprintf(prefix, sizeof(prefix), "%s\x1f", channel);
+    if (!rr || !(rr->out = json_array()) || pl <= 0 || pl > RECORD_KEY_MAX) {
+        if (rr)
+            json_decref(rr->out);
+        free(rr);
+        return cb(arg, -EINVAL, NULL);
+    }
+    rr->cb = cb;
+    rr->arg = arg;
+    rr->node = node;
+    struct record_scan q = {.prefix = {(const uint8_t *)prefix, (size_t)pl}};
+    if (node->store->ops->record_scan(node->store, kind_index, &q, on_room_index, rr)) {
+        json_decref(rr->out);
+        free(rr);
+        cb(arg, -EAGAIN, NULL);
+    }
 }
 
 /* ---- the module ---- */

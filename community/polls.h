@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <uv.h>
 
 struct node;
@@ -27,6 +28,7 @@ struct node;
 #define POLL_KIND "poll"
 #define POLL_VOTE_KIND "poll.vote"
 #define POLL_COUNT_KIND "poll.count"
+#define POLL_INDEX_KIND "poll.idx"   /* key channel\x1fpoll id: a room's polls */
 #define POLL_MAX_OPTIONS 20
 #define POLL_RESULTS_MS 500
 #define POLL_DIRTY_MAX 256          /* polls with pending live results per node */
@@ -41,6 +43,12 @@ struct polls {
 };
 
 struct polls *polls_new(struct node *node);
+
+/* The results of every poll of a room, oldest first: a JSON array of
+ * {poll_id, question, kind, counts, voters, closed[, nps fields]}. cb gets
+ * it borrowed, or NULL with an error. At most RECORD_SCAN_MAX polls. */
+typedef void polls_room_cb(void *arg, int err, json_t *polls);
+void polls_of_room(struct node *node, const char *channel, polls_room_cb *cb, void *arg);
 void polls_stop(struct polls *p);
 void polls_free(struct polls *p);
 

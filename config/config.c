@@ -32,7 +32,7 @@ struct opt {
 #define BOOL(f) {#f, OPT_BOOL, offsetof(struct config, f)}
 #define STR(f) {#f, OPT_STR, offsetof(struct config, f)}
 static const struct opt root_opts[] = {
-    STR(engine), BOOL(allow_anonymous), STR(token_hmac_secret), STR(token_rsa_public_key),
+    STR(engine), BOOL(allow_anonymous), BOOL(test_clock), STR(token_hmac_secret), STR(token_rsa_public_key),
     STR(token_ecdsa_public_key), STR(token_algorithm), STR(token_audience), STR(token_issuer),
     STR(api_key), STR(tls_cert), STR(tls_key), STR(web_root), STR(log_level),
     U32(ping_interval), U32(pong_timeout), U32(stale_close_delay), U32(expired_close_delay),

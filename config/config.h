@@ -62,6 +62,7 @@ struct config {
     char *engine;             /* owned: a name of config/engines.h */
     enum engine_kind engine_kind; /* what engine names (set by the load) */
     bool allow_anonymous;
+    bool test_clock;                /* API debug.clock may set the node clock (tests only) */
     /* tokens */
     char *token_hmac_secret;  /* owned; NULL = no HS* tokens */
     char *token_rsa_public_key;   /* owned PEM text or path; NULL = no RS* */

@@ -42,7 +42,6 @@ void records_free(struct records *rs)
         free(k);
     }
     dict_free(&rs->kinds);
-    free(rs->scratch);
     memset(rs, 0, sizeof(*rs));
 }
 
@@ -286,25 +285,27 @@ int records_scan(struct records *rs, struct span kind, const struct record_scan 
     uint32_t limit = q->limit && q->limit < RECORD_SCAN_MAX ? q->limit : RECORD_SCAN_MAX;
     struct rkind *k = kind_find(rs, kind);
     size_t n = 0;
-    if (k) {
-        if (rs->scratch_cap < limit) {
-            struct record *s = realloc(rs->scratch, sizeof(*s) * limit);
-            if (!s)
-                return ENGINE_ENOMEM;
-            rs->scratch = s;
-            rs->scratch_cap = limit;
-        }
+    /* One array per scan, not a shared scratch: a callback may start
+     * another scan (the store answers at once), which must not overwrite
+     * the records it is still reading. */
+    struct record *out = NULL;
+    if (k && k->map.count) {
+        size_t cap = k->map.count < limit ? k->map.count : limit;
+        out = malloc(sizeof(*out) * cap);
+        if (!out)
+            return ENGINE_ENOMEM;
         /* Expired records are skipped here and left for the sweep: removing
-         * them mid-walk would free nodes the scratch array points into. */
-        for (struct omap_node *it = scan_start(&k->map, q); it && n < limit;
+         * them mid-walk would free nodes the array points into. */
+        for (struct omap_node *it = scan_start(&k->map, q); it && n < cap;
              it = q->reverse ? omap_prev(it) : omap_next(it)) {
             if (!has_prefix(it, q->prefix))
                 break;
             if (live(it->val, now_ms))
-                rs->scratch[n++] = rec_of(it);
+                out[n++] = rec_of(it);
         }
     }
-    cb(arg, 0, n ? rs->scratch : NULL, n);
+    cb(arg, 0, n ? out : NULL, n);
+    free(out);
     return 0;
 }
 

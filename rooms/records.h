@@ -25,8 +25,6 @@ struct records_observer {
 struct records {
     struct dict kinds;              /* of struct rkind (records.c), owned */
     struct records_observer obs;    /* optional (on_put NULL = none) */
-    struct record *scratch;         /* owned: scan output */
-    size_t scratch_cap;
     size_t count;                   /* live + not yet swept records, all kinds */
 };
 

@@ -29,7 +29,10 @@
  * result arrives through a callback with a caller arg, possibly before the
  * op returns (the memory store always answers at once; the durable store
  * answers mutations after its commit; Redis after the reply). What a result
- * points to is borrowed for the duration of the callback. Loop thread only.
+ * points to is borrowed for the duration of the callback; a callback may
+ * start other ops (they may answer before returning) and what it was handed
+ * stays valid, except a record that such an op itself changes or deletes.
+ * Loop thread only.
  * Errors are the ENGINE_E* codes of engine.h (negative). */
 #ifndef HEARTH_STORE_H
 #define HEARTH_STORE_H
