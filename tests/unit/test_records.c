@@ -182,7 +182,7 @@ static const char *redis_json(const struct redis_server *srv, char *buf, size_t 
     snprintf(buf, n,
              "{\"engine\": \"redis\", \"redis_url\": \"redis://127.0.0.1:%d\", "
              "\"redis_prefix\": \"t\", \"redis_connect_timeout_ms\": 500, "
-             "\"redis_command_timeout_ms\": 1000}",
+             "\"redis_command_timeout_ms\": 2000}",
              srv->port);
     return buf;
 }
