@@ -50,23 +50,25 @@ static bool answers(const struct redis_server *rs)
     return ok;
 }
 
-int redis_server_start(struct redis_server *rs)
+/* One attempt: 0 (it answers), 1 (it exited at start: maybe the port was
+ * taken meanwhile, worth another try; its output printed when last), -1. */
+static int start_once(struct redis_server *rs, const char *bin, bool last)
 {
     memset(rs, 0, sizeof(*rs));
     snprintf(rs->dir, sizeof(rs->dir), "/tmp/hearth-test-redis-XXXXXX");
     if (!mkdtemp(rs->dir)) {
         fprintf(stderr, "redis fixture: mkdtemp: %s\n", strerror(errno));
+        rs->dir[0] = 0;
         return -1;
     }
     rs->port = redis_free_port();
-    const char *bin = getenv("REDIS_SERVER") ? getenv("REDIS_SERVER") : "redis-server";
     char port[16], log[96];
     snprintf(port, sizeof(port), "%d", rs->port);
     snprintf(log, sizeof(log), "%s/redis.log", rs->dir);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "redis fixture: fork: %s\n", strerror(errno));
-        rmdir(rs->dir);
+        redis_server_stop(rs);
         return -1;
     }
     if (pid == 0) {
@@ -85,17 +87,20 @@ int redis_server_start(struct redis_server *rs)
     for (int i = 0; i < 200; i++) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
-            fprintf(stderr,
-                    "redis fixture: %s exited at start (status %d; is redis-server installed? "
-                    "scripts/deps.sh --test installs it); its output:\n",
-                    bin, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-            char cmd[160];
-            snprintf(cmd, sizeof(cmd), "cat %s >&2", log);
-            if (system(cmd) != 0)
-                fprintf(stderr, "(no output)\n");
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            if (code == 127 || last) {
+                fprintf(stderr,
+                        "redis fixture: %s exited at start (status %d; is redis-server "
+                        "installed? scripts/deps.sh --test installs it); its output:\n",
+                        bin, code);
+                char cmd[160];
+                snprintf(cmd, sizeof(cmd), "cat %s >&2", log);
+                if (system(cmd) != 0)
+                    fprintf(stderr, "(no output)\n");
+            }
             rs->pid = 0;
             redis_server_stop(rs);
-            return -1;
+            return code == 127 ? -1 : 1;
         }
         if (answers(rs))
             return 0;
@@ -103,6 +108,17 @@ int redis_server_start(struct redis_server *rs)
     }
     fprintf(stderr, "redis fixture: %s on port %d did not answer within 10 s\n", bin, rs->port);
     redis_server_stop(rs);
+    return -1;
+}
+
+int redis_server_start(struct redis_server *rs)
+{
+    const char *bin = getenv("REDIS_SERVER") ? getenv("REDIS_SERVER") : "redis-server";
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        int rc = start_once(rs, bin, attempt == 3);
+        if (rc <= 0)
+            return rc;
+    }
     return -1;
 }
 
