@@ -1,19 +1,16 @@
-/* tests/unit/test_records.c — the records contract (records_cases.c) run
- * against the memory store and against the Redis store, the latter on a
- * real redis-server this test starts (redis_fixture.c) and driven through a
- * real uv loop, as hearthd drives it. Then what only Redis has: a server
- * that is unreachable or frozen (ENGINE_ETEMP at once, or the callback once
- * with it), SCRIPT FLUSH (the scripts are loaded again and the op resent),
- * shutdown with ops in flight (each callback once), the sweep's bound, and
- * two shards (a kind's records all on the shard its name picks; each shard
- * swept).
- * A redis-server that cannot be started fails the test; nothing is skipped.
+/* tests/unit/test_records.c — the records contract (records_cases.c,
+ * records_scan_cases.c) run against the memory store and against the Redis
+ * store, the latter on a real redis-server this test starts
+ * (redis_fixture.c) and driven through a real uv loop, as hearthd drives
+ * it; then the cases only Redis has (records_redis_cases.c). Here: the
+ * harness (an engine on its own loop, struct fx), the cmocka groups and
+ * main. A redis-server that cannot be started fails the test; nothing is
+ * skipped.
  *
- * Each engine lives on its own loop (struct fx), so closing one can run its
- * loop until everything of it is closed and assert uv_loop_close() == 0. */
+ * Each engine lives on its own loop, so closing one can run its loop until
+ * everything of it is closed and assert uv_loop_close() == 0. */
 #include <errno.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,31 +23,7 @@
 
 #include "config/config.h"
 #include "rooms/engine.h"
-#include "rooms/redis_scripts.h"
-#include "rooms/shard.h"
-#include "tests/unit/records_cases.h"
-#include "tests/unit/redis_fixture.h"
-
-#define S(lit) ((struct span){(const uint8_t *)(lit), sizeof(lit) - 1})
-#define WAIT_MS 10000   /* longest wait for a callback or a connection */
-
-/* One engine (memory or Redis) on its own loop; owns all of it. */
-struct fx {
-    uv_loop_t loop;
-    uv_timer_t tick;            /* the engine's periodic sweep, as the server's tick */
-    struct config cfg;
-    struct engine *eng;
-    struct store *st;
-    struct rt rt;
-    struct clock *clk;          /* borrowed */
-};
-
-struct harness {
-    struct redis_server srv;
-    struct clock clk;
-    struct fx mem;              /* per case */
-    struct fx redis;            /* the whole group */
-};
+#include "tests/unit/records_harness.h"
 
 /* ---- the loop ---- */
 
@@ -65,7 +38,7 @@ static void on_late(uv_timer_t *t) { *(bool *)t->data = true; }
 static void on_closed(uv_handle_t *h) { free(h); }
 
 /* Runs f's loop until done(arg) or WAIT_MS; false on the deadline. */
-static bool run_until(struct fx *f, bool (*done)(void *arg), void *arg)
+bool run_until(struct fx *f, bool (*done)(void *arg), void *arg)
 {
     if (done(arg))
         return true;
@@ -101,7 +74,7 @@ static void fx_wait(struct rt *t, const int *calls, int want)
     uv_run(&f->loop, UV_RUN_NOWAIT); /* a second callback would show now */
 }
 
-static bool all_shards_up(void *arg)
+bool all_shards_up(void *arg)
 {
     struct fx *f = arg;
     char name[8];
@@ -119,7 +92,7 @@ static void no_pub(void *arg, struct publication *pub) {}
 static void no_join(void *arg, struct span ch, const struct clientinfo *ci, bool leave) {}
 
 /* json: a config file's text (NULL = the demo defaults, engine memory). */
-static int fx_open(struct fx *f, const char *json, struct clock *clk)
+int fx_open(struct fx *f, const char *json, struct clock *clk)
 {
     memset(f, 0, sizeof(*f));
     f->clk = clk;
@@ -163,7 +136,7 @@ static int fx_open(struct fx *f, const char *json, struct clock *clk)
 
 /* Shuts the engine down, runs its loop until everything is closed, frees
  * it. Pending callbacks run before this returns. */
-static void fx_close(struct fx *f)
+void fx_close(struct fx *f)
 {
     if (f->eng && f->eng->ops->shutdown)
         f->eng->ops->shutdown(f->eng);
@@ -177,7 +150,7 @@ static void fx_close(struct fx *f)
 }
 
 /* A Redis engine's config for srv into buf. Returns buf. */
-static const char *redis_json(const struct redis_server *srv, char *buf, size_t n)
+const char *redis_json(const struct redis_server *srv, char *buf, size_t n)
 {
     snprintf(buf, n,
              "{\"engine\": \"redis\", \"redis_url\": \"redis://127.0.0.1:%d\", "
@@ -187,7 +160,7 @@ static const char *redis_json(const struct redis_server *srv, char *buf, size_t 
     return buf;
 }
 
-static redisReply *admin(const struct harness *h, int db, const char *a0, const char *a1)
+redisReply *admin(const struct harness *h, int db, const char *a0, const char *a1)
 {
     const char *argv[2] = {a0, a1};
     size_t lens[2] = {strlen(a0), a1 ? strlen(a1) : 0};
@@ -196,7 +169,7 @@ static redisReply *admin(const struct harness *h, int db, const char *a0, const 
     return r;
 }
 
-static long long admin_int(const struct harness *h, int db, const char *a0, const char *a1)
+long long admin_int(const struct harness *h, int db, const char *a0, const char *a1)
 {
     redisReply *r = admin(h, db, a0, a1);
     assert_int_equal(r->type, REDIS_REPLY_INTEGER);
@@ -207,11 +180,6 @@ static long long admin_int(const struct harness *h, int db, const char *a0, cons
 
 /* ---- the contract, per store ---- */
 
-struct slot {
-    struct harness *h;
-    const struct records_case *c;
-    bool redis;
-};
 
 static int mem_setup(void **state)
 {
@@ -242,198 +210,6 @@ static void run_case(void **state)
     s->c->fn(s->redis ? &s->h->redis.rt : &s->h->mem.rt);
 }
 
-/* ---- Redis only ---- */
-
-/* Nothing listens: every op answers ENGINE_ETEMP at once, no callback. */
-static void redis_unreachable(void **state)
-{
-    struct slot *s = *state;
-    struct harness *h = s->h;
-    struct redis_server none = {.port = redis_free_port()};
-    struct fx f;
-    char json[256];
-    assert_int_equal(fx_open(&f, redis_json(&none, json, sizeof(json)), &h->clk), 0);
-    uv_run(&f.loop, UV_RUN_ONCE); /* the first connect fails */
-    struct got g = {0};
-    struct record_scan q = {{NULL, 0}, {NULL, 0}, 0, false};
-    assert_int_equal(rt_put(&f.rt, &g, S("ban"), S("a"), S("v"), 0, 0), ENGINE_ETEMP);
-    assert_int_equal(rt_get(&f.rt, &g, S("ban"), S("a")), ENGINE_ETEMP);
-    assert_int_equal(rt_del(&f.rt, &g, S("ban"), S("a")), ENGINE_ETEMP);
-    assert_int_equal(rt_scan(&f.rt, &g, S("ban"), &q), ENGINE_ETEMP);
-    assert_int_equal(rt_incr(&f.rt, &g, S("ban"), S("a"), 1, 0), ENGINE_ETEMP);
-    rt_sweep(&f.rt); /* nothing to do, nothing breaks */
-    fx_close(&f);
-}
-
-/* A frozen server: an op in flight gets ENGINE_ETEMP once (the command
- * timeout); after SIGCONT the engine reconnects and ops work again. */
-static void redis_frozen(void **state)
-{
-    struct slot *s = *state;
-    struct harness *h = s->h;
-    struct rt *t = &h->redis.rt;
-    struct got g = {0};
-    assert_int_equal(rt_put(t, &g, S("ban"), S("a"), S("v"), 0, 0), 0);
-    assert_int_equal(kill(h->srv.pid, SIGSTOP), 0);
-    int rc = rt_get(t, &g, S("ban"), S("a")); /* waits for its callback */
-    assert_int_equal(kill(h->srv.pid, SIGCONT), 0);
-    assert_int_equal(rc, ENGINE_ETEMP);
-    assert_int_equal(g.calls, 1);
-    assert_true(run_until(&h->redis, all_shards_up, &h->redis));
-    assert_int_equal(rt_get(t, &g, S("ban"), S("a")), 0);
-    assert_int_equal(g.n, 1);
-    got_free(&g);
-}
-
-/* SCRIPT LOAD commands Redis ran since its stats were reset. */
-static long script_loads(const struct harness *h)
-{
-    redisReply *r = admin(h, 0, "INFO", "commandstats");
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    const char *p = strstr(r->str, "cmdstat_script|load:calls=");
-    long n = p ? strtol(p + strlen("cmdstat_script|load:calls="), NULL, 10) : 0;
-    freeReplyObject(r);
-    return n;
-}
-
-/* SCRIPT FLUSH: the op's NOSCRIPT reply loads the scripts and resends;
- * with many ops in flight the scripts are loaded once, not once each. */
-static void redis_script_flush(void **state)
-{
-    struct slot *s = *state;
-    struct rt *t = &s->h->redis.rt;
-    struct got g = {0};
-    freeReplyObject(admin(s->h, 0, "SCRIPT", "FLUSH"));
-    assert_int_equal(rt_put(t, &g, S("ban"), S("a"), S("v"), 0, 0), 0);
-    freeReplyObject(admin(s->h, 0, "SCRIPT", "FLUSH"));
-    assert_int_equal(rt_get(t, &g, S("ban"), S("a")), 0);
-    assert_int_equal(g.n, 1);
-    freeReplyObject(admin(s->h, 0, "SCRIPT", "FLUSH"));
-    freeReplyObject(admin(s->h, 0, "CONFIG", "RESETSTAT"));
-    put_many(t, S("ban"), "m%02d", 0, 50, 0); /* 50 in flight meet NOSCRIPT */
-    struct record_scan q = {S("m"), {NULL, 0}, 0, false};
-    assert_int_equal(rt_scan(t, &g, S("ban"), &q), 0);
-    assert_int_equal(g.n, 50);
-    assert_int_equal(script_loads(s->h), RSCRIPT_COUNT);
-    got_free(&g);
-}
-
-/* Shutdown with ops in flight: each callback runs exactly once (answered
- * or ENGINE_ETEMP), before the loop is done; later ops are refused. */
-static void redis_shutdown_pending(void **state)
-{
-    struct slot *s = *state;
-    struct harness *h = s->h;
-    struct fx f;
-    char json[256];
-    assert_int_equal(fx_open(&f, redis_json(&h->srv, json, sizeof(json)), &h->clk), 0);
-    assert_true(run_until(&f, all_shards_up, &f));
-    struct got g[4] = {{0}};
-    struct record r = {S("a"), S("v"), 0};
-    struct record_scan q = {{NULL, 0}, {NULL, 0}, 0, false};
-    assert_int_equal(f.st->ops->record_put(f.st, S("ban"), &r, 0, rt_on_got, &g[0]), 0);
-    assert_int_equal(f.st->ops->record_get(f.st, S("ban"), S("a"), rt_on_got, &g[1]), 0);
-    assert_int_equal(f.st->ops->record_scan(f.st, S("ban"), &q, rt_on_got, &g[2]), 0);
-    assert_int_equal(
-        f.st->ops->record_incr(f.st, S("ban"), S("n"), 1, 0, rt_on_got, &g[3]), 0);
-    f.eng->ops->shutdown(f.eng);
-    assert_int_equal(f.st->ops->record_get(f.st, S("ban"), S("a"), rt_on_got, &g[1]),
-                     ENGINE_ETEMP);
-    fx_close(&f);
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(g[i].calls, 1);
-        assert_true(g[i].err == 0 || g[i].err == ENGINE_ETEMP);
-        got_free(&g[i]);
-    }
-}
-
-/* The sweep's work is bounded (1000 records per shard per call) and the
- * next call goes on where the last stopped; a kind with nothing left to
- * expire leaves the due list. */
-static void redis_sweep_bounded(void **state)
-{
-    struct slot *s = *state;
-    struct harness *h = s->h;
-    struct rt *t = &h->redis.rt;
-    struct got g = {0};
-    put_many(t, S("bulk"), "x%04d", 0, 1500, RT_T0 + 10);
-    put_many(t, S("bulk"), "y%d", 0, 5, 0);
-    assert_int_equal(admin_int(h, 0, "HLEN", "t.rec.bulk.vals"), 1505);
-    clock_set(&h->clk, RT_T0 + 10);
-    rt_sweep(t);
-    assert_int_equal(rt_get(t, &g, S("bulk"), S("y0")), 0); /* after the sweep's reply */
-    assert_int_equal(g.n, 1);
-    assert_int_equal(admin_int(h, 0, "HLEN", "t.rec.bulk.vals"), 505);
-    assert_int_equal(admin_int(h, 0, "ZCARD", "t.rec.bulk.keys"), 505);
-    assert_int_equal(admin_int(h, 0, "ZCARD", "t.rec.bulk.exp"), 500);
-    assert_int_equal(admin_int(h, 0, "ZCARD", "t.rec.due"), 1);
-    rt_sweep(t);
-    assert_int_equal(rt_get(t, &g, S("bulk"), S("y0")), 0);
-    assert_int_equal(admin_int(h, 0, "HLEN", "t.rec.bulk.vals"), 5);
-    assert_int_equal(admin_int(h, 0, "EXISTS", "t.rec.bulk.exp"), 0);
-    assert_int_equal(admin_int(h, 0, "EXISTS", "t.rec.due"), 0);
-    got_free(&g);
-}
-
-/* Two shards (two databases of one server): a kind's keys all on the
- * shard its name picks; a scan sees them all; the sweep runs on each. */
-static void redis_two_shards(void **state)
-{
-    struct slot *s = *state;
-    struct harness *h = s->h;
-    char extra[160];
-    snprintf(extra, sizeof(extra),
-             ", \"redis_url\": [\"redis://127.0.0.1:%d/1\", \"redis://127.0.0.1:%d/2\"]",
-             h->srv.port, h->srv.port);
-    char json[600];
-    snprintf(json, sizeof(json),
-             "{\"engine\": \"redis\", \"redis_prefix\": \"t2\"%s}", extra);
-    struct fx f;
-    assert_int_equal(fx_open(&f, json, &h->clk), 0);
-    assert_true(run_until(&f, all_shards_up, &f));
-    const char *kinds[2] = {NULL, NULL};
-    static char names[16][8];
-    for (int i = 0; i < 16 && (!kinds[0] || !kinds[1]); i++) {
-        snprintf(names[i], sizeof(names[i]), "kind%d", i);
-        uint32_t sh = shard_of(names[i], strlen(names[i]), 2);
-        if (!kinds[sh])
-            kinds[sh] = names[i];
-    }
-    assert_non_null(kinds[0]);
-    assert_non_null(kinds[1]);
-    struct got g = {0};
-    for (int k = 0; k < 2; k++) {
-        struct span kind = {(const uint8_t *)kinds[k], strlen(kinds[k])};
-        for (int i = 0; i < 10; i++) {
-            char key[8];
-            snprintf(key, sizeof(key), "r%d", i);
-            struct span ks = {(const uint8_t *)key, strlen(key)};
-            assert_int_equal(rt_put(&f.rt, &g, kind, ks, ks, i < 3 ? RT_T0 + 50 : 0, 0), 0);
-        }
-        struct record_scan q = {{NULL, 0}, {NULL, 0}, 0, false};
-        assert_int_equal(rt_scan(&f.rt, &g, kind, &q), 0);
-        assert_int_equal(g.n, 10);
-        char name[64];
-        snprintf(name, sizeof(name), "t2.rec.%s.keys", kinds[k]);
-        assert_int_equal(admin_int(h, 1 + k, "ZCARD", name), 10);
-        assert_int_equal(admin_int(h, 2 - k, "EXISTS", name), 0);
-    }
-    clock_set(&h->clk, RT_T0 + 50);
-    rt_sweep(&f.rt);
-    for (int k = 0; k < 2; k++) {
-        struct span kind = {(const uint8_t *)kinds[k], strlen(kinds[k])};
-        assert_int_equal(rt_get(&f.rt, &g, kind, S("r9")), 0); /* after the sweep's reply */
-        char name[64];
-        snprintf(name, sizeof(name), "t2.rec.%s.vals", kinds[k]);
-        assert_int_equal(admin_int(h, 1 + k, "HLEN", name), 7);
-        snprintf(name, sizeof(name), "t2.rec.%s.exp", kinds[k]);
-        assert_int_equal(admin_int(h, 1 + k, "EXISTS", name), 0);
-        assert_int_equal(admin_int(h, 1 + k, "EXISTS", "t2.rec.due"), 0);
-    }
-    got_free(&g);
-    fx_close(&f);
-}
-
 /* ---- groups ---- */
 
 static struct harness hx; /* the test's one harness (cmocka's group state cannot carry it) */
@@ -458,18 +234,7 @@ int main(void)
 {
     struct harness *h = &hx;
     clock_set(&h->clk, RT_T0);
-    static const struct {
-        const char *name;
-        void (*fn)(void **);
-    } extra[] = {
-        {"redis_unreachable", redis_unreachable},
-        {"redis_frozen", redis_frozen},
-        {"redis_script_flush", redis_script_flush},
-        {"redis_shutdown_pending", redis_shutdown_pending},
-        {"redis_sweep_bounded", redis_sweep_bounded},
-        {"redis_two_shards", redis_two_shards},
-    };
-    enum { NEXTRA = sizeof(extra) / sizeof(extra[0]) };
+    const size_t NEXTRA = records_nredis_cases;
     size_t n = records_ncases;
     struct slot *slots = calloc(2 * n + NEXTRA, sizeof(*slots));
     struct CMUnitTest *mem = calloc(n, sizeof(*mem));
@@ -486,7 +251,8 @@ int main(void)
     }
     for (size_t i = 0; i < NEXTRA; i++) {
         slots[2 * n + i] = (struct slot){h, NULL, true};
-        red[n + i] = (struct CMUnitTest){extra[i].name, extra[i].fn, redis_setup, NULL,
+        red[n + i] = (struct CMUnitTest){records_redis_cases[i].name, records_redis_cases[i].fn,
+                                         redis_setup, NULL,
                                          &slots[2 * n + i]};
     }
     int failed = _cmocka_run_group_tests("records_memory", mem, n, NULL, NULL);
