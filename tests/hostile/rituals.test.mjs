@@ -3,9 +3,14 @@
 // crash), vote, tap and question floods from one member stay bounded (one
 // vote counted, taps capped, questions rate limited) and the server's memory
 // does not grow with the flood.
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, assertServing, BASE_CONFIG, mintToken, rssKiB, sdk, sleep, startHearthd } from './lib.mjs';
+
+// AddressSanitizer keeps freed memory in quarantine: RSS says nothing there
+// (as in rooms-api.test.mjs), so the memory bound is asserted on the normal build.
+const sanitized = (pid) => /libasan|libclang_rt\.asan/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));
 
 let h;
 const clients = [];
@@ -44,23 +49,25 @@ test('wrong shapes: an error code from every ritual method, over rpc and the API
   await assertServing(h, 'after junk calls');
 });
 
-test('floods from one member stay bounded', async () => {
+test('floods from one member stay bounded', async (t) => {
   const poll = (await api(h, 'poll.create', { channel: 'live:flood.1', question: 'q', options: ['a', 'b'], kind: 'single' })).json.result.poll_id;
   const u = await user('flooder');
+  const round = () => Promise.all(Array.from({ length: 300 }, (_, i) => Promise.allSettled([
+    u.rpc('poll.vote', { poll_id: poll, choices: [i % 2] }),
+    u.rpc('live.react', { channel: 'live:flood.1', emoji: '🔥' }),
+    u.rpc('qa.ask', { channel: 'live:flood.1', text: `q${i}` }),
+  ])));
+  for (let i = 0; i < 3; i++) await round(); // warm up: allocator arenas, ASan's quarantine
   const rss0 = await rssKiB(h.proc.pid);
-  for (let round = 0; round < 10; round++) {
-    await Promise.all(Array.from({ length: 300 }, (_, i) => Promise.allSettled([
-      u.rpc('poll.vote', { poll_id: poll, choices: [i % 2] }),
-      u.rpc('live.react', { channel: 'live:flood.1', emoji: '🔥' }),
-      u.rpc('qa.ask', { channel: 'live:flood.1', text: `q${i}` }),
-    ])));
-  }
+  for (let i = 0; i < 10; i++) await round();
   const grown = (await rssKiB(h.proc.pid)) - rss0;
+  t.diagnostic(`RSS ${rss0} KiB -> +${grown} KiB over 9,000 more calls`);
   const r = (await api(h, 'poll.results', { poll_id: poll })).json.result;
   assert.equal(r.voters, 1);
   assert.equal(r.counts[0] + r.counts[1], 1);
   const qs = (await api(h, 'qa.list', { channel: 'live:flood.1' })).json.result.questions;
   assert.equal(qs.length, 1); // one question per 30 s
-  assert.ok(grown < 16 * 1024, `RSS grew ${grown} KiB over 9,000 flood calls`);
+  // steady state: a flood of the same calls must not keep growing the server
+  if (!sanitized(h.proc.pid)) assert.ok(grown < 8 * 1024, `RSS grew ${grown} KiB over 9,000 flood calls`);
   await assertServing(h, 'after the flood');
 });
