@@ -78,7 +78,17 @@ static void test_pub_round_trip(void **state)
     assert_true(span_is(q->data, "{\"text\":\"hi\"}"));
     assert_true(q->data_is_json && q->has_info);
     assert_true(span_is(q->info.user, "alice"));
+    assert_false(q->droppable);
     assert_exact(wbuf_data(&b), b.len, false);
+    publication_unref(q);
+    /* the droppable flag (bit 1) travels too */
+    p->droppable = true;
+    wbuf_reset(&b);
+    envelope_put_pub(&b, p, 0, S(""));
+    assert_int_equal(envelope_decode(wbuf_data(&b), b.len, &env), 0);
+    assert_true(env.droppable && env.data_is_json);
+    q = envelope_publication(&env, S("chat:lobby"));
+    assert_true(q->droppable);
     publication_unref(q);
     publication_unref(p);
     wbuf_free(&b);
