@@ -211,7 +211,8 @@ static void test_malformed(void **state)
     assert_int_equal(decode_hex("c0"), -1);
     assert_int_equal(decode_hex("950101a16501c40131"), -1);     /* 5 elements */
     assert_int_equal(decode_hex("960401a16501c40131c0"), -1);   /* kind 4 */
-    assert_int_equal(decode_hex("960101a16502c40131c0"), -1);   /* unknown flag */
+    assert_int_equal(decode_hex("960101a16504c40131c0"), -1);   /* unknown flag */
+    assert_int_equal(decode_hex("960101a16502c40131c0"), 0);    /* droppable, binary */
     assert_int_equal(decode_hex("960101a16501c4017bc0"), -1);   /* "{" flagged JSON */
     assert_int_equal(decode_hex("960101a16500c4017bc0"), 0);    /* fine as binary */
     assert_int_equal(decode_hex("960101a1ff00c40131c0"), -1);   /* epoch not UTF-8 */
