@@ -52,6 +52,7 @@ void after_subscribed(struct client *c, struct sub *s)
         st->ops->presence_add(st, ch, &ci);
     if (s->ns->join_leave)
         e->ops->publish_join(e, ch, &ci, false);
+    members_notify(&c->node->members, s->ns, ch, &ci, true);
 }
 
 /* Creates sub for channel ch in namespace ns and links it into its room.
@@ -395,10 +396,10 @@ void client_remove_sub(struct client *c, struct sub *s, bool emit_leave)
     if (was_active) {
         if (s->ns->presence)
             st->ops->presence_remove(st, ch, (struct span){(const uint8_t *)c->id, UUID_STR_LEN});
-        if (emit_leave && s->ns->join_leave) {
-            struct clientinfo ci = cmd_my_info(c, s);
+        struct clientinfo ci = cmd_my_info(c, s);
+        if (emit_leave && s->ns->join_leave)
             e->ops->publish_join(e, ch, &ci, true);
-        }
+        members_notify(&c->node->members, s->ns, ch, &ci, false);
     }
     if (!s->inflight)
         sub_free(s);

@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "community/chat.h"
+#include "community/attendance.h"
+#include "community/events.h"
+#include "community/polls.h"
+#include "util/log.h"
 
 int community_init(struct community *c, struct node *node)
 {
@@ -14,16 +18,25 @@ int community_init(struct community *c, struct node *node)
     c->chat = chat_new(node);
     if (!c->chat)
         return -1;
+    if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
+        attendance_init(node) != 0) {
+        log_emit(LOG_ERROR, "community", "the rituals modules could not start");
+        return -1;
+    }
     return 0;
 }
 
 void community_stop(struct community *c)
 {
     chat_stop(c->chat);
+    events_stop(c->events);
+    polls_stop(c->polls);
 }
 
 void community_free(struct community *c)
 {
     chat_free(c->chat);
+    events_free(c->events);
+    polls_free(c->polls);
     memset(c, 0, sizeof(*c));
 }

@@ -17,11 +17,15 @@
 struct node;
 struct chat;
 struct moderation;
+struct events;
+struct polls;
 
 struct community {
     struct node *node;            /* borrowed: the owner */
     struct chat *chat;            /* owned (community/chat.h) */
     struct moderation *mod;       /* owned (community/moderation.h) */
+    struct events *events;        /* owned (community/events.h) */
+    struct polls *polls;          /* owned (community/polls.h) */
 };
 
 /* Builds every module and registers its hooks, methods and verbs.

@@ -43,7 +43,7 @@ static const struct opt root_opts[] = {
     U32(history_max_limit), U32(recovery_max_limit), U32(history_meta_ttl),
     U32(api_max_body_size), U32(api_max_broadcast_channels), U32(api_max_batch_commands),
     U32(max_http_connections_per_ip), U32(http_body_timeout),
-    STR(metrics_key),
+    STR(metrics_key), STR(announcements_channel),
 };
 #undef U32
 #undef BOOL
@@ -70,6 +70,7 @@ static void defaults(struct config *c)
     c->allow_anonymous = true;
     c->web_root = strdup(HEARTH_WEB_ROOT);
     c->log_level = strdup("info");
+    c->announcements_channel = strdup("announcements:community");
     c->ping_interval = 25;
     c->pong_timeout = 8;
     c->stale_close_delay = 10;

@@ -101,6 +101,7 @@ struct config {
                                              WebSockets (yet); 0 = unlimited */
     uint32_t http_body_timeout;     /* seconds a request body may take to arrive */
     char *metrics_key;              /* owned; NULL = /metrics open to all */
+    char *announcements_channel;    /* owned: where rituals announce (community/events.c) */
     uint32_t api_max_broadcast_channels; /* channels one API broadcast may name */
     uint32_t api_max_batch_commands;     /* commands one API batch may hold */
     size_t nnamespaces;

@@ -19,6 +19,7 @@
 #include "rooms/hub.h"
 #include "rooms/store.h"
 #include "node/control.h"
+#include "node/members.h"
 #include "node/users.h"
 #include "util/clock.h"
 #include "util/rand.h"
@@ -56,6 +57,7 @@ struct node {
     uint32_t nclients;               /* connected WebSockets */
     struct node_users users;         /* user -> connected clients (node/users.h) */
     struct node_controls controls;   /* cross-node verbs (node/control.h) */
+    struct node_members members;     /* subscription start/end observers (node/members.h) */
     struct frame *ping[WIRE_COUNT];  /* owned: the shared ping message per wire */
     uint8_t *scratch;                /* owned: FRAME_PRE + NODE_BATCH_MAX, batch writes */
     struct client **dirty;           /* owned array of refs: clients with unsent messages */

@@ -6,7 +6,7 @@
 # Only missing packages are installed, so a prepared machine pays nothing.
 set -euo pipefail
 pkgs=(gcc pkg-config meson ninja-build libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
-      libhiredis-dev libmsgpack-dev libssl-dev libjansson-dev)
+      libhiredis-dev libmsgpack-dev libssl-dev libjansson-dev libicu-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang libclang-rt-14-dev libcmocka-dev redis-server chromium curl python3 procps openssl systemd)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

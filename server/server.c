@@ -108,6 +108,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     hub_init(&srv->node.hub, &client_hub_ops);
     methods_init(&srv->node.methods);
     gate_init(&srv->node.gate, &srv->node);
+    members_init(&srv->node.members);
     if (api_register(srv) != 0)
         return -1;
     admission_init(&srv->admission);
@@ -154,7 +155,7 @@ void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
     gate_free(&srv->node.gate); /* answers publishes still held by an async hook */
-    community_stop(&srv->community); /* its timers close in the drain below */
+    community_stop(&srv->community); /* closes its timers in the drain below */
     client_flush_dirty(&srv->node); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
     if (srv->node.engine && srv->node.engine->ops->shutdown)
@@ -172,6 +173,7 @@ void server_finish(struct server *srv)
     node_users_free(&srv->node.users);
     hub_free(&srv->node.hub);
     methods_free(&srv->node.methods);
+    members_free(&srv->node.members);
     admission_free(&srv->admission);
     for (int w = 0; w < WIRE_COUNT; w++)
         frame_unref(srv->node.ping[w]);
