@@ -220,7 +220,12 @@ static void run_chain(struct gate_req *r)
 
 void gate_resume(struct gate_req *r, struct gate_verdict v)
 {
-    if (r->orphan) { /* gate_free() answered its caller */
+    if (r->orphan) { /* gate_free() answered its caller; a watcher still hears */
+        if (r->watch) {
+            struct gate_outcome out = {.code = ERR_INTERNAL,
+                                       .message = proto_error_message(ERR_INTERNAL)};
+            r->watch(r->watch_ctx, &out);
+        }
         req_free(r);
         return;
     }
@@ -264,6 +269,7 @@ void gate_free(struct gate *g)
         r->next = NULL;
         r->pprev = NULL;
         finish_code(r, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+        r->watch = NULL; /* told */
         r->orphan = true;
     }
     for (uint32_t i = 0; i < g->nhooks; i++)

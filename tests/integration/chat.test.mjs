@@ -18,8 +18,10 @@ const REDIS = process.env.HEARTH_CHAT_REDIS === '1';
 
 const NAMESPACES = [
   { name: 'room', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, force_recovery: true },
-  { name: 'quick', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, chat_edit_window: 1 },
-  { name: 'tight', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, chat_max_text: 5,
+  { name: 'quick', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, chat_edit_window: 1,
+    force_recovery: true },
+  // positioned subscriptions: on Redis a subscribe answers after the node's SUBSCRIBE is confirmed
+  { name: 'tight', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, force_recovery: true, chat_max_text: 5,
     chat_max_mentions: 2, chat_max_reactions: 2 },
   { name: 'plain', history_size: 10, history_ttl: 300, allow_publish: true },
 ];
