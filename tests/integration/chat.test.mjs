@@ -415,3 +415,27 @@ test('wrong shapes over rpc are 107 (or 103 first), never a crash', async () => 
   assert.equal(alice.state, 'connected');
   assert.equal((await api(A, 'chat.edit', 'not json')).status, 400);
 });
+
+test('floods of reactions and typing calls are rate limited (111) and the node stays usable', async () => {
+  const ch = `room:${uniq('flood')}`;
+  const alice = await user('alice');
+  await alice.publish(ch, { text: 'target' });
+  const flooder = await user('flooder');
+  const calls = [];
+  // 214 calls at once: the burst (200) passes, the rest is 111 (fewer than
+  // the 20 strikes that would close the connection with 3013)
+  for (let i = 0; i < 107; i++) {
+    calls.push(flooder.rpc('chat.react', { channel: ch, offset: 1, emoji: '👍', remove: i % 2 === 1 }));
+    calls.push(flooder.rpc('chat.typing', { channel: ch }));
+  }
+  const res = await Promise.allSettled(calls);
+  const limited = res.filter((r) => r.status === 'rejected' && r.reason.code === 111).length;
+  const other = res.filter((r) => r.status === 'rejected' && r.reason.code !== 111);
+  assert.ok(limited > 0, 'nothing was rate limited');
+  assert.deepEqual(other, []);
+  // one reaction per user whatever the flood: the count is 0 or 1
+  const h = await alice.history(ch, { limit: 1 });
+  const n = h.publications[0].data.reactions?.['👍'] ?? 0;
+  assert.ok(n === 0 || n === 1, `count ${n}`);
+  await alice.publish(ch, { text: 'still here' });
+});
