@@ -439,3 +439,28 @@ test('floods of reactions and typing calls are rate limited (111) and the node s
   assert.ok(n === 0 || n === 1, `count ${n}`);
   await alice.publish(ch, { text: 'still here' });
 });
+
+test('a reload that turns "chat" on or off takes effect at once', async () => {
+  if (REDIS) return; // one node is enough: the hooks follow each node's running config
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const ch = `plain:${uniq('reload')}`;
+  const alice = await user('alice');
+  await alice.publish(ch, { free: 'form' });
+  const cfg = JSON.parse(readFileSync(A.cfgFile, 'utf8'));
+  const plain = cfg.namespaces.find((n) => n.name === 'plain');
+  plain.chat = true;
+  writeFileSync(A.cfgFile, JSON.stringify(cfg));
+  A.proc.kill('SIGHUP');
+  await waitFor(async () => {
+    try { await alice.publish(ch, { free: 'form' }); return false; } catch (e) { return e.code === 107; }
+  }, 3000, 'chat rules in force');
+  await alice.publish(ch, { text: 'now a chat' });
+  const h = await alice.history(ch, { limit: 10 });
+  assert.equal(h.publications.at(-1).data.type, 'message');
+  delete plain.chat;
+  writeFileSync(A.cfgFile, JSON.stringify(cfg));
+  A.proc.kill('SIGHUP');
+  await waitFor(async () => {
+    try { await alice.publish(ch, { free: 'again' }); return true; } catch { return false; }
+  }, 3000, 'chat rules gone');
+});
