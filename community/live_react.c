@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "community/call.h"
+#include "community/chat_message.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
@@ -37,21 +38,6 @@ struct lr_user {
     size_t klen;
     char key[];
 };
-
-bool emoji_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > LIVE_REACT_EMOJI_MAX)
-        return false;
-    unsigned cps = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80 && (c <= 0x20 || c == 0x7f || c == '"' || c == '\\'))
-            return false;
-        if ((c & 0xc0) != 0x80)
-            cps++;
-    }
-    return cps <= 10;
-}
 
 static struct lr_room *room_get(struct live_react *lr, const char *ch, size_t n)
 {
@@ -106,7 +92,7 @@ static void m_react(const struct method_call *mc, json_t *params, method_done *d
     const char *ch = param_str(params, "channel", 1, 255);
     const char *emoji = param_str(params, "emoji", 1, LIVE_REACT_EMOJI_MAX);
     const struct ns_config *ns = ch ? config_find_ns(mc->node->cfg, ch, strlen(ch)) : NULL;
-    if (!ns || !ns->chat || !emoji || !emoji_ok(emoji, strlen(emoji)) ||
+    if (!ns || !ns->chat || !emoji || !chat_emoji_ok(emoji, strlen(emoji)) ||
         json_object_size(params) != 2)
         return method_error(done, arg, ERR_BAD_REQUEST,
                             "live.react takes {channel (a chat room), emoji (1..32 bytes)}");

@@ -10,6 +10,8 @@
  * kind ENERGY_KIND, key channel\x1f<unix second, 13 digits>, read back by
  * stats.event.
  *
+ * An emoji is what chat reactions accept (chat_emoji_ok, community/chat_message.h).
+ *
  * Memory: per room with taps in the current second, up to
  * LIVE_REACT_MAX_EMOJI distinct emoji; per user who tapped this second, one
  * counter; both freed every second. Loop thread only. */
@@ -43,10 +45,5 @@ struct live_react {
 struct live_react *live_react_new(struct node *node);
 void live_react_stop(struct live_react *lr);
 void live_react_free(struct live_react *lr);
-
-/* An emoji as live.react and chat reactions accept it: 1..32 bytes of UTF-8
- * (the caller's string is valid UTF-8) with no ASCII control, space,
- * quote or backslash, and at most 10 code points. */
-bool emoji_ok(const char *s, size_t n);
 
 #endif
