@@ -22,6 +22,7 @@ struct gate_req {
     char *ns_name;                  /* owned: matches hooks after an async wait */
     struct publish_opts o;
     enum gate_origin origin;
+    uint32_t subject, marks;        /* from gate_pub */
     uint32_t at;                    /* index of the hook that runs (or ran) */
     struct gate_req *next, **pprev; /* pending list while async */
 };
@@ -58,8 +59,13 @@ static void to_engine(struct gate *g, struct publication *p, const struct publis
 #define GATE_HAS_PUB 1u
 #define GATE_HAS_SUB 2u
 
-static bool hook_applies(const struct gate_hook *h, const char *ns_name)
+/* ns: the namespace named ns_name (NULL: gone with a reload, then only
+ * name-matched hooks apply). */
+static bool hook_applies(const struct gate_hook *h, const struct ns_config *ns,
+                         const char *ns_name)
 {
+    if (h->where)
+        return ns && h->where(ns);
     return !h->ns_name || strcmp(h->ns_name, ns_name) == 0;
 }
 
@@ -72,7 +78,7 @@ static int rebind(struct gate *g)
         return -1;
     for (size_t i = 0; i < cfg->nnamespaces; i++)
         for (uint32_t k = 0; k < g->nhooks; k++)
-            if (hook_applies(&g->hooks[k], cfg->namespaces[i].name))
+            if (hook_applies(&g->hooks[k], &cfg->namespaces[i], cfg->namespaces[i].name))
                 m[i] |= g->hooks[k].pub ? GATE_HAS_PUB : GATE_HAS_SUB;
     free(g->has_hooks);
     g->has_hooks = m;
@@ -135,7 +141,17 @@ static void run_chain(struct gate_req *r)
     struct gate *g = r->g;
     for (; r->at < g->nhooks; r->at++) {
         struct gate_hook *h = &g->hooks[r->at];
-        if (!h->pub || !hook_applies(h, r->ns_name))
+        if (!h->pub)
+            continue;
+        /* after an async wait the namespace is looked up again by channel
+         * (a reload may have replaced it) */
+        const struct ns_config *ns = r->ns;
+        if (!ns && h->where) {
+            ns = config_find_ns(g->node->cfg, (const char *)r->pub->channel.p, r->pub->channel.n);
+            if (ns && strcmp(ns->name, r->ns_name) != 0)
+                ns = NULL;
+        }
+        if (!hook_applies(h, ns, r->ns_name))
             continue;
         if (!apply(r, h->pub(h->ctx, r)))
             return;
@@ -163,6 +179,8 @@ void gate_resume(struct gate_req *r, struct gate_verdict v)
 struct publication *gate_req_publication(struct gate_req *r) { return r->pub; }
 const struct ns_config *gate_req_ns(const struct gate_req *r) { return r->ns; }
 enum gate_origin gate_req_origin(const struct gate_req *r) { return r->origin; }
+uint32_t gate_req_subject(const struct gate_req *r) { return r->subject; }
+uint32_t gate_req_marks(const struct gate_req *r) { return r->marks; }
 
 void gate_init(struct gate *g, struct node *n)
 {
@@ -182,11 +200,12 @@ void gate_free(struct gate *g)
         free(g->hooks[i].ns_name);
     free(g->hooks);
     free(g->has_hooks);
+    free(g->conn);
     *g = (struct gate){0};
 }
 
-static int hook_add(struct gate *g, const char *ns_name, gate_pub_hook *pub, gate_sub_hook *sub,
-                    void *ctx)
+static int hook_add(struct gate *g, const char *ns_name, gate_ns_pred *where, gate_pub_hook *pub,
+                    gate_sub_hook *sub, void *ctx)
 {
     struct gate_hook *h = realloc(g->hooks, (g->nhooks + 1) * sizeof(*h));
     if (!h)
@@ -195,7 +214,8 @@ static int hook_add(struct gate *g, const char *ns_name, gate_pub_hook *pub, gat
     char *name = ns_name ? strdup(ns_name) : NULL;
     if (ns_name && !name)
         return -1;
-    h[g->nhooks++] = (struct gate_hook){.ns_name = name, .pub = pub, .sub = sub, .ctx = ctx};
+    h[g->nhooks++] =
+        (struct gate_hook){.ns_name = name, .where = where, .pub = pub, .sub = sub, .ctx = ctx};
     g->bound = NULL; /* rebuild the map on the next publish */
     return 0;
 }
@@ -204,12 +224,48 @@ void gate_config_changed(struct gate *g) { g->bound = NULL; }
 
 int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void *ctx)
 {
-    return hook_add(g, ns_name, hook, NULL, ctx);
+    return hook_add(g, ns_name, NULL, hook, NULL, ctx);
 }
 
 int gate_sub_hook_add(struct gate *g, const char *ns_name, gate_sub_hook *hook, void *ctx)
 {
-    return hook_add(g, ns_name, NULL, hook, ctx);
+    return hook_add(g, ns_name, NULL, NULL, hook, ctx);
+}
+
+int gate_hook_add_where(struct gate *g, gate_ns_pred *where, gate_pub_hook *hook, void *ctx)
+{
+    return hook_add(g, NULL, where, hook, NULL, ctx);
+}
+
+int gate_sub_hook_add_where(struct gate *g, gate_ns_pred *where, gate_sub_hook *hook, void *ctx)
+{
+    return hook_add(g, NULL, where, NULL, hook, ctx);
+}
+
+int gate_connect_hook_add(struct gate *g, gate_conn_hook *hook, void *ctx)
+{
+    struct gate_conn *c = realloc(g->conn, (g->nconn + 1) * sizeof(*c));
+    if (!c)
+        return -1;
+    g->conn = c;
+    c[g->nconn++] = (struct gate_conn){.fn = hook, .ctx = ctx};
+    return 0;
+}
+
+uint32_t gate_connect(struct gate *g, const char *user, uint32_t subject, const char **reason)
+{
+    for (uint32_t i = 0; i < g->nconn; i++) {
+        struct gate_verdict v = g->conn[i].fn(g->conn[i].ctx, user, subject);
+        if (v.kind == GATE_ALLOW)
+            continue;
+        if (v.kind == GATE_DENY && v.code >= 3000 && v.code <= 4999) {
+            *reason = v.message;
+            return v.code;
+        }
+        *reason = proto_error_message(DISC_INTERNAL);
+        return DISC_INTERNAL;
+    }
+    return 0;
 }
 
 /* The namespace's GATE_HAS_* bits; 0 on OOM too (no hooks run then). */
@@ -247,7 +303,7 @@ const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *re
     } else {
         for (uint32_t k = 0; k < g->nhooks; k++) {
             struct gate_hook *h = &g->hooks[k];
-            if (!h->sub || !hook_applies(h, ns->name))
+            if (!h->sub || !hook_applies(h, ns, ns->name))
                 continue;
             struct gate_verdict v = h->sub(h->ctx, req, ns);
             if (v.kind == GATE_ALLOW)
@@ -310,7 +366,8 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
         return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     }
     *r = (struct gate_req){.g = g, .call = call, .pub = pub, .ns = ns, .ns_name = name,
-                           .o = o, .origin = p->origin};
+                           .o = o, .origin = p->origin,
+                           .subject = p->subject, .marks = p->marks};
     call->req = r;
     run_chain(r);
 }

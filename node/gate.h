@@ -36,7 +36,13 @@ struct gate_pub {
     uint32_t subject;              /* access_subject() bits of the caller (client origin) */
     bool subscribed;               /* the client holds a sub to channel (private channels) */
     bool skip_history;
+    uint32_t marks;                /* GATE_MARK_* bits hooks may read (gate_req_marks()) */
 };
+
+/* Marks a publish carries through the hook chain. REVIEWED: a moderator
+ * approved this publication (mod.approve): it was held once, already has its
+ * canonical form, and a filter must not hold it again. */
+#define GATE_MARK_REVIEWED 1u
 
 /* The outcome. code 0 = published (offset/epoch set when history is kept);
  * held = a hook kept the publication (code is 1001 "held for review"). */
@@ -83,6 +89,8 @@ typedef struct gate_verdict gate_pub_hook(void *ctx, struct gate_req *req);
 struct publication *gate_req_publication(struct gate_req *req); /* borrowed */
 const struct ns_config *gate_req_ns(const struct gate_req *req);  /* borrowed */
 enum gate_origin gate_req_origin(const struct gate_req *req);
+uint32_t gate_req_subject(const struct gate_req *req);  /* gate_pub.subject */
+uint32_t gate_req_marks(const struct gate_req *req);    /* gate_pub.marks */
 
 /* Resume a request whose hook answered ASYNC: the chain continues with v
  * (ASYNC again is treated as an internal error). */
@@ -106,8 +114,19 @@ struct gate_sub {
 typedef struct gate_verdict gate_sub_hook(void *ctx, const struct gate_sub *req,
                                           const struct ns_config *ns);
 
+/* Which namespaces a hook applies to, decided from the namespace itself
+ * (e.g. "every chat namespace"): evaluated whenever the map is rebuilt, so it
+ * follows config reloads. Pure. */
+typedef bool gate_ns_pred(const struct ns_config *ns);
+
+/* A connect hook: runs after a client's credentials are verified, before it
+ * is connected. ALLOW, or DENY with a disconnect code (3000..4999) and reason
+ * (borrowed static or ctx-owned). Synchronous. */
+typedef struct gate_verdict gate_conn_hook(void *ctx, const char *user, uint32_t subject);
+
 struct gate_hook {
-    char *ns_name;          /* owned; NULL = every namespace */
+    char *ns_name;          /* owned; NULL = every namespace (unless where) */
+    gate_ns_pred *where;    /* set: applies where it is true (ns_name unused) */
     gate_pub_hook *pub;     /* one of pub / sub is set */
     gate_sub_hook *sub;
     void *ctx;              /* borrowed: the registering module's */
@@ -120,6 +139,8 @@ struct gate {
     const struct config *bound;        /* the config by_ns was built for */
     uint8_t *has_hooks;                /* owned: per namespace index of bound: GATE_HAS_PUB|GATE_HAS_SUB */
     struct gate_req *pending;          /* owned: list of requests awaiting gate_resume() */
+    struct gate_conn { gate_conn_hook *fn; void *ctx; } *conn; /* owned array, in order */
+    uint32_t nconn;
 };
 
 void gate_init(struct gate *g, struct node *n);
@@ -140,6 +161,18 @@ int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void
 
 /* The same for a subscribe hook. */
 int gate_sub_hook_add(struct gate *g, const char *ns_name, gate_sub_hook *hook, void *ctx);
+
+/* Publish / subscribe hooks for the namespaces where is true for (e.g. chat
+ * namespaces only, so the others pay nothing). 0 or -1 (OOM). */
+int gate_hook_add_where(struct gate *g, gate_ns_pred *where, gate_pub_hook *hook, void *ctx);
+int gate_sub_hook_add_where(struct gate *g, gate_ns_pred *where, gate_sub_hook *hook, void *ctx);
+
+/* A connect hook (every connect, in registration order). 0 or -1 (OOM). */
+int gate_connect_hook_add(struct gate *g, gate_conn_hook *hook, void *ctx);
+/* The connect check clients/ runs after authentication: 0 = connect, or a
+ * disconnect code with *reason (borrowed) from the first hook that denied.
+ * user "" = anonymous. */
+uint32_t gate_connect(struct gate *g, const char *user, uint32_t subject, const char **reason);
 
 /* The one subscribe check: channel name (107 "bad request"), namespace (102
  * "unknown channel"), binary namespace on a JSON wire (108 "not available"),
