@@ -8,7 +8,10 @@
  * cache. Every MOD_RESYNC_MS the cache is rebuilt from a scan of the four
  * kinds, so a control message lost (a Redis hiccup, a node that started
  * late) heals within that period; a change that arrives while a rebuild runs
- * is applied to both the live cache and the one being built. Owns the cache
+ * is applied to both the live cache and the one being built. Until the
+ * first rebuild has succeeded (a Redis engine still connecting) it is
+ * retried every MOD_RETRY_MS and connects are refused with 3004 (moderation.c),
+ * so a node that starts does not let a banned user in. Owns the cache
  * entries, the cache being rebuilt and the timer handle. */
 #include <inttypes.h>
 #include <jansson.h>
@@ -207,6 +210,7 @@ struct scan_ctx {
 };
 
 static void scan_next(struct scan_ctx *s);
+static void on_timer(uv_timer_t *t);
 
 static void kind_done(struct moderation *m)
 {
@@ -217,9 +221,13 @@ static void kind_done(struct moderation *m)
     } else {
         mod_cache_free(&m->live);
         m->live = *m->next; /* the dict moves with its buckets */
+        m->loaded = true;
     }
     free(m->next);
     m->next = NULL;
+    /* not loaded yet (the store is still connecting): try again soon */
+    if (!m->loaded && m->timer_on && !m->stopped)
+        uv_timer_start(&m->timer, on_timer, MOD_RETRY_MS, MOD_RESYNC_MS);
 }
 
 static int64_t slow_value(const struct record *r)
@@ -236,9 +244,9 @@ static void on_scan(void *arg, int err, const struct record *recs, size_t n)
     struct scan_ctx *s = arg;
     struct moderation *m = s->m;
     if (m->stopped || err || !m->next) {
-        if (err && !m->stopped)
-            log_warn("moderation", "sanction resync: %s scan failed (error %d)",
-                     kinds[s->which].kind, err);
+        if (err && !m->stopped) /* quiet while the store is still connecting */
+            log_emit(m->loaded ? LOG_WARN : LOG_DEBUG, "moderation",
+                     "sanction resync: %s scan failed (error %d)", kinds[s->which].kind, err);
         m->resync_failed = true;
         free(s);
         kind_done(m);
@@ -304,7 +312,7 @@ int mod_cache_start(struct moderation *m)
     m->timer.data = m;
     m->timer_on = true;
     uv_timer_start(&m->timer, on_timer, MOD_RESYNC_MS, MOD_RESYNC_MS);
-    resync(m);
+    resync(m); /* the memory store answers at once: loaded now */
     return 0;
 }
 

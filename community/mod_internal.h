@@ -29,6 +29,7 @@
 #include "util/dict.h"
 
 #define MOD_RESYNC_MS 3000          /* the cache is rebuilt from the store this often */
+#define MOD_RETRY_MS 100            /* ... and this soon while it has never loaded */
 #define MOD_KICK_BLOCK_MS 60000     /* a kicked user may not resubscribe for this long */
 #define MOD_REASON_MAX 500          /* bytes of a reason; more is 107 */
 #define MOD_USER_MAX 255            /* bytes of a user id in a method's params */
@@ -71,6 +72,7 @@ struct moderation {
     struct mod_cache *next;     /* owned while a resync rebuilds it, else NULL */
     uint32_t resync_left;       /* kinds of the running resync not yet scanned */
     bool resync_failed;
+    bool loaded;                /* a resync has succeeded: the cache reflects the store */
     bool stopped;               /* moderation_stop ran: drop late store answers */
     bool timer_on;
     uv_timer_t timer;           /* the resync timer */

@@ -219,6 +219,8 @@ static struct gate_verdict on_connect(void *ctx, const char *user, uint32_t subj
 {
     (void)subject;
     struct moderation *m = ctx;
+    if (!m->loaded && *user) /* bans not known yet (the store is connecting): come back soon */
+        return deny(DISC_INTERNAL, "not ready");
     if (mod_sanctioned(m, MODK_BAN, (struct span){0}, span_str(user), true))
         return deny(DISC_BANNED, "banned");
     return (struct gate_verdict){.kind = GATE_ALLOW};

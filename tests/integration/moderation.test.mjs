@@ -11,17 +11,8 @@
 // over the HTTP API). The two-node Redis half is moderation-redis.test.mjs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, BASE_CONFIG, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
-
-const CHAT = {
-  name: 'chat', chat: true, history_size: 100, history_ttl: 300, presence: true, join_leave: true,
-  allow_publish: true, force_recovery: true,
-  filters: { block: ['badword', 'very bad phrase'], hold: ['holdme', 'links'] },
-};
-const SLOW = { name: 'slow', chat: true, history_size: 50, history_ttl: 300, allow_publish: true, slow_mode: 2 };
-export const MOD_CONFIG = {
-  namespaces: [...BASE_CONFIG.namespaces.filter((n) => n.name !== 'chat'), CHAT, SLOW],
-};
+import { api, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { MOD_CONFIG } from './lib/moderation.mjs';
 
 const MOD_METHODS = ['mod.slow_mode', 'mod.mute', 'mod.unmute', 'mod.kick', 'mod.ban', 'mod.unban',
   'mod.approve', 'mod.reject', 'mod.resolve', 'mod.queue', 'mod.audit'];
