@@ -10,7 +10,8 @@
  *   mod.slow           key "<channel>", value {"seconds":N}, no expiry
  *   mod.last           key "<channel>\x1f<user>", put NX with expiry = the
  *                      slow-mode period (a refused put = too soon)
- *   mod.queue          key = the item id (16 hex digits of unix ms + 8 random)
+ *   mod.queue          key = the item id (16 hex digits of unix ms, 4 of a node
+ *                      sequence, 4 random: oldest first)
  *   mod.report         key "<channel>\x1f<offset>\x1f<user>": one report per
  *                      member per message per day
  * Ownership: struct moderation owns its caches, its timer and every
@@ -77,6 +78,7 @@ struct moderation {
     bool timer_on;
     uv_timer_t timer;           /* the resync timer */
     char msg[64];               /* a publish check's denial message, until the gate copies it */
+    uint16_t seq;               /* queue.c: item ids made on this node */
 };
 
 /* A record key "<channel>\x1f<user>" into buf (cap bytes). Its length, or 0

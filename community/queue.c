@@ -1,8 +1,7 @@
 /* community/queue.c — the moderation queue (docs/moderation.md, "Queue"):
  * held messages (a filters.hold match, from the publish check) and member
  * reports (chat.report), as store records of kind mod.queue keyed by the
- * item id (16 hex digits of unix ms + 8 random hex digits, so a forward scan
- * is oldest first), kept MOD_QUEUE_RETENTION_MS. mod.queue lists them;
+ * item id (new_id(): time first, so a forward scan is oldest first), kept MOD_QUEUE_RETENTION_MS. mod.queue lists them;
  * mod.approve publishes a held message as its author through the gate
  * (marked GATE_MARK_REVIEWED so no filter holds it again), mod.reject drops
  * it — either way the author gets a personal push {"type":"review",..};
@@ -83,12 +82,16 @@ static void live_item(struct moderation *m, json_t *rec)
     json_decref(ev);
 }
 
+/* 16 hex digits of unix ms, 4 of this node's sequence (items made in one
+ * millisecond on one node keep their order), 4 random (two nodes in one
+ * millisecond do not collide; their order among themselves is arbitrary). */
 static void new_id(struct moderation *m, char id[ID_LEN + 1], int64_t *ts)
 {
-    uint32_t r;
+    uint16_t r;
     rand_bytes(&r, sizeof(r));
     *ts = node_now_ms(m->node);
-    snprintf(id, ID_LEN + 1, "%016" PRIx64 "%08" PRIx32, (uint64_t)*ts, r);
+    snprintf(id, ID_LEN + 1, "%016" PRIx64 "%04x%04x", (uint64_t)*ts, (unsigned)m->seq++,
+             (unsigned)r);
 }
 
 /* Puts item rec under its "id"; cb as store.h. 0 or an error (cb not run). */

@@ -8,10 +8,11 @@
 // filters (block 103, hold 1001 into the queue, approve / reject with the
 // author's review push), reports and resolve, mod.queue order, the live
 // mod:<namespace> channel (members refused), and the audit log (actor "api"
-// over the HTTP API). The two-node Redis half is moderation-redis.test.mjs.
-import { after, before, test } from 'node:test';
+// over the HTTP API). Every test runs on the memory engine and again on the
+// Redis engine (one node); the two-node half is moderation-redis.test.mjs.
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { api, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor } from './lib/hearthd.mjs';
 import { MOD_CONFIG } from './lib/moderation.mjs';
 
 const MOD_METHODS = ['mod.slow_mode', 'mod.mute', 'mod.unmute', 'mod.kick', 'mod.ban', 'mod.unban',
@@ -43,8 +44,18 @@ const rejects = (p, code, what) => assert.rejects(p, (e) => {
   return true;
 });
 
-before(async () => { h = await startHearthd(MOD_CONFIG); });
-after(async () => { for (const c of clients) c.disconnect(); await sleep(100); await h.stop(); });
+for (const engine of ['memory', 'redis']) {
+describe(`engine ${engine}`, () => {
+let redis;
+before(async () => {
+  if (engine === 'redis') redis = await startRedis();
+  h = await startHearthd(engine === 'redis' ? redisNodeConfig(redis, MOD_CONFIG) : MOD_CONFIG);
+});
+after(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  await sleep(100);
+  try { await h.stop(); } finally { if (redis) await redis.stop(); }
+});
 
 test('a member calling any mod.* method gets 103 whatever the body; staff wrong shapes get 107', async () => {
   const ann = await connected('perm-ann');
@@ -343,3 +354,5 @@ test('hostile: floods of rpc, huge bodies and reasons answer errors and leave th
   const r = await api(h, 'info', {});
   assert.equal(r.status, 200);
 });
+});
+}
