@@ -27,6 +27,7 @@
 #include "community/moderation.h"
 #include "node/methods.h"
 #include "node/node.h"
+#include "rooms/store.h"
 #include "util/dict.h"
 
 #define MOD_RESYNC_MS 3000          /* the cache is rebuilt from the store this often */
@@ -165,5 +166,14 @@ bool filter_match(const struct chat_filter *f, const char *text, size_t len);
 typedef void mod_hold_done(void *arg, uint32_t code);
 void mod_queue_hold(struct moderation *m, struct publication *pub, const char *text,
                     mod_hold_done *done, void *arg);
+#define MOD_ID_LEN 24
+/* A new item id (time first: the queue is oldest first) and its time. */
+void mod_queue_new_id(struct moderation *m, char id[MOD_ID_LEN + 1], int64_t *ts);
+/* Puts item rec (a JSON object with "id" and "ts") into the queue; cb as
+ * store.h (may be NULL). 0, or an error (cb does not run). */
+int mod_queue_put(struct moderation *m, json_t *rec, store_records_cb *cb, void *arg);
+/* Publishes a new item (public fields) on mod:<namespace of its channel>. */
+void mod_queue_live_item(struct moderation *m, json_t *rec);
+int mod_reports_register(struct moderation *m);         /* reports.c */
 
 #endif

@@ -244,6 +244,7 @@ struct moderation *moderation_new(struct node *node)
         gate_hook_add(g, CONFIG_MOD_NS, on_mod_publish, m) != 0 ||
         gate_connect_hook_add(g, on_connect, m) != 0 || mod_sanctions_register(m) != 0 ||
         mod_slowmode_register(m) != 0 || mod_queue_register(m) != 0 ||
+        mod_reports_register(m) != 0 ||
         mod_audit_register(m) != 0 || mod_cache_start(m) != 0) {
         log_error("moderation", "could not register the moderation module");
         moderation_free(m); /* the timer starts last: nothing to close */

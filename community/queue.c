@@ -1,6 +1,6 @@
 /* community/queue.c — the moderation queue (docs/moderation.md, "Queue"):
  * held messages (a filters.hold match, from the publish check) and member
- * reports (chat.report), as store records of kind mod.queue keyed by the
+ * reports (chat.report, reports.c), as store records of kind mod.queue keyed by the
  * item id (new_id(): time first, so a forward scan is oldest first), kept MOD_QUEUE_RETENTION_MS. mod.queue lists them;
  * mod.approve publishes a held message as its author through the gate
  * (marked GATE_MARK_REVIEWED so no filter holds it again), mod.reject drops
@@ -23,8 +23,6 @@
 #include "util/rand.h"
 
 #define KIND "mod.queue"
-#define ID_LEN 24
-#define REPORT_DEDUP_MS (24LL * 3600 * 1000)
 
 /* ---- the live channel mod:<namespace> ---- */
 
@@ -74,7 +72,7 @@ static json_t *public_item(json_t *rec)
     return o;
 }
 
-static void live_item(struct moderation *m, json_t *rec)
+void mod_queue_live_item(struct moderation *m, json_t *rec)
 {
     json_t *ev = public_item(rec);
     if (ev && json_object_set_new(ev, "type", json_string("item")) == 0)
@@ -85,17 +83,16 @@ static void live_item(struct moderation *m, json_t *rec)
 /* 16 hex digits of unix ms, 4 of this node's sequence (items made in one
  * millisecond on one node keep their order), 4 random (two nodes in one
  * millisecond do not collide; their order among themselves is arbitrary). */
-static void new_id(struct moderation *m, char id[ID_LEN + 1], int64_t *ts)
+void mod_queue_new_id(struct moderation *m, char id[MOD_ID_LEN + 1], int64_t *ts)
 {
     uint16_t r;
     rand_bytes(&r, sizeof(r));
     *ts = node_now_ms(m->node);
-    snprintf(id, ID_LEN + 1, "%016" PRIx64 "%04x%04x", (uint64_t)*ts, (unsigned)m->seq++,
+    snprintf(id, MOD_ID_LEN + 1, "%016" PRIx64 "%04x%04x", (uint64_t)*ts, (unsigned)m->seq++,
              (unsigned)r);
 }
 
-/* Puts item rec under its "id"; cb as store.h. 0 or an error (cb not run). */
-static int put_item(struct moderation *m, json_t *rec, store_records_cb *cb, void *arg)
+int mod_queue_put(struct moderation *m, json_t *rec, store_records_cb *cb, void *arg)
 {
     char *val = json_dumps(rec, JSON_COMPACT);
     struct store *st = m->node->store;
@@ -128,7 +125,7 @@ static void on_hold_put(void *arg, int err, const struct record *recs, size_t n)
     (void)n;
     struct hold *h = arg;
     if (!err && !h->m->stopped)
-        live_item(h->m, h->rec);
+        mod_queue_live_item(h->m, h->rec);
     h->done(h->arg, err ? proto_error_from_errno(err) : 0);
     json_decref(h->rec);
     free(h);
@@ -142,9 +139,9 @@ static json_t *span_json(struct span s)
 void mod_queue_hold(struct moderation *m, struct publication *pub, const char *text,
                     mod_hold_done *done, void *arg)
 {
-    char id[ID_LEN + 1];
+    char id[MOD_ID_LEN + 1];
     int64_t ts;
-    new_id(m, id, &ts);
+    mod_queue_new_id(m, id, &ts);
     struct hold *h = malloc(sizeof(*h));
     json_t *info = json_pack("{s:o,s:o,s:o,s:o}", "user", span_json(pub->info.user), "client",
                              span_json(pub->info.client), "conn_info",
@@ -161,7 +158,7 @@ void mod_queue_hold(struct moderation *m, struct publication *pub, const char *t
         return done(arg, ERR_INTERNAL);
     }
     *h = (struct hold){.m = m, .rec = rec, .done = done, .arg = arg};
-    int err = put_item(m, rec, on_hold_put, h);
+    int err = mod_queue_put(m, rec, on_hold_put, h);
     if (err)
         on_hold_put(h, err, NULL, 0);
 }
@@ -275,7 +272,7 @@ static void on_approved(void *arg, const struct gate_outcome *out)
     if (out->code) {
         /* not published: the item goes back so it is not lost */
         json_t *rec = json_object_get(op->extra, "rec");
-        if (put_item(op->m, rec, NULL, NULL) != 0)
+        if (mod_queue_put(op->m, rec, NULL, NULL) != 0)
             log_warn("moderation", "held item %s lost after a failed approval", op->id);
         return mod_op_finish(op, out->code, out->message, NULL);
     }
@@ -381,86 +378,12 @@ static void m_queue(const struct method_call *call, json_t *params, method_done 
         mod_op_finish(op, proto_error_from_errno(e), NULL, NULL);
 }
 
-/* ---- chat.report {channel, offset, reason} ---- */
-
-static const struct mod_param report_params[] = {
-    {"channel", MP_CHANNEL, true, 1, 1 << 20},
-    {"offset", MP_INT, true, 1, INT64_MAX},
-    {"reason", MP_STR, true, 0, MOD_REASON_MAX},
-};
-
-static void on_report_put(void *arg, int err, const struct record *recs, size_t n)
-{
-    (void)recs;
-    (void)n;
-    struct mod_op *op = arg;
-    if (err)
-        return mod_op_finish(op, proto_error_from_errno(err), NULL, NULL);
-    json_t *rec = json_object_get(op->extra, "rec");
-    live_item(op->m, rec);
-    mod_op_finish(op, 0, NULL, json_pack("{s:s}", "id", op->id));
-}
-
-static void on_report_dedup(void *arg, int err, const struct record *recs, size_t n)
-{
-    (void)recs;
-    struct mod_op *op = arg;
-    if (err)
-        return mod_op_finish(op, proto_error_from_errno(err), NULL, NULL);
-    if (n == 1) /* this member already reported this message today */
-        return mod_op_finish(op, 0, NULL, json_pack("{s:b}", "duplicate", 1));
-    int e = put_item(op->m, json_object_get(op->extra, "rec"), on_report_put, op);
-    if (e)
-        mod_op_finish(op, proto_error_from_errno(e), NULL, NULL);
-}
-
-static void m_report(const struct method_call *call, json_t *params, method_done *done, void *arg)
-{
-    struct moderation *m = call->ctx;
-    json_t *f[3];
-    const char *msg;
-    uint32_t code = mod_params(m, params, report_params, 3, f, &msg);
-    if (code)
-        return method_error(done, arg, code, msg);
-    struct mod_op *op = mod_op_new(m, call, done, arg, "chat.report");
-    if (!op)
-        return method_error(done, arg, ERR_INTERNAL, NULL);
-    char id[ID_LEN + 1];
-    int64_t ts;
-    new_id(m, id, &ts);
-    json_int_t off = json_integer_value(f[1]);
-    json_t *rec = json_pack("{s:s,s:s,s:O,s:s,s:I,s:O,s:I}", "id", id, "kind", "report",
-                            "channel", f[0], "user", op->actor, "offset", off, "reason", f[2],
-                            "ts", (json_int_t)ts);
-    op->id = strdup(id);
-    op->extra = rec ? json_pack("{s:o}", "rec", rec) : NULL;
-    char key[RECORD_KEY_MAX], offs[24];
-    snprintf(offs, sizeof(offs), "%lld\x1f", (long long)off);
-    /* key: channel \x1f offset \x1f user */
-    size_t chn = json_string_length(f[0]);
-    size_t kn = mod_key(key, sizeof(key), json_string_value(f[0]), chn, offs, strlen(offs));
-    size_t an = strlen(op->actor);
-    struct store *st = m->node->store;
-    if (!op->id || !op->extra || !st->ops->record_put)
-        return mod_op_finish(op, ERR_INTERNAL, NULL, NULL);
-    if (!kn || kn + an > RECORD_KEY_MAX)
-        return mod_op_finish(op, ERR_BAD_REQUEST, NULL, NULL);
-    memcpy(key + kn, op->actor, an);
-    struct record r = {.key = {(const uint8_t *)key, kn + an}, .value = span_str("1"),
-                       .expire_ms = ts + REPORT_DEDUP_MS};
-    int e = st->ops->record_put(st, span_str("mod.report"), &r, RECORD_NX, on_report_dedup, op);
-    if (e)
-        mod_op_finish(op, proto_error_from_errno(e), NULL, NULL);
-}
-
 int mod_queue_register(struct moderation *m)
 {
     return mod_method(m, "mod.approve", m_approve, 0, 0) ||
                    mod_method(m, "mod.reject", m_reject, 0, 0) ||
                    mod_method(m, "mod.resolve", m_resolve, 0, 0) ||
-                   mod_method(m, "mod.queue", m_queue, 0, 0) ||
-                   /* any member: a connection with a user id; costs 5 commands */
-                   mod_method(m, "chat.report", m_report, ROLE_USER | MOD_STAFF, 5)
+                   mod_method(m, "mod.queue", m_queue, 0, 0)
                ? -1
                : 0;
 }

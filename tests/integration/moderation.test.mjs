@@ -279,9 +279,12 @@ test('reports: any member reports, the queue keeps order, resolve removes; dupli
   const dup = await kim.rpc('chat.report', { channel: 'chat:rep', offset: 1, reason: 'again' });
   assert.equal(dup.data.duplicate, true);
   await rejects(kim.rpc('chat.report', { channel: 'nohist:x', offset: 1, reason: 'r' }), 107, 'not a chat channel');
+  await rejects(kim.rpc('chat.report', { channel: 'chat:rep', offset: 2, reason: 'r' }), 107, 'no such message');
+  await rejects(kim.rpc('chat.report', { channel: 'chat:rep-empty', offset: 1, reason: 'r' }), 107, 'empty room');
   const items = (await mod.rpc('mod.queue', {})).data.items.filter((i) => i.channel === 'chat:rep');
-  assert.deepEqual(items.map((i) => [i.id, i.kind, i.user, i.offset, i.reason]),
-    [[r1.data.id, 'report', 'rep-kim', 1, 'rude'], [r2.data.id, 'report', 'rep-jo', 1, 'me too']]);
+  assert.deepEqual(items.map((i) => [i.id, i.kind, i.user, i.offset, i.reason, i.author, i.text]),
+    [[r1.data.id, 'report', 'rep-kim', 1, 'rude', 'rep-jo', 'report me'],
+      [r2.data.id, 'report', 'rep-jo', 1, 'me too', 'rep-jo', 'report me']]);
   await rejects(mod.rpc('mod.approve', { id: r1.data.id }), 107, 'approve a report');
   await mod.rpc('mod.resolve', { id: r1.data.id });
   const after1 = (await mod.rpc('mod.queue', {})).data.items.filter((i) => i.channel === 'chat:rep');
@@ -348,8 +351,9 @@ test('hostile: floods of rpc, huge bodies and reasons answer errors and leave th
     mod.rpc('mod.mute', { channel: 'chat:flood', user: `flood-${i % 10}`, duration: 1, reason: 'flood' })));
   assert.ok(all.every((x) => x.status === 'fulfilled' || [107, 111].includes(x.reason.code)));
   const member = await connected('host-member');
+  for (let i = 0; i < 3; i++) await member.publish('chat:flood', { text: `m${i}` });
   const reps = await Promise.allSettled(Array.from({ length: 45 }, (_, i) =>
-    member.rpc('chat.report', { channel: 'chat:flood', offset: i + 1, reason: 'x'.repeat(500) })));
+    member.rpc('chat.report', { channel: 'chat:flood', offset: (i % 3) + 1, reason: 'x'.repeat(500) })));
   assert.ok(reps.some((x) => x.status === 'rejected' && x.reason.code === 111), 'reports are rate limited');
   const r = await api(h, 'info', {});
   assert.equal(r.status, 200);
