@@ -39,6 +39,9 @@
 #define MOD_SLOW_MAX 86400          /* seconds of a slow-mode period */
 #define MOD_QUEUE_RETENTION_MS (30LL * 86400 * 1000) /* a queue item's life */
 #define MOD_STAFF (ROLE_HOST | ROLE_MODERATOR | ROLE_BOT | ROLE_ADMIN)
+#define MOD_QUOTA_WINDOW_MS (3600LL * 1000) /* a member's quota counter lives this long after its last use */
+#define MOD_HELD_QUOTA 20           /* held messages per member in that window; more is 111 */
+#define MOD_REPORT_QUOTA 30         /* reports per member in that window; more is 111 */
 
 /* Sanction kinds in the cache (one byte prefixes the cache key). */
 enum mod_kind { MODK_MUTE = 'm', MODK_BAN = 'b', MODK_KICK = 'k', MODK_SLOW = 's' };
@@ -127,6 +130,7 @@ struct mod_op {
     method_done *done;
     void *arg;
     char *actor;               /* owned */
+    bool api;                  /* called over the HTTP API */
     char *channel;             /* owned; NULL = none */
     char *user;                /* owned; NULL = none */
     char *reason;              /* owned; NULL = none */
@@ -145,6 +149,14 @@ void mod_op_free(struct mod_op *op);
 void mod_op_audit(struct mod_op *op, uint64_t target);
 /* Answers op and frees it: code 0 = ok with result (stolen; NULL = {}). */
 void mod_op_finish(struct mod_op *op, uint32_t code, const char *msg, json_t *result);
+
+/* A member's quota (bounded queue growth): counts one more use of kind by
+ * user (a record_incr, key = user, expiry pushed MOD_QUOTA_WINDOW_MS ahead
+ * on every use) and calls done(arg, err, within) with within = the count is
+ * at most limit. done runs exactly once (maybe before return). */
+typedef void mod_quota_done(void *arg, int err, bool within);
+void mod_quota(struct moderation *m, const char *kind, struct span user, int64_t limit,
+               mod_quota_done *done, void *arg);
 
 /* ---- the concerns ---- */
 

@@ -353,7 +353,7 @@ struct mod_op *mod_op_new(struct moderation *m, const struct method_call *call, 
     if (!op)
         return NULL;
     *op = (struct mod_op){.m = m, .done = done, .arg = arg, .action = action, .duration = -1,
-                          .actor = strdup(mod_actor(call))};
+                          .actor = strdup(mod_actor(call)), .api = call->origin == METHOD_API};
     if (!op->actor) {
         free(op);
         return NULL;
@@ -372,6 +372,43 @@ void mod_op_free(struct mod_op *op)
     free(op->id);
     json_decref(op->extra);
     free(op);
+}
+
+struct quota {
+    mod_quota_done *done;
+    void *arg;
+    int64_t limit;
+};
+
+static void on_quota(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct quota q = *(struct quota *)arg;
+    free(arg);
+    long long v = 0;
+    if (!err && n == 1) {
+        char buf[24];
+        size_t k = recs[0].value.n < sizeof(buf) - 1 ? recs[0].value.n : sizeof(buf) - 1;
+        memcpy(buf, recs[0].value.p, k);
+        buf[k] = 0;
+        v = strtoll(buf, NULL, 10);
+    }
+    q.done(q.arg, err, v <= q.limit);
+}
+
+void mod_quota(struct moderation *m, const char *kind, struct span user, int64_t limit,
+               mod_quota_done *done, void *arg)
+{
+    struct store *st = m->node->store;
+    struct quota *q = malloc(sizeof(*q));
+    if (!q || !user.n || user.n > RECORD_KEY_MAX || !st->ops->record_incr) {
+        free(q);
+        return done(arg, q ? 0 : ENGINE_ENOMEM, true); /* no identity to count */
+    }
+    *q = (struct quota){.done = done, .arg = arg, .limit = limit};
+    int e = st->ops->record_incr(st, span_str(kind), user, 1,
+                                 node_now_ms(m->node) + MOD_QUOTA_WINDOW_MS, on_quota, q);
+    if (e)
+        on_quota(q, e, NULL, 0);
 }
 
 void mod_op_audit(struct mod_op *op, uint64_t target)

@@ -131,6 +131,20 @@ static void on_hold_put(void *arg, int err, const struct record *recs, size_t n)
     free(h);
 }
 
+static void on_hold_quota(void *arg, int err, bool within)
+{
+    struct hold *h = arg;
+    if (!err && !within) { /* this member has filled their share of the queue */
+        h->done(h->arg, ERR_TOO_MANY_REQUESTS);
+        json_decref(h->rec);
+        free(h);
+        return;
+    }
+    int e = err ? err : mod_queue_put(h->m, h->rec, on_hold_put, h);
+    if (e)
+        on_hold_put(h, e, NULL, 0);
+}
+
 static json_t *span_json(struct span s)
 {
     return json_stringn(s.n ? (const char *)s.p : "", s.n);
@@ -158,9 +172,7 @@ void mod_queue_hold(struct moderation *m, struct publication *pub, const char *t
         return done(arg, ERR_INTERNAL);
     }
     *h = (struct hold){.m = m, .rec = rec, .done = done, .arg = arg};
-    int err = mod_queue_put(m, rec, on_hold_put, h);
-    if (err)
-        on_hold_put(h, err, NULL, 0);
+    mod_quota(m, "mod.heldn", pub->info.user, MOD_HELD_QUOTA, on_hold_quota, h);
 }
 
 /* ---- taking an item: mod.approve, mod.reject, mod.resolve ---- */

@@ -5,7 +5,9 @@
  * reporter as "user" and, for the moderators, the message's "author" and
  * "text". One report per member per message per day: a mod.report record
  * put NX (key channel \x1f offset \x1f reporter); a repeat answers
- * {"duplicate": true} and queues nothing. Owns each call's struct mod_op. */
+ * {"duplicate": true} and queues nothing. At most MOD_REPORT_QUOTA reports
+ * per member per hour of reporting (mod_quota): more is 111. Owns each
+ * call's struct mod_op. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,18 @@ static void on_put(void *arg, int err, const struct record *recs, size_t n)
     mod_op_finish(op, 0, NULL, json_pack("{s:s}", "id", op->id));
 }
 
+static void on_quota(void *arg, int err, bool within)
+{
+    struct mod_op *op = arg;
+    if (err)
+        return mod_op_finish(op, proto_error_from_errno(err), NULL, NULL);
+    if (!within)
+        return mod_op_finish(op, ERR_TOO_MANY_REQUESTS, "too many reports", NULL);
+    int e = mod_queue_put(op->m, json_object_get(op->extra, "rec"), on_put, op);
+    if (e)
+        mod_op_finish(op, proto_error_from_errno(e), NULL, NULL);
+}
+
 static void on_dedup(void *arg, int err, const struct record *recs, size_t n)
 {
     (void)recs;
@@ -41,9 +55,9 @@ static void on_dedup(void *arg, int err, const struct record *recs, size_t n)
         return mod_op_finish(op, proto_error_from_errno(err), NULL, NULL);
     if (n == 1) /* this member already reported this message today */
         return mod_op_finish(op, 0, NULL, json_pack("{s:b}", "duplicate", 1));
-    int e = mod_queue_put(op->m, json_object_get(op->extra, "rec"), on_put, op);
-    if (e)
-        mod_op_finish(op, proto_error_from_errno(e), NULL, NULL);
+    if (op->api) /* the back end is not a member: no quota */
+        return on_quota(op, 0, true);
+    mod_quota(op->m, "mod.repn", span_str(op->actor), MOD_REPORT_QUOTA, on_quota, op);
 }
 
 /* The message is there: note its author and text, then the NX put. */

@@ -292,6 +292,24 @@ test('reports: any member reports, the queue keeps order, resolve removes; dupli
   assert.equal((await mod.rpc('mod.queue', { namespace: 'slow' })).data.items.filter((i) => i.channel === 'chat:rep').length, 0);
 });
 
+test('quotas: a member holds at most 20 messages and files at most 30 reports an hour (then 111)', async () => {
+  const mod = await connected('quota-mod', ['moderator']);
+  const lou = await connected('quota-lou');
+  for (let i = 0; i < 20; i++) await rejects(lou.publish('chat:quota', { text: `holdme ${i}` }), 1001, `held ${i}`);
+  await rejects(lou.publish('chat:quota', { text: 'holdme again' }), 111, 'over the held quota');
+  await lou.publish('chat:quota', { text: 'a clean message still goes' });
+  for (let i = 0; i < 31; i++) await mod.publish('chat:quota-r', { text: `m${i}` });
+  const rep = await connected('quota-rep');
+  for (let i = 1; i <= 30; i++) {
+    await rep.rpc('chat.report', { channel: 'chat:quota-r', offset: i, reason: 'r' });
+    if (i % 10 === 0) await sleep(500); // stay inside the command rate
+  }
+  await rejects(rep.rpc('chat.report', { channel: 'chat:quota-r', offset: 31, reason: 'r' }), 111, 'over the report quota');
+  const r = await api(h, 'chat.report', { channel: 'chat:quota-r', offset: 31, reason: 'the API has no quota' });
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.json.result.id);
+});
+
 test('the mod namespace refuses members whatever the config says', async () => {
   const h2 = await startHearthd({ namespaces: [...MOD_CONFIG.namespaces,
     { name: 'mod', history_size: 10, history_ttl: 60, allow_publish: true }] });
