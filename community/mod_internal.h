@@ -14,6 +14,7 @@
  *                      sequence, 4 random: oldest first)
  *   mod.report         key "<channel>\x1f<offset>\x1f<user>": one report per
  *                      member per message per day
+ *   mod.heldn, mod.repn  key "<user>": the member quotas (mod_quota)
  * Ownership: struct moderation owns its caches, its timer and every
  * operation context until the operation's callback frees it. */
 #ifndef HEARTH_MOD_INTERNAL_H
