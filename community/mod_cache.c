@@ -280,7 +280,7 @@ static void scan_next(struct scan_ctx *s)
         on_scan(s, err, NULL, 0);
 }
 
-static void resync(struct moderation *m)
+void mod_cache_resync(struct moderation *m)
 {
     if (m->next || m->stopped)
         return; /* one at a time */
@@ -302,7 +302,7 @@ static void resync(struct moderation *m)
     }
 }
 
-static void on_timer(uv_timer_t *t) { resync(t->data); }
+static void on_timer(uv_timer_t *t) { mod_cache_resync(t->data); }
 
 int mod_cache_start(struct moderation *m)
 {
@@ -312,7 +312,7 @@ int mod_cache_start(struct moderation *m)
     m->timer.data = m;
     m->timer_on = true;
     uv_timer_start(&m->timer, on_timer, MOD_RESYNC_MS, MOD_RESYNC_MS);
-    resync(m); /* the memory store answers at once: loaded now */
+    mod_cache_resync(m); /* the memory store answers at once: loaded now */
     return 0;
 }
 

@@ -96,6 +96,9 @@ size_t mod_key(char *buf, size_t cap, const char *channel, size_t chlen, const c
 int mod_sanction_send(struct moderation *m, char kind, struct span key, bool set,
                       int64_t expire_ms, int64_t value);
 int mod_cache_start(struct moderation *m);   /* the verb + timer + first resync */
+/* Rebuilds the cache from the store now (the timer's job; a no-op while one
+ * runs). */
+void mod_cache_resync(struct moderation *m);
 void mod_cache_stop(struct moderation *m);
 
 /* Is user (ulen bytes) under a sanction of kind in channel (or, with
