@@ -128,7 +128,9 @@ bool mod_sanctioned(const struct moderation *m, char kind, struct span channel, 
 
 bool moderation_is_muted(const struct moderation *m, const char *user, struct span channel)
 {
-    return m && user && mod_sanctioned(m, MODK_MUTE, channel, span_str(user), true);
+    return m && user &&
+           (mod_sanctioned(m, MODK_MUTE, channel, span_str(user), true) ||
+            mod_sanctioned(m, MODK_BAN, channel, span_str(user), true));
 }
 
 /* ---- the control verb ----

@@ -27,9 +27,9 @@ void moderation_stop(struct moderation *m);
 /* Frees the module (after moderation_stop and the store's last callbacks). */
 void moderation_free(struct moderation *m);
 
-/* Is user muted in channel (a mute of that room or of every room, not yet
- * expired)? For the chat half: chat.react and chat.typing answer 103 when
- * it is true. Reads this node's sanction cache (no store round trip), which
+/* May user not speak in channel: muted there or in every room, or banned
+ * from the room or the community (not yet expired)? For the chat half:
+ * chat.react and chat.typing (and edits) answer 103 when it is true. Reads this node's sanction cache (no store round trip), which
  * follows every node's mutes within moments and heals within
  * MOD_RESYNC_MS (docs/moderation.md, "Consistency"). user "" is never
  * muted. */

@@ -146,6 +146,11 @@ static void test_mute_expiry(void **state)
     assert_true(muted(f, "ann", "chat:zzz"));
     assert_int_equal(call(f, "mod.unmute", "{\"user\":\"ann\"}"), 0);
     assert_false(muted(f, "ann", "chat:zzz"));
+    /* a ban silences too (the chat half asks this for reactions and typing) */
+    assert_int_equal(call(f, "mod.ban", "{\"channel\":\"chat:b\",\"user\":\"ann\",\"duration\":5,"
+                                        "\"reason\":\"r\"}"), 0);
+    assert_true(muted(f, "ann", "chat:b"));
+    assert_false(muted(f, "ann", "chat:c"));
 }
 
 static void test_kick_window(void **state)
