@@ -186,6 +186,8 @@ static void on_verb(struct node *n, void *ctx, struct span payload)
 int mod_sanction_send(struct moderation *m, char kind, struct span key, bool set,
                       int64_t expire_ms, int64_t value)
 {
+    if (m->stopped) /* shutting down: the engine is going */
+        return -1;
     char buf[80 + RECORD_KEY_MAX];
     int hn = snprintf(buf, 80, "%c %d %" PRId64 " %" PRId64 "\n", kind, set ? 1 : 0, expire_ms,
                       value);

@@ -58,6 +58,8 @@ static size_t op_key(const struct mod_op *op, char *key)
 static void act(struct mod_op *op, char k)
 {
     struct node *n = op->m->node;
+    if (op->m->stopped) /* shutting down: nobody left to act on */
+        return;
     if (k == MODK_KICK)
         node_user_unsubscribe(n, op->user, op->channel, "", UNSUB_KICKED, "kicked");
     else if (k == MODK_BAN && op->channel)

@@ -51,8 +51,7 @@ static void check_finish(struct pub_check *pc, struct gate_verdict v)
         pc->finished = true;
         return;
     }
-    if (!pc->m->stopped)
-        gate_resume(pc->req, v);
+    gate_resume(pc->req, v); /* after gate_free() this only frees the request */
     check_free(pc);
 }
 
@@ -76,8 +75,6 @@ static void after_slow(struct pub_check *pc)
 static void on_slow(void *arg, int err, const struct record *recs, size_t n)
 {
     struct pub_check *pc = arg;
-    if (pc->m->stopped && !pc->in_hook)
-        return check_free(pc);
     if (err)
         return check_finish(pc, (struct gate_verdict){.kind = GATE_DENY, .code = ERR_INTERNAL,
                                                       .message = proto_error_message(ERR_INTERNAL)});
@@ -399,6 +396,8 @@ void mod_quota(struct moderation *m, const char *kind, struct span user, int64_t
                mod_quota_done *done, void *arg)
 {
     struct store *st = m->node->store;
+    if (m->stopped)
+        return done(arg, ENGINE_ETEMP, true);
     struct quota *q = malloc(sizeof(*q));
     if (!q || !user.n || user.n > RECORD_KEY_MAX || !st->ops->record_incr) {
         free(q);
@@ -413,6 +412,8 @@ void mod_quota(struct moderation *m, const char *kind, struct span user, int64_t
 
 void mod_op_audit(struct mod_op *op, uint64_t target)
 {
+    if (op->m->stopped) /* the store is being torn down */
+        return;
     struct audit_entry e = {.actor = op->actor, .action = op->action, .channel = op->channel,
                             .target_user = op->user, .target = target, .reason = op->reason,
                             .duration = op->duration, .has_duration = op->duration >= 0};

@@ -22,7 +22,9 @@ struct moderation;
  * (logged). */
 struct moderation *moderation_new(struct node *node);
 /* Stops the timer and closes its handle (call while the loop can still run
- * close callbacks); store answers that arrive afterwards are dropped. */
+ * close callbacks). Store answers that arrive afterwards (the backend's
+ * teardown) finish their calls without side effects: no control verbs, no
+ * pushes, no publishes, no further store writes. */
 void moderation_stop(struct moderation *m);
 /* Frees the module (after moderation_stop and the store's last callbacks). */
 void moderation_free(struct moderation *m);

@@ -48,6 +48,8 @@ static void ns_of(const char *channel, char *buf, size_t cap)
 /* Publishes ev (a JSON object, borrowed) on mod:<namespace of channel>. */
 static void live(struct moderation *m, const char *channel, json_t *ev)
 {
+    if (m->stopped) /* shutting down: the gate is gone */
+        return;
     char ns[256], ch[300];
     ns_of(channel, ns, sizeof(ns));
     snprintf(ch, sizeof(ch), "%s:%s", CONFIG_MOD_NS, ns);
@@ -94,6 +96,8 @@ void mod_queue_new_id(struct moderation *m, char id[MOD_ID_LEN + 1], int64_t *ts
 
 int mod_queue_put(struct moderation *m, json_t *rec, store_records_cb *cb, void *arg)
 {
+    if (m->stopped)
+        return ENGINE_ETEMP;
     char *val = json_dumps(rec, JSON_COMPACT);
     struct store *st = m->node->store;
     if (!val)
@@ -262,6 +266,8 @@ static void removed(struct mod_op *op)
 
 static void review_push(struct mod_op *op, bool approved)
 {
+    if (op->m->stopped)
+        return;
     json_t *p = json_pack("{s:s,s:s,s:b}", "type", "review", "id", op->id, "approved", approved);
     char *s = p ? json_dumps(p, JSON_COMPACT) : NULL;
     if (s)
@@ -295,6 +301,12 @@ static void on_approved(void *arg, const struct gate_outcome *out)
                   out->offset ? json_pack("{s:I}", "offset", (json_int_t)out->offset) : NULL);
 }
 
+static void on_approved_stopped(struct mod_op *op, json_t *rec)
+{
+    mod_queue_put(op->m, rec, NULL, NULL);
+    mod_op_finish(op, ERR_INTERNAL, NULL, NULL);
+}
+
 static void approve_then(struct mod_op *op, json_t *rec)
 {
     json_t *info = json_object_get(rec, "info"), *data = json_object_get(rec, "data");
@@ -302,6 +314,8 @@ static void approve_then(struct mod_op *op, json_t *rec)
     struct clientinfo ci = {.user = S(info, "user"), .client = S(info, "client"),
                             .conn_info = S(info, "conn_info"), .chan_info = S(info, "chan_info")};
 #undef S
+    if (op->m->stopped) /* shutting down: the gate is gone; the item goes back */
+        return on_approved_stopped(op, rec);
     struct approve *a = malloc(sizeof(*a));
     if (!a || !json_is_string(data)) {
         free(a);

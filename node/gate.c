@@ -25,6 +25,7 @@ struct gate_req {
     uint32_t subject, marks;        /* from gate_pub */
     uint32_t at;                    /* index of the hook that runs (or ran) */
     struct gate_req *next, **pprev; /* pending list while async */
+    bool orphan;                    /* gate_free() answered the caller: resume only frees */
 };
 
 static void deliver(struct gate_call *call, uint32_t code, const char *msg, bool held)
@@ -162,6 +163,10 @@ static void run_chain(struct gate_req *r)
 
 void gate_resume(struct gate_req *r, struct gate_verdict v)
 {
+    if (r->orphan) { /* gate_free() answered its caller */
+        req_free(r);
+        return;
+    }
     *r->pprev = r->next;
     if (r->next)
         r->next->pprev = r->pprev;
@@ -189,12 +194,15 @@ void gate_init(struct gate *g, struct node *n)
 
 void gate_free(struct gate *g)
 {
+    /* the hook still owes a gate_resume() (its store answers during the
+     * backend's teardown): answer the caller now, free the request then */
     while (g->pending) {
         struct gate_req *r = g->pending;
         g->pending = r->next;
-        struct gate_call *call = r->call;
-        req_free(r);
-        deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+        r->next = NULL;
+        r->pprev = NULL;
+        r->orphan = true;
+        deliver(r->call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     }
     for (uint32_t i = 0; i < g->nhooks; i++)
         free(g->hooks[i].ns_name);

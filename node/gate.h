@@ -93,7 +93,10 @@ uint32_t gate_req_subject(const struct gate_req *req);  /* gate_pub.subject */
 uint32_t gate_req_marks(const struct gate_req *req);    /* gate_pub.marks */
 
 /* Resume a request whose hook answered ASYNC: the chain continues with v
- * (ASYNC again is treated as an internal error). */
+ * (ASYNC again is treated as an internal error). A hook must not call it
+ * before it has returned ASYNC (a store that answers at once: take the
+ * verdict and return it instead). After gate_free() answered the caller it
+ * only frees the request, so a hook always resumes what it parked. */
 void gate_resume(struct gate_req *req, struct gate_verdict v);
 
 /* ---- subscribe ---- */
@@ -144,9 +147,10 @@ struct gate {
 };
 
 void gate_init(struct gate *g, struct node *n);
-/* Frees the hooks and every request still awaiting gate_resume(); each such
- * caller gets its done once with 100 "internal server error" so it can free
- * its context (call before the clients are torn down). */
+/* Frees the hooks; every request still awaiting gate_resume() has its
+ * caller's done run once with 100 "internal server error" (so the caller can
+ * free its context) and is freed by that later gate_resume() (call before
+ * the clients are torn down). */
 void gate_free(struct gate *g);
 
 /* The running config was replaced (reload): the per-namespace hook map is
