@@ -12,7 +12,8 @@
 // Redis engine (one node); the two-node half is moderation-redis.test.mjs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor } from './lib/hearthd.mjs';
+import { writeFileSync } from 'node:fs';
+import { api, BASE_CONFIG, mintToken, once, redisNodeConfig, sdk, sleep, startHearthd, startRedis, waitFor } from './lib/hearthd.mjs';
 import { MOD_CONFIG } from './lib/moderation.mjs';
 
 const MOD_METHODS = ['mod.slow_mode', 'mod.mute', 'mod.unmute', 'mod.kick', 'mod.ban', 'mod.unban',
@@ -308,6 +309,27 @@ test('quotas: a member holds at most 20 messages and files at most 30 reports an
   const r = await api(h, 'chat.report', { channel: 'chat:quota-r', offset: 31, reason: 'the API has no quota' });
   assert.equal(r.status, 200, r.text);
   assert.ok(r.json.result.id);
+});
+
+test('a reload that makes a namespace a chat namespace with filters brings moderation there', async () => {
+  const h2 = await startHearthd({ namespaces: [{ name: 'room', history_size: 10, history_ttl: 60, allow_publish: true }] });
+  const c = sdk(h2, { token: mintToken({ sub: 'reload-ann' }) });
+  try {
+    c.connect();
+    await c.ready(5000);
+    await c.publish('room:x', { text: 'holdme' }); // not a chat namespace: not moderated
+    writeFileSync(h2.cfgFile, JSON.stringify({ ...BASE_CONFIG, namespaces: [{ name: 'room', history_size: 10,
+      history_ttl: 60, allow_publish: true, chat: true, filters: { hold: ['holdme'] } }] }));
+    h2.proc.kill('SIGHUP');
+    await waitFor(async () => { try { await c.publish('room:x', { text: 'holdme' }); return false; } catch (e) { return e.code === 1001; } },
+      3000, 'the reloaded filter');
+    const q = await api(h2, 'mod.queue', { namespace: 'room' });
+    assert.ok(q.json.result.items.length >= 1);
+  } finally {
+    c.disconnect();
+    await sleep(100);
+    await h2.stop();
+  }
 });
 
 test('the mod namespace refuses members whatever the config says', async () => {
