@@ -205,7 +205,11 @@ static void on_got(void *arg, int err, const struct record *recs, size_t n)
     const char *want = json_string_value(json_object_get(op->extra, "kind"));
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const char *ch = json_string_value(json_object_get(rec, "channel"));
-    const char *user = json_string_value(json_object_get(rec, "user"));
+    /* whom the action is about: a held message's author; a report's
+     * reported author (the reporter when unknown) */
+    const char *user = json_string_value(json_object_get(rec, "author"));
+    if (!user)
+        user = json_string_value(json_object_get(rec, "user"));
     if (!kind || !ch || !user || strcmp(kind, want) != 0) {
         json_decref(rec);
         return mod_op_finish(op, ERR_BAD_REQUEST,

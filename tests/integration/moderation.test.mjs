@@ -288,6 +288,8 @@ test('reports: any member reports, the queue keeps order, resolve removes; dupli
       [r2.data.id, 'report', 'rep-jo', 1, 'me too', 'rep-jo', 'report me']]);
   await rejects(mod.rpc('mod.approve', { id: r1.data.id }), 107, 'approve a report');
   await mod.rpc('mod.resolve', { id: r1.data.id });
+  const [last] = (await mod.rpc('mod.audit', { channel: 'chat:rep', limit: 1 })).data.entries;
+  assert.deepEqual([last.action, last.actor, last.target_user, last.target], ['mod.resolve', 'rep-mod', 'rep-jo', 1]);
   const after1 = (await mod.rpc('mod.queue', {})).data.items.filter((i) => i.channel === 'chat:rep');
   assert.deepEqual(after1.map((i) => i.id), [r2.data.id]);
   assert.equal((await mod.rpc('mod.queue', { namespace: 'slow' })).data.items.filter((i) => i.channel === 'chat:rep').length, 0);
