@@ -133,6 +133,10 @@ static struct gate_verdict on_publish(void *ctx, struct gate_req *req)
         return allow; /* the back end, or a moderator's approval */
     struct publication *p = gate_req_publication(req);
     const struct ns_config *ns = gate_req_ns(req);
+    if (!ns) /* an earlier hook went async: look the namespace up again */
+        ns = config_find_ns(m->node->cfg, (const char *)p->channel.p, p->channel.n);
+    if (!ns || !ns->chat)
+        return allow; /* gone or no longer a chat namespace after a reload */
     struct span user = p->has_info ? p->info.user : (struct span){0};
     if (mod_sanctioned(m, MODK_MUTE, p->channel, user, true))
         return deny(ERR_PERMISSION_DENIED, "muted");

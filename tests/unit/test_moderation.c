@@ -30,9 +30,13 @@ struct fixture {
     struct node node;
     uv_loop_t loop;
     struct moderation *m;
+    struct gate_req *parked;     /* park(): a request an earlier hook holds */
 };
 
-static int setup(void **state)
+struct fixture;
+static struct gate_verdict park(void *ctx, struct gate_req *req);
+
+static int setup_with(void **state, bool parking_hook_first)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     char path[] = "/tmp/hearth-test-mod-XXXXXX";
@@ -58,10 +62,22 @@ static int setup(void **state)
     n->hub.engine = n->engine;
     methods_init(&n->methods);
     gate_init(&n->gate, n);
+    /* an earlier hook that goes async (as the chat half's may) */
+    if (parking_hook_first)
+        assert_int_equal(gate_hook_add(&n->gate, "chat", park, f), 0);
     f->m = moderation_new(n);
     assert_non_null(f->m);
     *state = f;
     return 0;
+}
+
+static int setup(void **state) { return setup_with(state, false); }
+static int setup_parking(void **state) { return setup_with(state, true); }
+
+static struct gate_verdict park(void *ctx, struct gate_req *req)
+{
+    ((struct fixture *)ctx)->parked = req;
+    return (struct gate_verdict){.kind = GATE_ASYNC};
 }
 
 static int teardown(void **state)
@@ -220,6 +236,46 @@ static void test_resync(void **state)
     assert_int_equal(mod_slow_seconds(f->m, &f->cfg.namespaces[0], span_str("chat:q")), 0);
 }
 
+
+struct outcome {
+    int calls;
+    uint32_t code;
+    struct gate_call call;
+};
+
+static void on_outcome(void *arg, const struct gate_outcome *out)
+{
+    struct outcome *o = arg;
+    o->calls++;
+    o->code = out->code;
+}
+
+/* After an earlier hook went async the gate no longer hands out the
+ * namespace: the moderation check looks it up again and still applies. */
+static void test_after_async_hook(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "mod.mute", "{\"user\":\"ann\",\"duration\":10,\"reason\":\"r\"}"), 0);
+    struct clientinfo ci = {.user = span_str("ann"), .client = span_str("c1")};
+    struct gate_pub p = {.channel = span_str("chat:a"), .data = span_str("{\"text\":\"hi\"}"),
+                         .has_data = true, .is_json = true, .origin = GATE_CLIENT, .info = &ci,
+                         .subject = access_subject(0, false)};
+    struct outcome o = {0};
+    gate_publish(&f->node.gate, &p, &o.call, on_outcome, &o);
+    assert_int_equal(o.calls, 0);
+    assert_non_null(f->parked);
+    gate_resume(f->parked, (struct gate_verdict){.kind = GATE_ALLOW});
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.code, ERR_PERMISSION_DENIED);
+    /* someone not muted gets through */
+    ci.user = span_str("bob");
+    memset(&o, 0, sizeof(o));
+    gate_publish(&f->node.gate, &p, &o.call, on_outcome, &o);
+    gate_resume(f->parked, (struct gate_verdict){.kind = GATE_ALLOW});
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.code, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kick_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verb_and_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_after_async_hook, setup_parking, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
