@@ -270,7 +270,9 @@ static void removed(struct mod_op *op)
 
 static void review_push(struct mod_op *op, bool approved)
 {
-    if (op->m->stopped)
+    /* an anonymous author has no identity to reach (user "" would select
+     * every anonymous connection) */
+    if (op->m->stopped || !op->user || !*op->user)
         return;
     json_t *p = json_pack("{s:s,s:s,s:b}", "type", "review", "id", op->id, "approved", approved);
     char *s = p ? json_dumps(p, JSON_COMPACT) : NULL;

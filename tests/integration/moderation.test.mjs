@@ -269,6 +269,21 @@ test('filters: block is 103; hold is 1001, queued, approved with the author info
   assert.ok(r.json.result.offset > 0);
 });
 
+test('an anonymous author held for review: no review push goes to other anonymous connections', async () => {
+  const mod = await connected('anon-mod', ['moderator']);
+  const a1 = await connected(null);
+  const a2 = await connected(null);
+  const pushes = [];
+  a1.on('message', (ctx) => pushes.push(ctx.data));
+  a2.on('message', (ctx) => pushes.push(ctx.data));
+  await rejects(a1.publish('chat:anon', { text: 'holdme anon' }), 1001, 'held');
+  const item = (await mod.rpc('mod.queue', {})).data.items.find((i) => i.channel === 'chat:anon');
+  assert.equal(item.user, '');
+  await mod.rpc('mod.approve', { id: item.id });
+  await sleep(300);
+  assert.deepEqual(pushes, []);
+});
+
 test('reports: any member reports, the queue keeps order, resolve removes; duplicates are not queued twice', async () => {
   const mod = await connected('rep-mod', ['moderator']);
   const jo = await connected('rep-jo');
