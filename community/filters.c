@@ -14,7 +14,12 @@
  * token starting with "www." at a word boundary; or a bare domain — labels
  * of [a-z0-9-] joined by dots whose last label is one of a list of common
  * top-level domains (com net org io co gg tv me app dev xyz info biz ly to
- * be us uk ca de fr eu ru) not followed by another word byte. No state. */
+ * be us uk ca de fr eu ru) not followed by another word byte.
+ *
+ * Also here: filter_text_of(), the message text the filters look at, read
+ * from the publication's bytes without a full JSON parse in the common
+ * case. No state. */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +139,122 @@ bool filter_match(const struct chat_filter *f, const char *text, size_t len)
         hit = word_in(s, n, f->words[i]);
     free(s);
     return hit;
+}
+
+/* ---- the message text, without a full parse ----
+ * A scan of the top-level object for the last "text" member (as jansson
+ * keeps the last of duplicate keys, and as JavaScript does). The common case
+ * — a string without escapes under a key without escapes — is copied
+ * straight from the bytes; anything else (escapes, a malformed value) falls
+ * back to jansson, so the answer is always jansson's. */
+
+static bool json_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static size_t skip_ws(const uint8_t *p, size_t n, size_t i)
+{
+    while (i < n && json_ws(p[i]))
+        i++;
+    return i;
+}
+
+/* p[i] == '"': the index after the closing quote (0: unterminated); *esc
+ * is set when the string holds a backslash. */
+static size_t skip_str(const uint8_t *p, size_t n, size_t i, bool *esc)
+{
+    for (i++; i < n; i++) {
+        if (p[i] == '\\') {
+            *esc = true;
+            i++;
+        } else if (p[i] == '"') {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* Any value at i: the index after it, 0 when malformed. */
+static size_t skip_val(const uint8_t *p, size_t n, size_t i)
+{
+    bool esc = false;
+    if (i >= n)
+        return 0;
+    if (p[i] == '"')
+        return skip_str(p, n, i, &esc);
+    if (p[i] == '{' || p[i] == '[') {
+        size_t depth = 0;
+        while (i < n) {
+            if (p[i] == '"') {
+                if (!(i = skip_str(p, n, i, &esc)))
+                    return 0;
+                continue;
+            }
+            if (p[i] == '{' || p[i] == '[')
+                depth++;
+            else if ((p[i] == '}' || p[i] == ']') && --depth == 0)
+                return i + 1;
+            i++;
+        }
+        return 0;
+    }
+    size_t s = i;
+    while (i < n && p[i] != ',' && p[i] != '}' && p[i] != ']' && !json_ws(p[i]))
+        i++;
+    return i > s ? i : 0;
+}
+
+static char *text_by_jansson(const uint8_t *p, size_t n)
+{
+    /* big integers as reals: jansson would refuse the whole message (and
+     * with it the filter) over an integer it cannot hold */
+    json_t *v = json_loadb((const char *)p, n, JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *t = json_object_get(v, "text");
+    char *s = json_is_string(t) ? strndup(json_string_value(t), json_string_length(t)) : NULL;
+    json_decref(v);
+    return s;
+}
+
+char *filter_text_of(const uint8_t *p, size_t n)
+{
+    size_t i = skip_ws(p, n, 0), vs = 0, ve = 0;
+    bool found = false, is_str = false;
+    if (i >= n || p[i] != '{')
+        return NULL; /* not an object: no text */
+    i = skip_ws(p, n, i + 1);
+    if (i < n && p[i] == '}')
+        return NULL;
+    for (;;) {
+        bool kesc = false, vesc = false;
+        if (i >= n || p[i] != '"')
+            return text_by_jansson(p, n);
+        size_t ks = i;
+        if (!(i = skip_str(p, n, i, &kesc)) || kesc)
+            return text_by_jansson(p, n);
+        bool is_text = i - ks == 6 && !memcmp(p + ks, "\"text\"", 6);
+        i = skip_ws(p, n, i);
+        if (i >= n || p[i] != ':')
+            return text_by_jansson(p, n);
+        i = skip_ws(p, n, i + 1);
+        size_t v0 = i;
+        if (is_text && i < n && p[i] == '"') {
+            if (!(i = skip_str(p, n, i, &vesc)) || vesc)
+                return text_by_jansson(p, n);
+            found = is_str = true;
+            vs = v0 + 1;
+            ve = i - 1;
+        } else {
+            if (!(i = skip_val(p, n, i)))
+                return text_by_jansson(p, n);
+            if (is_text)
+                found = true, is_str = false;
+        }
+        i = skip_ws(p, n, i);
+        if (i < n && p[i] == ',') {
+            i = skip_ws(p, n, i + 1);
+            continue;
+        }
+        if (i < n && p[i] == '}' && skip_ws(p, n, i + 1) == n)
+            break;
+        return text_by_jansson(p, n);
+    }
+    return found && is_str ? strndup((const char *)p + vs, ve - vs) : NULL;
 }

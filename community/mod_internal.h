@@ -176,6 +176,10 @@ uint32_t mod_slow_seconds(const struct moderation *m, const struct ns_config *ns
 
 /* The filters (filters.c). text: UTF-8 bytes. */
 bool filter_match(const struct chat_filter *f, const char *text, size_t len);
+/* The "text" string of a JSON object's bytes (the last one, as jansson
+ * reads duplicates), or NULL: not an object, no text, not a string. Owned
+ * by the caller. */
+char *filter_text_of(const uint8_t *p, size_t n);
 
 /* The queue (queue.c): hold a publication; done runs once with 0 (held) or
  * a protocol error. */

@@ -111,11 +111,7 @@ static void start_slow(struct pub_check *pc)
 /* The "text" of a chat message's data, or NULL (owned by the caller). */
 static char *message_text(const struct publication *p)
 {
-    json_t *v = json_loadb((const char *)p->data.p, p->data.n, 0, NULL);
-    json_t *t = json_object_get(v, "text");
-    char *s = json_is_string(t) ? strndup(json_string_value(t), json_string_length(t)) : NULL;
-    json_decref(v);
-    return s;
+    return filter_text_of(p->data.p, p->data.n);
 }
 
 static bool has_filter(const struct chat_filter *f) { return f->nwords || f->links; }

@@ -1,7 +1,8 @@
 /* tests/unit/test_filters.c — community/filters.c: word and phrase matching
  * (ASCII case-insensitive, whitespace runs, word boundaries, non-ASCII
  * bytes) and the "links" rule (schemes, www., bare domains with a known
- * TLD), as docs/moderation.md "Filters" states them. */
+ * TLD), as docs/moderation.md "Filters" states them; and filter_text_of()
+ * against jansson on every shape of data. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <stdlib.h>
 
 #include "community/mod_internal.h"
 
@@ -58,11 +61,56 @@ static void links(void **state)
     assert_false(hit(&none, "http://x.com spam"));
 }
 
+
+/* filter_text_of() must answer what jansson answers, on every shape. */
+static char *reference(const char *j)
+{
+    json_t *v = json_loads(j, 0, NULL);
+    json_t *t = json_object_get(v, "text");
+    char *s = json_is_string(t) ? strndup(json_string_value(t), json_string_length(t)) : NULL;
+    json_decref(v);
+    return s;
+}
+
+static void text_of(void **state)
+{
+    (void)state;
+    const char *cases[] = {
+        "{\"text\":\"hello\"}",
+        " { \"type\" : \"message\" , \"text\" : \"hi there\" , \"mentions\":[],\"ts\":1 } ",
+        "{\"text\":\"first\",\"text\":\"second\"}",             /* the last one, as jansson */
+        "{\"text\":\"a\",\"text\":5}",                             /* the last is not a string */
+        "{\"text\":5,\"text\":\"b\"}",
+        "{\"text\":\"esc \\\"quoted\\\" \\u00e9\\n\"}",            /* escapes: jansson path */
+        "{\"\\u0074ext\":\"sneaky\"}",                              /* an escaped key */
+        "{\"a\":{\"text\":\"nested\"},\"b\":[\"}\",\"{\",\"]\"]}",    /* nested, brackets in strings */
+        "{\"a\":{\"text\":\"nested\"},\"text\":\"top\"}",
+        "{\"a\":\"x\\\"y\",\"text\":\"after an escaped quote\"}",
+        "{\"text\":null}", "{\"text\":true}", "{\"text\":[\"x\"]}", "{\"text\":{}}",
+        "{\"text\":\"\"}", "{}", "[\"text\"]", "\"text\"", "42", "",
+        "{\"text\":\"unterminated}", "{\"text\" \"x\"}", "{\"text\":\"x\",}",
+        "{\"text\":\"x\"} trailing", "{\"text\":\"x\"", "{\"a\":[1,2,{\"b\":[3]}],\"text\":\"deep\"}",
+        "{\"text\":\"caf\xc3\xa9 \xf0\x9f\x91\x8d\"}",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *want = reference(cases[i]);
+        char *got = filter_text_of((const uint8_t *)cases[i], strlen(cases[i]));
+        if (want || got) {
+            if (!want || !got || strcmp(want, got) != 0)
+                fail_msg("case %zu %s: want %s got %s", i, cases[i], want ? want : "NULL",
+                         got ? got : "NULL");
+        }
+        free(want);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(words),
         cmocka_unit_test(links),
+        cmocka_unit_test(text_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
