@@ -113,6 +113,15 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
             return -1;
         }
     }
+    /* the node's connect hooks (e.g. a community ban) see who this is */
+    const char *why = NULL;
+    uint32_t refused = gate_connect(&c->node->gate, cl.sub,
+                                    access_subject(cl.roles, !*cl.sub), &why);
+    if (refused) {
+        auth_claims_free(&cl);
+        client_disconnect(c, (uint16_t)refused, why, true);
+        return -1;
+    }
     c->user = cl.sub;
     c->conn_info = cl.info;
     c->conn_info_len = cl.info_len;

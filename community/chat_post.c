@@ -197,6 +197,10 @@ struct gate_verdict chat_on_publish(void *ctx, struct gate_req *req)
     struct chat *c = ctx;
     struct publication *pub = gate_req_publication(req);
     const struct ns_config *ns = gate_req_ns(req);
+    /* a held message a moderator approved: this hook made its canonical
+     * form when it was first posted (mod.approve, community/queue.c) */
+    if (gate_req_marks(req) & GATE_MARK_REVIEWED)
+        return (struct gate_verdict){.kind = GATE_ALLOW};
     if (!pub->data_is_json)
         return deny(ERR_BAD_REQUEST, "a chat message is JSON");
     struct chat_limits lim = {.max_text = ns->chat_max_text, .max_mentions = ns->chat_max_mentions};

@@ -10,6 +10,7 @@
 #include "community/events.h"
 #include "community/live_react.h"
 #include "community/members_stats.h"
+#include "community/moderation.h"
 #include "community/polls.h"
 #include "community/qa.h"
 #include "community/stage.h"
@@ -20,9 +21,11 @@ int community_init(struct community *c, struct node *node)
 {
     memset(c, 0, sizeof(*c));
     c->node = node;
-    /* Modules register here, in hook order (community.h): chat first. */
-    c->chat = chat_new(node);
-    if (!c->chat)
+    /* Modules register here, in hook order (community.h): chat first (the
+     * canonical message), moderation next (mutes, bans, slow mode, filters
+     * see the canonical form), the rituals after them; activity last, so it
+     * counts only what every other hook let through. */
+    if (!(c->chat = chat_new(node)) || !(c->mod = moderation_new(node)))
         return -1;
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
         !(c->react = live_react_new(node)) || !(c->mstats = members_stats_new(node)) ||
@@ -37,6 +40,7 @@ int community_init(struct community *c, struct node *node)
 void community_stop(struct community *c)
 {
     chat_stop(c->chat);
+    moderation_stop(c->mod);
     events_stop(c->events);
     polls_stop(c->polls);
     live_react_stop(c->react);
@@ -45,6 +49,7 @@ void community_stop(struct community *c)
 void community_free(struct community *c)
 {
     chat_free(c->chat);
+    moderation_free(c->mod);
     events_free(c->events);
     polls_free(c->polls);
     live_react_free(c->react);

@@ -35,8 +35,9 @@ struct community {
 /* Builds every module and registers its hooks, methods and verbs.
  * 0, or -1 (a module could not start; the log says why). */
 int community_init(struct community *c, struct node *node);
-/* Closes the modules' loop handles (timers); server_finish() calls it
- * before the loop's final drain. */
+/* Stops the modules' timers and closes their handles: server_finish calls
+ * it after gate_free() and before the loop runs its last close callbacks;
+ * store answers that arrive afterwards are dropped. */
 void community_stop(struct community *c);
 /* Frees every module (after the gate has answered its held requests). */
 void community_free(struct community *c);

@@ -17,6 +17,10 @@ struct jwt_verifier;
 
 #define REDIS_PREFIX_MAX 100
 
+/* The namespace of the moderators' live channels (mod:<namespace>); added
+ * implicitly when a config has chat namespaces and does not name it. */
+#define CONFIG_MOD_NS "mod"
+
 /* One filters list: case-insensitive words or phrases (stored lower-cased),
  * and whether the list holds the string "links" (any URL matches). */
 struct chat_filter {

@@ -27,7 +27,8 @@ struct gate_req {
     char *api_user;                 /* owned: gate_pub.api_user copied, or NULL */
     gate_done_cb *watch;            /* gate_req_watch(), or NULL */
     void *watch_ctx;
-    bool orphan;                    /* gate_free() answered the caller already */
+    bool orphan;                    /* gate_free() answered the caller: resume only frees */
+    uint32_t subject, marks;        /* from gate_pub */
     uint32_t at;                    /* index of the hook that runs (or ran) */
     struct gate_req *next, **pprev; /* pending list while async */
 };
@@ -250,6 +251,8 @@ void gate_req_watch(struct gate_req *r, gate_done_cb *fn, void *ctx)
     r->watch = fn;
     r->watch_ctx = ctx;
 }
+uint32_t gate_req_subject(const struct gate_req *r) { return r->subject; }
+uint32_t gate_req_marks(const struct gate_req *r) { return r->marks; }
 
 void gate_init(struct gate *g, struct node *n)
 {
@@ -273,6 +276,7 @@ void gate_free(struct gate *g)
         free(g->hooks[i].ns_name);
     free(g->hooks);
     free(g->has_hooks);
+    free(g->conn);
     *g = (struct gate){0};
 }
 
@@ -309,9 +313,40 @@ int gate_hook_add_where(struct gate *g, gate_ns_pred *where, gate_pub_hook *hook
     return where ? hook_add(g, NULL, where, hook, NULL, NULL, ctx) : -1;
 }
 
+int gate_sub_hook_add_where(struct gate *g, gate_ns_pred *where, gate_sub_hook *hook, void *ctx)
+{
+    return where ? hook_add(g, NULL, where, NULL, hook, NULL, ctx) : -1;
+}
+
 int gate_view_add_where(struct gate *g, gate_ns_pred *where, gate_view_hook *hook, void *ctx)
 {
     return where ? hook_add(g, NULL, where, NULL, NULL, hook, ctx) : -1;
+}
+
+int gate_connect_hook_add(struct gate *g, gate_conn_hook *hook, void *ctx)
+{
+    struct gate_conn *c = realloc(g->conn, (g->nconn + 1) * sizeof(*c));
+    if (!c)
+        return -1;
+    g->conn = c;
+    c[g->nconn++] = (struct gate_conn){.fn = hook, .ctx = ctx};
+    return 0;
+}
+
+uint32_t gate_connect(struct gate *g, const char *user, uint32_t subject, const char **reason)
+{
+    for (uint32_t i = 0; i < g->nconn; i++) {
+        struct gate_verdict v = g->conn[i].fn(g->conn[i].ctx, user, subject);
+        if (v.kind == GATE_ALLOW)
+            continue;
+        if (v.kind == GATE_DENY && v.code >= 3000 && v.code <= 4999) {
+            *reason = v.message;
+            return v.code;
+        }
+        *reason = proto_error_message(DISC_INTERNAL);
+        return DISC_INTERNAL;
+    }
+    return 0;
 }
 
 /* The namespace's GATE_HAS_* bits; 0 on OOM too (no hooks run then). */
@@ -415,7 +450,8 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
         return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     }
     *r = (struct gate_req){.g = g, .call = call, .pub = pub, .ns = ns, .ns_name = name,
-                           .o = o, .origin = p->origin, .api_user = api_user};
+                           .o = o, .origin = p->origin, .api_user = api_user,
+                           .subject = p->subject, .marks = p->marks};
     call->req = r;
     run_chain(r);
 }

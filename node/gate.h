@@ -42,7 +42,13 @@ struct gate_pub {
                                     * the publish hooks are skipped */
     const char *api_user;          /* API origin: the request's top-level "user" (NULL =
                                     * none); hooks read it (gate_req_api_user) */
+    uint32_t marks;                /* GATE_MARK_* bits hooks may read (gate_req_marks()) */
 };
+
+/* Marks a publish carries through the hook chain. REVIEWED: a moderator
+ * approved this publication (mod.approve): it was held once, already has its
+ * canonical form, and a filter must not hold it again. */
+#define GATE_MARK_REVIEWED 1u
 
 /* The outcome. code 0 = published (offset/epoch set when history is kept),
  * or acknowledged by a hook without a publication (GATE_ACK: the offset and
@@ -106,12 +112,14 @@ const char *gate_req_api_user(const struct gate_req *req);
  * the first). For a hook that keeps state about the publication (a chat
  * nonce remembers the offset it was published at). */
 void gate_req_watch(struct gate_req *req, gate_done_cb *fn, void *ctx);
+uint32_t gate_req_subject(const struct gate_req *req);  /* gate_pub.subject */
+uint32_t gate_req_marks(const struct gate_req *req);    /* gate_pub.marks */
 
 /* Resume a request whose hook answered ASYNC: the chain continues with v
  * (ASYNC again is treated as an internal error). A hook must not call it
  * before it has returned ASYNC (a store that answers at once: take the
  * verdict and return it instead). After gate_free() answered the caller it
- * only frees the request. */
+ * only frees the request, so a hook always resumes what it parked. */
 void gate_resume(struct gate_req *req, struct gate_verdict v);
 
 /* ---- subscribe ---- */
@@ -156,8 +164,13 @@ const struct ns_config *gate_view_ns(const struct gate_view *v);
 void gate_view_resume(struct gate_view *v, int err);
 
 /* Which namespaces a hook is for, decided against each config (so a reload
- * that adds or drops a namespace with, e.g., "chat": true is followed). */
+ * that adds or drops a namespace with, e.g., "chat": true is followed). Pure. */
 typedef bool gate_ns_pred(const struct ns_config *ns);
+
+/* A connect hook: runs after a client's credentials are verified, before it
+ * is connected. ALLOW, or DENY with a disconnect code (3000..4999) and reason
+ * (borrowed static or ctx-owned). Synchronous. */
+typedef struct gate_verdict gate_conn_hook(void *ctx, const char *user, uint32_t subject);
 
 struct gate_hook {
     char *ns_name;          /* owned; NULL = every namespace (or as where says) */
@@ -175,12 +188,15 @@ struct gate {
     const struct config *bound;        /* the config by_ns was built for */
     uint8_t *has_hooks;                /* owned: per namespace index of bound: GATE_HAS_PUB|GATE_HAS_SUB */
     struct gate_req *pending;          /* owned: list of requests awaiting gate_resume() */
+    struct gate_conn { gate_conn_hook *fn; void *ctx; } *conn; /* owned array, in order */
+    uint32_t nconn;
 };
 
 void gate_init(struct gate *g, struct node *n);
-/* Frees the hooks and every request still awaiting gate_resume(); each such
- * caller gets its done once with 100 "internal server error" so it can free
- * its context (call before the clients are torn down). */
+/* Frees the hooks; every request still awaiting gate_resume() has its
+ * caller's done run once with 100 "internal server error" (so the caller can
+ * free its context) and is freed by that later gate_resume() (call before
+ * the clients are torn down). */
 void gate_free(struct gate *g);
 
 /* The running config was replaced (reload): the per-namespace hook map is
@@ -196,9 +212,11 @@ int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void
 /* The same for a subscribe hook. */
 int gate_sub_hook_add(struct gate *g, const char *ns_name, gate_sub_hook *hook, void *ctx);
 
-/* A publish hook (or a view hook) for every namespace where(ns) is true, in
- * whatever config runs. 0 or -1 (OOM). */
+/* A publish hook, subscribe hook or view hook for every namespace where(ns)
+ * is true, in whatever config runs (e.g. chat namespaces only, so the others
+ * pay nothing). 0 or -1 (OOM). */
 int gate_hook_add_where(struct gate *g, gate_ns_pred *where, gate_pub_hook *hook, void *ctx);
+int gate_sub_hook_add_where(struct gate *g, gate_ns_pred *where, gate_sub_hook *hook, void *ctx);
 int gate_view_add_where(struct gate *g, gate_ns_pred *where, gate_view_hook *hook, void *ctx);
 
 /* The one history read (client history, subscribe with recovery, the API's
@@ -208,6 +226,13 @@ int gate_view_add_where(struct gate *g, gate_ns_pred *where, gate_view_hook *hoo
  * once (maybe before return), or nonzero and cb never runs. */
 int gate_history(struct gate *g, struct span channel, const struct ns_config *ns,
                  const struct history_query *q, store_history_cb *cb, void *arg);
+
+/* A connect hook (every connect, in registration order). 0 or -1 (OOM). */
+int gate_connect_hook_add(struct gate *g, gate_conn_hook *hook, void *ctx);
+/* The connect check clients/ runs after authentication: 0 = connect, or a
+ * disconnect code with *reason (borrowed) from the first hook that denied.
+ * user "" = anonymous. */
+uint32_t gate_connect(struct gate *g, const char *user, uint32_t subject, const char **reason);
 
 /* The one subscribe check: channel name (107 "bad request"), namespace (102
  * "unknown channel"), binary namespace on a JSON wire (108 "not available"),

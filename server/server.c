@@ -155,7 +155,7 @@ void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
     gate_free(&srv->node.gate); /* answers publishes still held by an async hook */
-    community_stop(&srv->community); /* closes its timers in the drain below */
+    community_stop(&srv->community); /* closes its timers: the loop below runs their close */
     client_flush_dirty(&srv->node); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
     if (srv->node.engine && srv->node.engine->ops->shutdown)

@@ -593,6 +593,80 @@ static void test_subscribe(void **state)
     assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
 }
 
+
+/* ---- namespace predicates, marks and subject, connect hooks ---- */
+
+static bool ns_is_chat(const struct ns_config *ns) { return !strcmp(ns->name, "chat"); }
+
+static struct gate_verdict hook_marks(void *ctx, struct gate_req *req)
+{
+    struct trace *t = ctx;
+    snprintf(t->log + strlen(t->log), sizeof(t->log) - strlen(t->log), "m%u%s",
+             gate_req_marks(req), (gate_req_subject(req) & ROLE_MODERATOR) ? "M" : "");
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static struct gate_verdict sub_where(void *ctx, const struct gate_sub *req,
+                                     const struct ns_config *ns)
+{
+    (void)req;
+    (void)ns;
+    strcat(((struct trace *)ctx)->log, "w");
+    return (struct gate_verdict){.kind = GATE_DENY, .code = ERR_PERMISSION_DENIED,
+                                 .message = "kicked"};
+}
+
+static struct gate_verdict conn_ban(void *ctx, const char *user, uint32_t subject)
+{
+    (void)subject;
+    strcat(((struct trace *)ctx)->log, "c");
+    if (!strcmp(user, "mallory"))
+        return (struct gate_verdict){.kind = GATE_DENY, .code = 3510, .message = "banned"};
+    if (!strcmp(user, "weird")) /* not a disconnect code: 3004 */
+        return (struct gate_verdict){.kind = GATE_DENY, .code = 103, .message = "x"};
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static void test_where_marks_connect(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add_where(&f->node.gate, ns_is_chat, hook_marks, &t), 0);
+    assert_int_equal(gate_sub_hook_add_where(&f->node.gate, ns_is_chat, sub_where, &t), 0);
+    struct outcome o;
+    publish(f, "lobby", "1", &o); /* namespace "": the predicate is false */
+    assert_int_equal(o.out.code, 0);
+    assert_string_equal(t.log, "");
+    struct clientinfo ci = {.user = span_str("alice"), .client = span_str("c1")};
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("2"), .has_data = true,
+                         .is_json = true, .origin = GATE_CLIENT, .info = &ci,
+                         .subject = access_subject(ROLE_MODERATOR, false),
+                         .marks = GATE_MARK_REVIEWED};
+    memset(&o, 0, sizeof(o));
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, 0);
+    assert_string_equal(t.log, "m1M");
+    uint32_t code = 0;
+    const char *msg = NULL;
+    struct gate_sub r = {.channel = span_str("chat:room"), .origin = GATE_CLIENT, .user = "u",
+                         .client = "c1", .subject = access_subject(0, false)};
+    assert_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_int_equal(code, ERR_PERMISSION_DENIED);
+    assert_string_equal(msg, "kicked");
+    r.channel = span_str("lobby");
+    assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_string_equal(t.log, "m1Mw");
+    /* connect hooks */
+    const char *why = NULL;
+    assert_int_equal(gate_connect(&f->node.gate, "mallory", 0, &why), 0); /* none yet */
+    assert_int_equal(gate_connect_hook_add(&f->node.gate, conn_ban, &t), 0);
+    assert_int_equal(gate_connect(&f->node.gate, "alice", 0, &why), 0);
+    assert_int_equal(gate_connect(&f->node.gate, "mallory", 0, &why), 3510);
+    assert_string_equal(why, "banned");
+    assert_int_equal(gate_connect(&f->node.gate, "weird", 0, &why), DISC_INTERNAL);
+    assert_string_equal(t.log, "m1Mwccc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_where_follows_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_droppable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_where_marks_connect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
