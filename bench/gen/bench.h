@@ -184,6 +184,12 @@ size_t pub_http_parse(struct conn *c, const uint8_t *p, size_t n);
 void pub_ws_on_reply(struct conn *c, uint32_t id, bool ok);
 size_t marker_format(char *out, uint32_t room, uint32_t stream, uint32_t seq, uint64_t t, uint32_t payload);
 
+/* proc.c: CPU ticks and memory from /proc (pid 0 = this process) */
+int read_proc(int pid, struct proc_sample *s);
+uint64_t server_rss_hwm(struct bench *b, bool hwm);   /* KiB summed over --server-pid: VmRSS or VmHWM */
+uint64_t server_rss(struct bench *b);
+void sample(struct bench *b, struct proc_sample *gen, struct proc_sample *srv, int64_t *t);
+
 /* jwt.c: an HS256 token with {"sub": sub} into out; its length, 0 if it does not fit */
 size_t token_mint(char *out, size_t cap, const char *secret, const char *sub);
 
