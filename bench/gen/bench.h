@@ -102,7 +102,7 @@ struct opts {
     const char *token_secret; /* HS256 secret: every hearth JSON connection connects with its own user's token */
     bool ritual;             /* the live-ritual scenario (ritual.c) */
     double taps;             /* ritual: live.react taps per second over all tappers */
-    uint32_t tappers;        /* ritual: members that tap (0 = taps / 4) */
+    uint32_t tappers;        /* ritual: members that tap (0 = taps / 2.5) */
     uint32_t chatters;       /* ritual: members that publish the chat (--rate in all) */
 };
 

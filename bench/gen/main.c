@@ -53,7 +53,7 @@ static void usage(void)
         "  --ritual             live ritual (json, one chat room, needs --token-secret):\n"
         "                       members chat at --rate and tap live.react at --taps\n"
         "  --taps R             ritual: live.react taps per second in all (default 0)\n"
-        "  --tappers N          ritual: members that tap (default taps/4: 4 taps/s each)\n"
+        "  --tappers N          ritual: members that tap (default taps/2.5: 2.5 taps/s each)\n"
         "  --chatters N         ritual: members that publish the chat (default 5)\n",
         stderr);
 }
