@@ -16,7 +16,11 @@
  * the window's publication is fanned out synchronously in the timer). Per
  * tapper and window, the sample is from the send time of the earliest
  * accepted tap not yet covered to the arrival of the next totals. It
- * includes the wait for the 250 ms window to close, which is by design. */
+ * includes the wait for the 250 ms window to close, which is by design.
+ * The k-th totals every member receives is the same publication (checked by
+ * its counts' sum), so per window the earliest tap it carries (as its
+ * tappers saw it) is set against the last member's copy: the room-wide
+ * worst case, one sample per window. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +49,14 @@ struct ritual {
     int64_t t_first_totals_us, t_last_totals_us;
     int64_t *win_first_us;     /* owned: first arrival of the k-th totals publication */
     int64_t *win_sum;          /* owned: its counts' sum, as first seen */
+    int64_t *win_last_us;      /* owned: last member's arrival of the k-th totals */
+    int64_t *win_tap_us;       /* owned: earliest accepted tap it carries (seen by tappers); 0 = none */
     uint32_t nwin, windows;
     struct hist tap_lat;       /* tap sent -> totals carrying it, at the tapper */
     struct hist fanout;        /* first member's arrival -> each member's, same window */
     struct hist tap_ack;       /* tap sent -> rpc reply */
+    struct hist win_lat;       /* per window: earliest tap it carries -> last member's copy */
+    bool win_lat_done;
 };
 
 static const char *const emoji[] = {"\xf0\x9f\x94\xa5", "\xf0\x9f\x91\x8f", "\xe2\x9d\xa4",
@@ -74,10 +82,14 @@ int ritual_init(struct bench *b)
     r->rc = calloc(o->subs ? o->subs : 1, sizeof(*r->rc));
     r->win_first_us = calloc(r->nwin, sizeof(int64_t));
     r->win_sum = calloc(r->nwin, sizeof(int64_t));
-    if (!r->rc || !r->win_first_us || !r->win_sum) {
+    r->win_last_us = calloc(r->nwin, sizeof(int64_t));
+    r->win_tap_us = calloc(r->nwin, sizeof(int64_t));
+    if (!r->rc || !r->win_first_us || !r->win_sum || !r->win_last_us || !r->win_tap_us) {
         free(r->rc);
         free(r->win_first_us);
         free(r->win_sum);
+        free(r->win_last_us);
+        free(r->win_tap_us);
         free(r);
         return -1;
     }
@@ -86,6 +98,7 @@ int ritual_init(struct bench *b)
     hist_init(&r->tap_lat);
     hist_init(&r->fanout);
     hist_init(&r->tap_ack);
+    hist_init(&r->win_lat);
     b->rit = r;
     return 0;
 }
@@ -282,6 +295,9 @@ void ritual_on_totals(struct conn *c, const uint8_t *p, size_t n)
         } else {
             hist_add(&r->fanout, (uint64_t)(now - r->win_first_us[k]));
         }
+        r->win_last_us[k] = now;
+        if (rc->tap_pending_us && (!r->win_tap_us[k] || rc->tap_pending_us < r->win_tap_us[k]))
+            r->win_tap_us[k] = rc->tap_pending_us;
     }
     if (rc->tap_pending_us) {
         hist_add(&r->tap_lat, (uint64_t)(now - rc->tap_pending_us));
@@ -316,8 +332,12 @@ struct rsum {
 
 static void summarize(const struct bench *b, struct rsum *s)
 {
-    const struct ritual *r = b->rit;
+    struct ritual *r = b->rit;
     memset(s, 0, sizeof(*s));
+    for (uint32_t k = 0; k < r->windows && k < r->nwin && !r->win_lat_done; k++)
+        if (r->win_tap_us[k] && r->win_last_us[k] > r->win_tap_us[k])
+            hist_add(&r->win_lat, (uint64_t)(r->win_last_us[k] - r->win_tap_us[k]));
+    r->win_lat_done = true;
     for (uint32_t i = 0; i < b->o.subs; i++)
         s->exact += b->subs[i].state == CS_READY && r->rc[i].counts_rx == r->taps_accepted;
     s->totals_expected = (uint64_t)r->windows * b->room_subs[0];
@@ -357,6 +377,9 @@ void ritual_report(const struct bench *b)
     printf("tap->totals   p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms (%llu samples; includes the "
            "250 ms window by design)\n", ms(hist_quantile(&r->tap_lat, .5)), ms(hist_quantile(&r->tap_lat, .9)),
            ms(hist_quantile(&r->tap_lat, .99)), ms(r->tap_lat.max), (unsigned long long)r->tap_lat.count);
+    printf("window        p50 %.2f ms  p99 %.2f ms  max %.2f ms (%llu windows: earliest tap a window carries -> "
+           "the last member's copy)\n", ms(hist_quantile(&r->win_lat, .5)), ms(hist_quantile(&r->win_lat, .99)),
+           ms(r->win_lat.max), (unsigned long long)r->win_lat.count);
     printf("totals fanout p50 %.2f ms  p99 %.2f ms  max %.2f ms (first member -> each member, same window)\n",
            ms(hist_quantile(&r->fanout, .5)), ms(hist_quantile(&r->fanout, .99)), ms(r->fanout.max));
     printf("deliveries/s  chat %.0f, totals %.0f, all %.0f\n", s.chat_ps, s.totals_ps, s.all_ps);
@@ -377,7 +400,8 @@ void ritual_json(const struct bench *b)
            "\"totals_deliveries_per_s\":%.0f,\"all_deliveries_per_s\":%.0f,\"tap_totals_p50_ms\":%.3f,"
            "\"tap_totals_p90_ms\":%.3f,\"tap_totals_p99_ms\":%.3f,\"tap_totals_max_ms\":%.3f,"
            "\"totals_fanout_p50_ms\":%.3f,\"totals_fanout_p99_ms\":%.3f,\"totals_fanout_max_ms\":%.3f,"
-           "\"tap_ack_p50_ms\":%.3f,\"tap_ack_p99_ms\":%.3f",
+           "\"tap_ack_p50_ms\":%.3f,\"tap_ack_p99_ms\":%.3f,\"window_p50_ms\":%.3f,\"window_p99_ms\":%.3f,"
+           "\"window_max_ms\":%.3f",
            (unsigned long long)b->room_subs[0], r->chatters, r->tappers, b->o.taps, b->o.taps * b->o.seconds,
            (unsigned long long)r->taps_sent, (unsigned long long)r->taps_accepted,
            (unsigned long long)r->taps_refused, (unsigned long long)r->tap_errors,
@@ -388,5 +412,6 @@ void ritual_json(const struct bench *b)
            ms(hist_quantile(&r->tap_lat, .5)), ms(hist_quantile(&r->tap_lat, .9)),
            ms(hist_quantile(&r->tap_lat, .99)), ms(r->tap_lat.max), ms(hist_quantile(&r->fanout, .5)),
            ms(hist_quantile(&r->fanout, .99)), ms(r->fanout.max), ms(hist_quantile(&r->tap_ack, .5)),
-           ms(hist_quantile(&r->tap_ack, .99)));
+           ms(hist_quantile(&r->tap_ack, .99)), ms(hist_quantile(&r->win_lat, .5)),
+           ms(hist_quantile(&r->win_lat, .99)), ms(r->win_lat.max));
 }
