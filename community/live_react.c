@@ -151,8 +151,14 @@ static void flush_second(struct live_react *lr, struct lr_room *r, int64_t secon
 static void on_timer(uv_timer_t *t)
 {
     struct live_react *lr = t->data;
-    bool second = ++lr->ticks % (1000 / LIVE_REACT_WINDOW_MS) == 0;
-    int64_t sec = node_now_ms(lr->node) / 1000 - 1; /* the second just over */
+    /* Seconds follow the clock, not a count of ticks: under load the
+     * repeating timer runs late, and four late windows would stretch a
+     * member's per-second budget. */
+    int64_t now_s = node_now_ms(lr->node) / 1000;
+    bool second = now_s != lr->second;
+    int64_t sec = lr->second; /* the second just over */
+    if (second)
+        lr->second = now_s;
     struct dict_iter it;
     dict_iter_init(&it, &lr->rooms);
     for (struct dict_entry *e; (e = dict_next(&it));) {
@@ -183,6 +189,7 @@ struct live_react *live_react_new(struct node *node)
     if (!lr)
         return NULL;
     lr->node = node;
+    lr->second = node_now_ms(node) / 1000;
     dict_init(&lr->rooms);
     dict_init(&lr->tappers);
     struct method_spec spec = {"live.react", m_react, lr, ROLE_USER, true, 1};

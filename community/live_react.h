@@ -38,7 +38,7 @@ struct live_react {
     uv_timer_t timer;        /* the window; closed by live_react_stop */
     struct dict rooms;       /* channel -> struct lr_room (live_react.c), owned */
     struct dict tappers;     /* channel\x1fuser -> struct lr_user, owned; cleared each second */
-    uint32_t ticks;
+    int64_t second;          /* the unix second the current counts belong to */
     bool stopped;
 };
 
