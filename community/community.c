@@ -7,6 +7,7 @@
 #include "community/activity.h"
 #include "community/attendance.h"
 #include "community/chat.h"
+#include "community/event_policy.h"
 #include "community/events.h"
 #include "community/live_react.h"
 #include "community/members_stats.h"
@@ -34,6 +35,8 @@ int community_init(struct community *c, struct node *node)
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;
     }
+    /* an event's state sets its rooms' slow mode; moderation enforces it */
+    moderation_set_slow_source(c->mod, event_policy_slow, c->events->policy);
     return 0;
 }
 

@@ -144,6 +144,16 @@ int event_policy_lookup(struct event_policy *p, const char *channel, size_t len,
     return 0;
 }
 
+bool event_policy_slow(void *ctx, struct span channel, uint32_t *seconds)
+{
+    struct room_policy pol;
+    bool host;
+    if (event_policy_lookup(ctx, (const char *)channel.p, channel.n, "", 0, &pol, &host))
+        return false;
+    *seconds = pol.slow_mode;
+    return true;
+}
+
 /* ---- hooks ---- */
 
 static struct gate_verdict deny(const char *msg)

@@ -10,7 +10,9 @@
  * event's current occurrence, its state, its policy and its hosts, rebuilt
  * from the event records by the reminder scan once a second (so another
  * node's transition applies here within about a second) and updated at
- * once when this node writes an event. An occurrence before the current one
+ * once when this node writes an event. The slow mode is enforced by
+ * moderation (community/moderation.h), which asks event_policy_slow(); a
+ * moderator's per-room override wins. An occurrence before the current one
  * is ended (or cancelled); one after it is scheduled. Publications from the
  * API (bots, the server's own) are not held to the policy. Loop thread
  * only. */
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "community/event_doc.h"
+#include "protocol/publication.h"
 #include "util/dict.h"
 
 struct node;
@@ -57,5 +60,9 @@ struct room_policy event_policy_of(json_t *doc, enum event_state st);
  * cached event's occurrence chat. */
 int event_policy_lookup(struct event_policy *p, const char *channel, size_t n, const char *user,
                         size_t ulen, struct room_policy *out, bool *is_host);
+
+/* The room's slow mode by its event's state (moderation_slow_source shape:
+ * true with *seconds for an event's occurrence chat). ctx: the policy. */
+bool event_policy_slow(void *ctx, struct span channel, uint32_t *seconds);
 
 #endif

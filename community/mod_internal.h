@@ -84,6 +84,8 @@ struct moderation {
     uv_timer_t timer;           /* the resync timer */
     char msg[64];               /* a publish check's denial message, until the gate copies it */
     uint16_t seq;               /* queue.c: item ids made on this node */
+    moderation_slow_source *slow_src; /* moderation_set_slow_source(), or NULL */
+    void *slow_ctx;             /* borrowed */
 };
 
 /* A record key "<channel>\x1f<user>" into buf (cap bytes). Its length, or 0

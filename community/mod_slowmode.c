@@ -18,7 +18,18 @@ uint32_t mod_slow_seconds(const struct moderation *m, const struct ns_config *ns
 {
     const struct mod_entry *e =
         m->live.map.count ? mod_cache_get(&m->live, MODK_SLOW, channel, 0) : NULL;
-    return e ? (uint32_t)e->value : ns->slow_mode;
+    uint32_t s;
+    if (e)
+        return (uint32_t)e->value;
+    if (m->slow_src && m->slow_src(m->slow_ctx, channel, &s))
+        return s;
+    return ns->slow_mode;
+}
+
+void moderation_set_slow_source(struct moderation *m, moderation_slow_source *fn, void *ctx)
+{
+    m->slow_src = fn;
+    m->slow_ctx = ctx;
 }
 
 static const struct mod_param params[] = {

@@ -5,7 +5,8 @@
  * publish hooks see the canonical chat message) and freed by
  * community_free(). Loop thread only; no globals.
  *
- * What other modules may ask: moderation_is_muted(). */
+ * What other modules may ask: moderation_is_muted(); what they may tell:
+ * moderation_set_slow_source(). */
 #ifndef HEARTH_MODERATION_H
 #define HEARTH_MODERATION_H
 
@@ -36,5 +37,13 @@ void moderation_free(struct moderation *m);
  * MOD_RESYNC_MS (docs/moderation.md, "Consistency"). user "" is never
  * muted. */
 bool moderation_is_muted(const struct moderation *m, const char *user, struct span channel);
+
+/* Another module's say over a room's slow mode (the rituals' room policy by
+ * event state): fn answers true with *seconds set when it has a rule for
+ * channel. Precedence: a moderator's mod.slow_mode override for the room,
+ * then this source, then the namespace's slow_mode. One source; fn runs on
+ * the publish path (no store access). */
+typedef bool moderation_slow_source(void *ctx, struct span channel, uint32_t *seconds);
+void moderation_set_slow_source(struct moderation *m, moderation_slow_source *fn, void *ctx);
 
 #endif

@@ -197,6 +197,12 @@ test('room policy by state: green room for hosts, read-only once ended, override
   bs2.subscribe();
   await once(bs2, 'subscribed');
   await bs2.publish({ text: 'hello' });
+  // live: slow mode 3 s by default (enforced by moderation)
+  await assert.rejects(bs2.publish({ text: 'again at once' }), (e) => e.code === 111 && /slow mode: wait [1-3] s/.test(e.message));
+  // a moderator's per-room override wins over the event's policy
+  await api(h, 'mod.slow_mode', { channel: ch, seconds: 0 });
+  await waitFor(async () => { try { await bs2.publish({ text: 'no wait' }); return true; } catch { return false; } }, 3000, 'the override');
+  await bs2.publish({ text: 'still no wait' });
   await api(h, 'event.transition', { id, state: 'ended' });
   await assert.rejects(bs2.publish({ text: 'after the end' }), (e) => e.code === 103 && /read-only/.test(e.message));
   // the API (bots) is not held to the room policy
