@@ -4,6 +4,7 @@
  * Owns struct chat; each find or publish context is owned by its op until
  * the callback. */
 #include "community/chat_internal.h"
+#include "community/moderation.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -195,10 +196,19 @@ const char *chat_actor(const struct method_call *call, json_t *params)
     return json_string_value(u);
 }
 
-bool chat_may_publish(const struct method_call *call, const struct ns_config *ns)
+bool chat_may_publish(const struct method_call *call, const struct ns_config *ns,
+                      const char *channel)
 {
-    return call->origin == METHOD_API || access_allows(ns->rules[ACCESS_PUBLISH], call->roles);
+    if (call->origin == METHOD_API)
+        return true;
+    const struct chat *c = call->ctx;
+    /* a muted (or banned) member may not react, type or edit either */
+    if (c->mod && call->user && moderation_is_muted(c->mod, call->user, span_str(channel)))
+        return false;
+    return access_allows(ns->rules[ACCESS_PUBLISH], call->roles);
 }
+
+void chat_set_moderation(struct chat *c, const struct moderation *m) { c->mod = m; }
 
 bool chat_is_moderator(const struct method_call *call)
 {

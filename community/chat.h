@@ -26,4 +26,9 @@ void chat_stop(struct chat *c);
  * callbacks). NULL-safe. */
 void chat_free(struct chat *c);
 
+/* Moderation's mutes and bans also stop reactions, typing and edits
+ * (community_init wires it after both modules exist). */
+struct moderation;
+void chat_set_moderation(struct chat *c, const struct moderation *m);
+
 #endif

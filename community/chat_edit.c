@@ -179,7 +179,7 @@ static void start(const struct method_call *call, json_t *params, method_done *d
         return;
     /* an edit needs the publish rule; a delete is the author's or a
      * moderator's whatever the rule (announcement rooms) */
-    if (!is_delete && !chat_may_publish(call, t.ns))
+    if (!is_delete && !chat_may_publish(call, t.ns, t.channel))
         return method_error(done, arg, ERR_PERMISSION_DENIED, NULL);
     const char *actor = chat_actor(call, params);
     if (!actor)

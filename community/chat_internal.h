@@ -61,6 +61,7 @@ struct chat {
     struct dict typing_rooms;          /* struct chat_typing_room by channel; owned entries */
     bool timers;                       /* the timers are initialised (a loop exists) */
     bool stopped;                      /* chat_stop() ran: no new timers */
+    const struct moderation *mod;      /* borrowed (chat_set_moderation), or NULL */
 };
 
 static inline struct span chat_kind(const char *kind) { return span_str(kind); }
@@ -104,7 +105,10 @@ bool chat_params_only(json_t *params, const char *const *keys);
 const char *chat_actor(const struct method_call *call, json_t *params);
 /* rpc: may the caller publish into t (the namespace's publish rule)? The API
  * always may. */
-bool chat_may_publish(const struct method_call *call, const struct ns_config *ns);
+/* May the rpc caller publish in channel (the namespace's publish rule, and
+ * not muted or banned there: moderation_is_muted)? The API always may. */
+bool chat_may_publish(const struct method_call *call, const struct ns_config *ns,
+                      const char *channel);
 /* rpc: is the caller a host, moderator or admin? The API is. */
 bool chat_is_moderator(const struct method_call *call);
 

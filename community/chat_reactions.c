@@ -269,7 +269,7 @@ void chat_m_react(const struct method_call *call, json_t *params, method_done *d
     struct chat_target t;
     if (chat_params_target(c, params, true, &t, done, arg))
         return;
-    if (!chat_may_publish(call, t.ns))
+    if (!chat_may_publish(call, t.ns, t.channel))
         return method_error(done, arg, ERR_PERMISSION_DENIED, NULL);
     static const char *const keys[] = {"channel", "offset", "emoji", "remove", NULL};
     static const char *const keys_api[] = {"channel", "offset", "emoji", "remove", "user", NULL};

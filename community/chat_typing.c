@@ -132,7 +132,7 @@ void chat_m_typing(const struct method_call *call, json_t *params, method_done *
     struct chat_target t;
     if (chat_params_target(c, params, false, &t, done, arg))
         return;
-    if (!chat_may_publish(call, t.ns))
+    if (!chat_may_publish(call, t.ns, t.channel))
         return method_error(done, arg, ERR_PERMISSION_DENIED, NULL);
     static const char *const keys[] = {"channel", NULL};
     if (!chat_params_only(params, keys))

@@ -28,9 +28,10 @@ int community_init(struct community *c, struct node *node)
      * counts only what every other hook let through. */
     if (!(c->chat = chat_new(node)) || !(c->mod = moderation_new(node)))
         return -1;
+    chat_set_moderation(c->chat, c->mod);
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
-        !(c->react = live_react_new(node)) || !(c->mstats = members_stats_new(node)) ||
-        attendance_init(node) != 0 || qa_init(node) != 0 ||
+        !(c->react = live_react_new(node, c->mod)) || !(c->mstats = members_stats_new(node)) ||
+        attendance_init(node) != 0 || qa_init(node, c->mod) != 0 ||
         stage_init(node) != 0 || stats_init(node) != 0 || activity_init(node) != 0) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;

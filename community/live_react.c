@@ -9,6 +9,7 @@
 
 #include "community/call.h"
 #include "community/chat_message.h"
+#include "community/moderation.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
@@ -99,6 +100,8 @@ static void m_react(const struct method_call *mc, json_t *params, method_done *d
     const char *user = mc->origin == METHOD_API ? "api" : mc->user ? mc->user : "";
     if (!*user)
         return method_error(done, arg, ERR_PERMISSION_DENIED, "anonymous users cannot react");
+    if (mc->origin == METHOD_RPC && lr->mod && moderation_is_muted(lr->mod, user, span_str(ch)))
+        return method_error(done, arg, ERR_PERMISSION_DENIED, "muted");
     struct lr_room *r = room_get(lr, ch, strlen(ch));
     if (!r)
         return method_error(done, arg, ERR_INTERNAL, NULL);
@@ -183,12 +186,13 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- the module ---- */
 
-struct live_react *live_react_new(struct node *node)
+struct live_react *live_react_new(struct node *node, const struct moderation *mod)
 {
     struct live_react *lr = calloc(1, sizeof(*lr));
     if (!lr)
         return NULL;
     lr->node = node;
+    lr->mod = mod;
     lr->second = node_now_ms(node) / 1000;
     dict_init(&lr->rooms);
     dict_init(&lr->tappers);

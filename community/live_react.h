@@ -25,6 +25,7 @@
 #include "util/dict.h"
 
 struct node;
+struct moderation;
 
 #define ENERGY_KIND "energy"
 #define LIVE_REACT_WINDOW_MS 250
@@ -39,10 +40,11 @@ struct live_react {
     struct dict rooms;       /* channel -> struct lr_room (live_react.c), owned */
     struct dict tappers;     /* channel\x1fuser -> struct lr_user, owned; cleared each second */
     int64_t second;          /* the unix second the current counts belong to */
+    const struct moderation *mod; /* borrowed, or NULL: muted members' taps are 103 */
     bool stopped;
 };
 
-struct live_react *live_react_new(struct node *node);
+struct live_react *live_react_new(struct node *node, const struct moderation *mod);
 void live_react_stop(struct live_react *lr);
 void live_react_free(struct live_react *lr);
 
