@@ -30,6 +30,7 @@ SERVER_CPU = '0'
 GEN_CPU = '1'
 API_KEY = 'bench-key'
 PUB_CONNS = 32  # publisher keep-alive connections, one request in flight each (same for every server)
+RITUAL_CONFIG = os.path.join(HERE, 'configs', 'hearth-ritual.json')  # the ritual scenario's hearthd config
 STARTED = []  # every Popen we own, stopped at exit
 
 
@@ -133,7 +134,8 @@ class Bench:
 
     # ---- servers ----
 
-    def start_hearth(self, name, dialect, cfg_extra=None, nodes=1, redis_port=None):
+    def start_hearth(self, name, dialect, cfg_extra=None, nodes=1, redis_port=None, base=None):
+        """base: a config file to start from (its listen is replaced) instead of the built-in one."""
         tmp = tempfile.mkdtemp(prefix='hearth-bench-')
         procs, pids, urls, ports = [], [], [], []
         for i in range(nodes):
@@ -145,6 +147,10 @@ class Bench:
                    'max_connections_per_ip': 0, 'max_http_connections_per_ip': 0, 'client_command_rate': 0,
                    'data_dir': '',  # memory only: the durable store is measured by bench/durable.sh
                    'namespaces': [{'name': '', 'allow_publish': True}]}
+            if base:
+                with open(base) as f:
+                    cfg = json.load(f)
+                cfg['listen'] = f'127.0.0.1:{port}'
             cfg.update(cfg_extra or {})
             path = os.path.join(tmp, f'hearth{i}.json')
             with open(path, 'w') as f:
@@ -228,15 +234,21 @@ class Bench:
 
     # ---- one generator run ----
 
-    def gen(self, srv, scenario, point, subs, rooms=1, rate=0.0, seconds=3.0, extra=None, timeout=90):
+    def gen(self, srv, scenario, point, subs, rooms=1, rate=0.0, seconds=3.0, extra=None, timeout=90,
+            ritual=None):
+        """ritual: {'ns', 'secret', 'taps', 'chatters'}: a --ritual run (members chat and tap in one room)."""
         self.runs += 1  # a fresh room prefix per run: nothing carries over between runs on one server
+        prefix = f'{ritual["ns"]}:b{self.runs}r.' if ritual else f'b{self.runs}r'
         cmd = ['taskset', '-c', GEN_CPU, self.a.gen, '--dialect', srv.dialect, '--subs', str(subs),
-               '--room-prefix', f'b{self.runs}r',
+               '--room-prefix', prefix,
                '--rooms', str(rooms), '--rate', str(rate), '--seconds', str(seconds), '--json', '--quiet',
                '--timeout', str(timeout), '--label', f'{scenario}/{srv.name}']
         for u in srv.urls:
             cmd += ['--url', u]
-        if rate > 0:
+        if ritual:
+            cmd += ['--ritual', '--token-secret', ritual['secret'], '--taps', str(ritual['taps']),
+                    '--chatters', str(ritual['chatters'])]
+        elif rate > 0:
             cmd += ['--pub', srv.pub, '--pub-url', srv.pub_url, '--pub-conns', str(PUB_CONNS)]
             if srv.pub == 'api':
                 cmd += ['--api-key', API_KEY]
@@ -270,6 +282,14 @@ class Bench:
             f'srv {res["server_cpu_pct"]:.0f}% gen {res["gen_cpu_pct"]:.0f}% '
             f'rss/conn {res["rss_per_conn_b"]:.0f} B conn/s {res["connect_per_s"]:.0f} '
             f'drops {res["kernel_drops"]} load {la}')
+        if res.get('ritual'):
+            log(f'  {"":10} {"":14} {"":>10}  taps {res["taps_sent"]}/{res["taps_target"]:.0f} accepted '
+                f'{res["taps_accepted"]} over-limit {res["taps_refused"]} totals {res["totals_received"]}/'
+                f'{res["totals_expected"]} exact {res["members_counts_exact"]}/{res["members"]} every {res["totals_interval_ms"]:.0f} ms '
+                f'tap->totals p50 '
+                f'{res["tap_totals_p50_ms"]:.1f} p99 {res["tap_totals_p99_ms"]:.1f} ms fan-out p99 '
+                f'{res["totals_fanout_p99_ms"]:.2f} ms dps all {res["all_deliveries_per_s"]:.0f} '
+                f'rss peak {res["server_hwm_kib"]} KiB')
         return res
 
     @staticmethod
@@ -366,13 +386,36 @@ class Bench:
             stop(rp)
             shutil.rmtree(rtmp, ignore_errors=True)
 
+    def ritual_params(self, taps, chatters):
+        with open(RITUAL_CONFIG) as f:
+            secret = json.load(f)['token_hmac_secret']
+        return {'ns': 'live', 'secret': secret, 'taps': taps, 'chatters': chatters}
+
+    def ritual(self, servers, members=10000, taps=5000, rate=50, chatters=5, seconds=10.0):
+        """A live ritual on one node: members of one chat room, reactions and chat together. hearth only:
+        nchan, Node ws and Socket.IO have no server-side reaction aggregation to compare with."""
+        if 'hearth-json' not in servers:
+            log('  ritual: hearth-json only (the peers have nothing comparable); skipped')
+            return
+        others = [s for s in servers if s != 'hearth-json']
+        if others:
+            log(f'  ritual: {", ".join(others)} not run: no server-side reaction aggregation to compare with')
+        srv = self.start_hearth('hearth-json', 'json', base=RITUAL_CONFIG)
+        try:
+            for _ in range(self.a.reps):
+                self.gen(srv, 'ritual', f'{members}', members, 1, rate, seconds,
+                         ['--concurrency', '512', '--settle', '1'], timeout=120,
+                         ritual=self.ritual_params(taps, chatters))
+        finally:
+            srv.stop()
+
     # ---- CI smoke ----
 
     def smoke(self):
         """Tiny runs of every scenario against hearth only; correctness, not speed."""
         passed = failed = 0
 
-        def check(name, r, subs, want_pub=True):
+        def check(name, r, subs, want_pub=True, extra=None):
             nonlocal passed, failed
             ok = r is not None and r['subscribed'] == subs and r['connect_errors'] == 0 and \
                 r['closed_by_server'] == 0 and r['duplicates'] == 0 and r['out_of_order'] == 0 and \
@@ -380,6 +423,8 @@ class Bench:
             if want_pub:
                 ok = ok and r['published'] == round(r['publish_target']) and r['expected'] > 0 and \
                     r['unique'] == r['expected'] and r['publish_errors'] == 0
+            if extra:
+                ok = ok and extra(r)
             print(f'bench-smoke {"ok  " if ok else "FAIL"} {name}' + ('' if r else ' (no result)'))
             if not ok and r:
                 print('   ', json.dumps(r))
@@ -416,6 +461,25 @@ class Bench:
             finally:
                 if not stopped:
                     srv.stop()
+        # the live ritual: every chat message to every member once and in order, and every member's
+        # reaction totals summing to exactly the taps the server accepted
+        def ritual_ok(r):
+            return bool(r.get('ritual')) and r['gaps'] == 0 and r['taps_sent'] == round(r['taps_target']) and \
+                r['taps_accepted'] > 0 and r['tap_errors'] == 0 and r['stray_replies'] == 0 and \
+                r['totals_windows'] > 0 and r['totals_loss'] == 0 and r['totals_mismatch'] == 0 and \
+                r['totals_bad'] == 0 and r['members_counts_exact'] == r['subs'] and \
+                r['counts_received'] == r['taps_accepted'] * r['subs']
+        srv = self.start_hearth('hearth-json', 'json', base=RITUAL_CONFIG)
+        stopped = False
+        try:
+            check('ritual 50 members, 100 taps/s, 5 chat msgs/s',
+                  self.gen(srv, 'smoke-ritual', '50', 50, 1, 5, 2.0, ['--settle', '0.2'], timeout=30,
+                           ritual=self.ritual_params(100, 5)), 50, extra=ritual_ok)
+            stopped = True
+            check_exit('clean shutdown after the ritual run', srv)
+        finally:
+            if not stopped:
+                srv.stop()
         # cross-node: runs once hearthd accepts the Redis engine, otherwise says why it is skipped
         rp, rport, rtmp = self.start_redis()
         try:
@@ -578,6 +642,35 @@ def write_report(results, path, meta, notes):
                          f'{max(r["connect_p99_ms"] for r in pr):.1f} |')
         L.append('')
 
+    rs = [r for r in results if r['scenario'] == 'ritual' and r.get('ritual')]
+    if rs:
+        L += ['## Live ritual: one chat room, reactions and chat together (hearth only)', '',
+              'Every member connects with its own HS256 token and joins one room of the `live` chat namespace '
+              '(bench/configs/hearth-ritual.json). Chatters (members) publish `{"text": ...}` messages; tappers '
+              '(members) send `live.react` rpcs at 2.5 taps/s each, half the 5 per user per second the server '
+              'counts. Chat latency is publish → delivery; tap → totals is from the earliest accepted tap of a '
+              'tapper\'s window to that window\'s `reaction_totals` arriving at the tapper, so it includes the wait '
+              'for the 250 ms window by design; the window figure is, per totals publication, its earliest tap to '
+              'the last member\'s copy (the room-wide worst case); totals fan-out is from the first member\'s copy '
+              'of a window to each member\'s. Deliveries/s are measured (chat: unique messages; totals: publications received). '
+              'nchan, Node `ws` and Socket.IO have no server-side reaction aggregation: nothing comparable to run.', '',
+              '| members | taps/s sent (accepted, over limit) | chat msgs/s | deliveries/s chat / totals / all | '
+              'chat loss | totals loss | totals every ms | chat p50 / p99 ms | tap→totals p50 / p99 ms | '
+              'window: earliest tap → last member p50 / max ms | totals fan-out p99 ms | '
+              'server CPU % | server RSS subscribed / end / peak KiB | gen CPU % | load avg |',
+              '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+        for r in rs:
+            sec = r['seconds'] or 1
+            L.append(f'| {r["members"]} | {r["taps_sent"] / sec:,.0f} ({r["taps_accepted"]:,}, {r["taps_refused"]:,}) | '
+                     f'{r["published"] / sec:.0f} | {fmt_int(r["chat_deliveries_per_s"])} / '
+                     f'{fmt_int(r["totals_deliveries_per_s"])} / {fmt_int(r["all_deliveries_per_s"])} | {r["loss"]} | '
+                     f'{r["totals_loss"]} | {r.get("totals_interval_ms", 0):.0f} | {r["p50_ms"]:.2f} / {r["p99_ms"]:.2f} | {r["tap_totals_p50_ms"]:.0f} / '
+                     f'{r["tap_totals_p99_ms"]:.0f} | {r.get("window_p50_ms", 0):.0f} / {r.get("window_max_ms", 0):.0f} | '
+                     f'{r["totals_fanout_p99_ms"]:.2f} | {r["server_cpu_pct"]:.0f} | '
+                     f'{r["server_rss_subscribed_kib"]:,} / {r["server_rss_end_kib"]:,} / {r["server_hwm_kib"]:,} | '
+                     f'{r["gen_cpu_pct"]:.0f}{" (sat)" if r["gen_saturated"] else ""} | {r["loadavg"]} |')
+        L.append('')
+
     L += ['## Every run', '',
           '| scenario | server | point | subscribed | published/target | expected | loss | dup | order | '
           'deliveries/s | msgs/frame | p50 | p90 | p99 | max ms | srv CPU % | gen CPU % | RSS/conn B | conn/s | '
@@ -677,7 +770,7 @@ def main():
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--label', default='', help='suffix for the smoke summary line, e.g. " (asan)"')
     ap.add_argument('--reps', type=int, default=2)
-    ap.add_argument('--only', default='bcast1k,bcast10k,manyrooms,idle,storm,crossnode')
+    ap.add_argument('--only', default='bcast1k,bcast10k,manyrooms,idle,storm,crossnode,ritual')
     ap.add_argument('--servers', default='hearth-json,hearth-msgpack,nchan,node-ws,socketio')
     ap.add_argument('--out', default=None, help='results file (default bench/results/<date>.md)')
     ap.add_argument('--note', action='append', default=[], help='a line for the report header')
@@ -745,6 +838,9 @@ def main():
             log('== cross-node, 2 nodes on Redis')
             b.crossnode([50000, 100000, 200000, 300000, 400000, 600000, 800000, 1000000, 1300000, 1600000,
                          2000000])
+        if 'ritual' in only:
+            log('== live ritual, 10,000 members, 5,000 taps/s, 50 chat messages/s (hearth only)')
+            b.ritual(servers)
         meta['load average at end'] = loadavg()
         meta['wall time'] = f'{(time.time() - t0) / 60:.1f} min'
         write_report(b.results, out, meta, [f'> {n}' for n in a.note] + ([''] if a.note else []))

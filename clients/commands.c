@@ -113,6 +113,15 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
             return -1;
         }
     }
+    /* the node's connect hooks (e.g. a community ban) see who this is */
+    const char *why = NULL;
+    uint32_t refused = gate_connect(&c->node->gate, cl.sub,
+                                    access_subject(cl.roles, !*cl.sub), &why);
+    if (refused) {
+        auth_claims_free(&cl);
+        client_disconnect(c, (uint16_t)refused, why, true);
+        return -1;
+    }
     c->user = cl.sub;
     c->conn_info = cl.info;
     c->conn_info_len = cl.info_len;
@@ -353,7 +362,7 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
         return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0;
-    if (c->node->store->ops->history(c->node->store, cmd->channel, ns, &q, on_history, x)) {
+    if (gate_history(&c->node->gate, cmd->channel, ns, &q, on_history, x)) {
         id_ctx_done(x);
         client_send_error(c, cmd->id, ERR_INTERNAL, NULL);
     }

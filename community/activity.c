@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "community/members_stats.h"
 #include "node/gate.h"
 #include "node/node.h"
 #include "rooms/store.h"
@@ -60,6 +61,7 @@ static struct gate_verdict on_publish(void *ctx, struct gate_req *req)
     if (!is_message(p, gate_req_origin(req)))
         return (struct gate_verdict){.kind = GATE_ALLOW};
     incr(node, (const char *)p->channel.p, p->channel.n, 'm');
+    members_stats_message(node);
     struct span user = p->has_info ? p->info.user : (struct span){0};
     if (user.n && p->channel.n + 1 + user.n <= RECORD_KEY_MAX) {
         struct chatter *c = malloc(sizeof(*c));

@@ -334,3 +334,68 @@ void attendance_stats(struct node *node, const char *channel, attendance_stats_c
         cb(arg, -EAGAIN, &zero);
     }
 }
+
+/* ---- who is present (the NPS pulse's invitations) ---- */
+
+struct each_walk {
+    struct node *node;
+    int64_t until_ms;                 /* present since at most this */
+    attendance_each_cb *each;
+    attendance_done_cb *done;
+    void *ctx;
+    size_t seen;
+    size_t plen;
+    char prefix[KEY_MAX];
+    char after[KEY_MAX];
+    size_t after_len;
+};
+
+static void each_page(struct each_walk *w);
+
+static void on_each(void *arg, int err, const struct record *recs, size_t n)
+{
+    struct each_walk *w = arg;
+    for (size_t i = 0; !err && i < n; i++) {
+        if (recs[i].key.n <= w->plen || num(&recs[i]) > w->until_ms)
+            continue;
+        char user[KEY_MAX + 1];
+        size_t ul = recs[i].key.n - w->plen;
+        memcpy(user, recs[i].key.p + w->plen, ul);
+        user[ul] = 0;
+        w->each(w->ctx, user);
+    }
+    w->seen += n;
+    if (!err && n == RECORD_SCAN_MAX && w->seen < ATTEND_EACH_MAX) {
+        memcpy(w->after, recs[n - 1].key.p, recs[n - 1].key.n);
+        w->after_len = recs[n - 1].key.n;
+        return each_page(w);
+    }
+    w->done(w->ctx, err);
+    free(w);
+}
+
+static void each_page(struct each_walk *w)
+{
+    struct record_scan q = {.prefix = {(const uint8_t *)w->prefix, w->plen},
+                            .after = {(const uint8_t *)w->after, w->after_len}};
+    if (w->node->store->ops->record_scan(w->node->store, SPAN_OF(ATTEND_SINCE_KIND), &q, on_each, w)) {
+        w->done(w->ctx, -EAGAIN);
+        free(w);
+    }
+}
+
+void attendance_each_present(struct node *node, const char *channel, int64_t min_ms,
+                             attendance_each_cb *each, attendance_done_cb *done, void *ctx)
+{
+    size_t cl = strlen(channel);
+    struct each_walk *w = calloc(1, sizeof(*w));
+    if (!w || cl + 1 >= KEY_MAX) {
+        free(w);
+        return done(ctx, -EINVAL);
+    }
+    *w = (struct each_walk){.node = node, .until_ms = node_now_ms(node) - min_ms, .each = each,
+                            .done = done, .ctx = ctx, .plen = cl + 1};
+    memcpy(w->prefix, channel, cl);
+    w->prefix[cl] = 0x1f;
+    each_page(w);
+}

@@ -41,6 +41,15 @@ typedef void attendance_cb(void *arg, int err, int64_t attended_ms);
 void attendance_of(struct node *node, const char *channel, const char *user, attendance_cb *cb,
                    void *arg);
 
+/* Calls each(ctx, user) for every user present in channel for at least
+ * min_ms now (pages through the channel's presence records; at most
+ * ATTEND_EACH_MAX users), then done(ctx, err). each's user is borrowed. */
+#define ATTEND_EACH_MAX 100000
+typedef void attendance_each_cb(void *ctx, const char *user);
+typedef void attendance_done_cb(void *ctx, int err);
+void attendance_each_present(struct node *node, const char *channel, int64_t min_ms,
+                             attendance_each_cb *each, attendance_done_cb *done, void *ctx);
+
 /* The channel's figures: users there now, the peak and when it was
  * reached, distinct users; for an event occurrence's room also those for
  * whom it was their first occurrence of the event and those who attended

@@ -3,8 +3,11 @@
  * "audit", shared by every node (rooms/store.h records). This file owns the
  * record format; the query method (mod.audit) reads it back.
  *
- * Record: key = 16 hex digits of the entry's unix ms, '-', 8 random hex
- * digits (so keys sort by time; newest first = a reverse scan); value = the
+ * Record: key = 16 hex digits of the entry's unix ms, '-', 8 hex digits of
+ * the process's monotonic clock in 256 ns steps (uv_hrtime() >> 8, mod 2^32:
+ * entries of one millisecond on one node keep their order; two nodes in one
+ * millisecond are in either order), so keys sort by time and newest first
+ * is a reverse scan; value = the
  * entry as a JSON object {actor, action, channel?, target_user?, target?,
  * reason?, duration?, ts}; expires AUDIT_RETENTION_MS after ts. Loop thread
  * only; no state of its own. */

@@ -20,6 +20,7 @@ struct moderation;
 struct events;
 struct polls;
 struct live_react;
+struct members_stats;
 
 struct community {
     struct node *node;            /* borrowed: the owner */
@@ -28,12 +29,15 @@ struct community {
     struct events *events;        /* owned (community/events.h) */
     struct polls *polls;          /* owned (community/polls.h) */
     struct live_react *react;     /* owned (community/live_react.h) */
+    struct members_stats *mstats; /* owned (community/members_stats.h) */
 };
 
 /* Builds every module and registers its hooks, methods and verbs.
  * 0, or -1 (a module could not start; the log says why). */
 int community_init(struct community *c, struct node *node);
-/* Stops the modules' timers (before the loop's last run at shutdown). */
+/* Stops the modules' timers and closes their handles: server_finish calls
+ * it after gate_free() and before the loop runs its last close callbacks;
+ * store answers that arrive afterwards are dropped. */
 void community_stop(struct community *c);
 /* Frees every module (after the gate has answered its held requests). */
 void community_free(struct community *c);

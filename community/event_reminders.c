@@ -5,13 +5,15 @@
  * start) claims it with a RECORD_NX record of kind EVENT_FIRED_KIND, key
  * "<id>\x1f<n>\x1f<seconds>"; the node whose claim lands publishes it. The
  * claim expires a day after the occurrence starts. The time is the node
- * clock's. One scan at a time per node; each claim owns a struct claim. */
+ * clock's. The same scan refreshes the room policy cache (event_policy.h).
+ * One scan at a time per node; each claim owns a struct claim. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "community/event_doc.h"
+#include "community/event_policy.h"
 #include "community/event_publish.h"
 #include "community/events.h"
 #include "node/node.h"
@@ -110,6 +112,8 @@ static void on_page(void *arg, int err, const struct record *recs, size_t n)
         for (size_t i = 0; i < n; i++) {
             json_error_t je;
             json_t *doc = json_loadb((const char *)recs[i].value.p, recs[i].value.n, 0, &je);
+            if (json_is_object(doc))
+                event_policy_saw(ev->policy, doc);
             if (json_is_object(doc) && !json_is_true(json_object_get(doc, "series_cancelled")))
                 check_event(ev->node, doc, now);
             json_decref(doc);
@@ -119,6 +123,7 @@ static void on_page(void *arg, int err, const struct record *recs, size_t n)
             sc->after_len = recs[n - 1].key.n;
             return scan_page(sc);
         }
+        event_policy_scan_end(ev->policy); /* a complete scan: drop what it did not see */
     }
     ev->scanning = false;
     free(sc);
@@ -145,5 +150,6 @@ void event_reminders_tick(uv_timer_t *t)
         return;
     sc->ev = ev;
     ev->scanning = true;
+    event_policy_scan_begin(ev->policy);
     scan_page(sc);
 }

@@ -11,6 +11,7 @@
 
 #include "community/call.h"
 #include "community/event_doc.h"
+#include "community/event_policy.h"
 #include "community/event_publish.h"
 #include "config/access.h"
 #include "node/methods.h"
@@ -34,6 +35,8 @@ static void on_written(void *arg, int err, const struct record *recs, size_t n)
     (void)n;
     if (err)
         return ccall_error(c, ERR_INTERNAL, NULL);
+    struct events *ev = c->mod;
+    event_policy_saw(ev->policy, c->doc); /* this node applies it at once */
     json_t *a = c->extra;
     c->extra = NULL;
     ccall_ok(c, a);
@@ -374,6 +377,10 @@ struct events *events_new(struct node *node)
     if (!ev)
         return NULL;
     ev->node = node;
+    if (!(ev->policy = event_policy_new(node))) {
+        free(ev);
+        return NULL;
+    }
     const uint32_t anyone = ROLE_USER | ROLE_ANONYMOUS;
     const struct method_spec specs[] = {
         {"event.create", m_create, ev, ROLE_HOST | ROLE_ADMIN | ROLE_BOT, true, 1},
@@ -407,5 +414,7 @@ void events_stop(struct events *ev)
 
 void events_free(struct events *ev)
 {
+    if (ev)
+        event_policy_free(ev->policy);
     free(ev);
 }

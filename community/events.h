@@ -22,6 +22,7 @@
 #include <uv.h>
 
 struct node;
+struct event_policy;
 
 #define EVENT_FIRED_KIND "event.fired"
 #define EVENTS_TICK_MS 1000
@@ -31,6 +32,7 @@ struct events {
     uv_timer_t tick;         /* reminders; closed by events_stop() */
     bool scanning;           /* a reminder scan is in flight */
     bool stopped;
+    struct event_policy *policy;  /* owned: room policies by state (event_policy.h) */
 };
 
 /* Registers the methods and starts the reminder timer. NULL on OOM or when

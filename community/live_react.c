@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "community/call.h"
+#include "community/chat_message.h"
+#include "community/moderation.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
@@ -37,21 +39,6 @@ struct lr_user {
     size_t klen;
     char key[];
 };
-
-bool emoji_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > LIVE_REACT_EMOJI_MAX)
-        return false;
-    unsigned cps = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80 && (c <= 0x20 || c == 0x7f || c == '"' || c == '\\'))
-            return false;
-        if ((c & 0xc0) != 0x80)
-            cps++;
-    }
-    return cps <= 10;
-}
 
 static struct lr_room *room_get(struct live_react *lr, const char *ch, size_t n)
 {
@@ -106,13 +93,15 @@ static void m_react(const struct method_call *mc, json_t *params, method_done *d
     const char *ch = param_str(params, "channel", 1, 255);
     const char *emoji = param_str(params, "emoji", 1, LIVE_REACT_EMOJI_MAX);
     const struct ns_config *ns = ch ? config_find_ns(mc->node->cfg, ch, strlen(ch)) : NULL;
-    if (!ns || !ns->chat || !emoji || !emoji_ok(emoji, strlen(emoji)) ||
+    if (!ns || !ns->chat || !emoji || !chat_emoji_ok(emoji, strlen(emoji)) ||
         json_object_size(params) != 2)
         return method_error(done, arg, ERR_BAD_REQUEST,
                             "live.react takes {channel (a chat room), emoji (1..32 bytes)}");
     const char *user = mc->origin == METHOD_API ? "api" : mc->user ? mc->user : "";
     if (!*user)
         return method_error(done, arg, ERR_PERMISSION_DENIED, "anonymous users cannot react");
+    if (mc->origin == METHOD_RPC && lr->mod && moderation_is_muted(lr->mod, user, span_str(ch)))
+        return method_error(done, arg, ERR_PERMISSION_DENIED, "muted");
     struct lr_room *r = room_get(lr, ch, strlen(ch));
     if (!r)
         return method_error(done, arg, ERR_INTERNAL, NULL);
@@ -165,8 +154,14 @@ static void flush_second(struct live_react *lr, struct lr_room *r, int64_t secon
 static void on_timer(uv_timer_t *t)
 {
     struct live_react *lr = t->data;
-    bool second = ++lr->ticks % (1000 / LIVE_REACT_WINDOW_MS) == 0;
-    int64_t sec = node_now_ms(lr->node) / 1000 - 1; /* the second just over */
+    /* Seconds follow the clock, not a count of ticks: under load the
+     * repeating timer runs late, and four late windows would stretch a
+     * member's per-second budget. */
+    int64_t now_s = node_now_ms(lr->node) / 1000;
+    bool second = now_s != lr->second;
+    int64_t sec = lr->second; /* the second just over */
+    if (second)
+        lr->second = now_s;
     struct dict_iter it;
     dict_iter_init(&it, &lr->rooms);
     for (struct dict_entry *e; (e = dict_next(&it));) {
@@ -191,12 +186,14 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- the module ---- */
 
-struct live_react *live_react_new(struct node *node)
+struct live_react *live_react_new(struct node *node, const struct moderation *mod)
 {
     struct live_react *lr = calloc(1, sizeof(*lr));
     if (!lr)
         return NULL;
     lr->node = node;
+    lr->mod = mod;
+    lr->second = node_now_ms(node) / 1000;
     dict_init(&lr->rooms);
     dict_init(&lr->tappers);
     struct method_spec spec = {"live.react", m_react, lr, ROLE_USER, true, 1};

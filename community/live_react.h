@@ -10,6 +10,8 @@
  * kind ENERGY_KIND, key channel\x1f<unix second, 13 digits>, read back by
  * stats.event.
  *
+ * An emoji is what chat reactions accept (chat_emoji_ok, community/chat_message.h).
+ *
  * Memory: per room with taps in the current second, up to
  * LIVE_REACT_MAX_EMOJI distinct emoji; per user who tapped this second, one
  * counter; both freed every second. Loop thread only. */
@@ -23,6 +25,7 @@
 #include "util/dict.h"
 
 struct node;
+struct moderation;
 
 #define ENERGY_KIND "energy"
 #define LIVE_REACT_WINDOW_MS 250
@@ -36,17 +39,13 @@ struct live_react {
     uv_timer_t timer;        /* the window; closed by live_react_stop */
     struct dict rooms;       /* channel -> struct lr_room (live_react.c), owned */
     struct dict tappers;     /* channel\x1fuser -> struct lr_user, owned; cleared each second */
-    uint32_t ticks;
+    int64_t second;          /* the unix second the current counts belong to */
+    const struct moderation *mod; /* borrowed, or NULL: muted members' taps are 103 */
     bool stopped;
 };
 
-struct live_react *live_react_new(struct node *node);
+struct live_react *live_react_new(struct node *node, const struct moderation *mod);
 void live_react_stop(struct live_react *lr);
 void live_react_free(struct live_react *lr);
-
-/* An emoji as live.react and chat reactions accept it: 1..32 bytes of UTF-8
- * (the caller's string is valid UTF-8) with no ASCII control, space,
- * quote or backslash, and at most 10 code points. */
-bool emoji_ok(const char *s, size_t n);
 
 #endif

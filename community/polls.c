@@ -11,10 +11,12 @@
 
 #include "community/attendance.h"
 #include "community/call.h"
+#include "community/members_stats.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
 #include "node/node.h"
+#include "node/user_verbs.h"
 #include "protocol/errors.h"
 #include "rooms/store.h"
 #include "util/rand.h"
@@ -141,11 +143,14 @@ static void mark_dirty(struct polls *p, const char *id)
 struct live_pub {
     struct node *node;
     char channel[256];
+    bool closing;          /* the final results of a poll being closed */
 };
 
 static void on_live_results(void *arg, int err, json_t *res)
 {
     struct live_pub *lp = arg;
+    if (!err && lp->closing && json_is_integer(json_object_get(res, "nps")))
+        members_stats_nps(lp->node, json_integer_value(json_object_get(res, "nps")));
     if (!err) {
         json_t *o = json_deep_copy(res);
         json_object_set_new(o, "type", json_string("poll_results"));
@@ -165,6 +170,7 @@ static void on_dirty_poll(void *arg, int err, const struct record *recs, size_t 
     struct live_pub *lp = ch ? malloc(sizeof(*lp)) : NULL;
     if (lp) {
         lp->node = node;
+        lp->closing = false;
         snprintf(lp->channel, sizeof(lp->channel), "%s", ch);
         read_results(node, poll, on_live_results, lp);
     }
@@ -179,6 +185,54 @@ static void on_timer(uv_timer_t *t)
     for (uint32_t i = 0; i < n && !p->stopped; i++)
         p->node->store->ops->record_get(p->node->store, kind_poll, span_str(p->dirty[i]),
                                         on_dirty_poll, p->node);
+}
+
+/* ---- the NPS pulse's invitations ---- */
+
+/* A poll with an audience is pushed, personally, to every member present
+ * in its room long enough when it opens ({"type":"poll_invite",...}:
+ * node/user_verbs.h, on whichever node they are). Members who reach the
+ * threshold later may still vote; they see the poll in the room. */
+struct invite {
+    struct node *node;
+    char *data;            /* owned: the push's JSON */
+};
+
+static void invite_one(void *ctx, const char *user)
+{
+    struct invite *iv = ctx;
+    node_user_message(iv->node, user, NULL, iv->data);
+}
+
+static void invite_done(void *ctx, int err)
+{
+    struct invite *iv = ctx;
+    (void)err; /* the poll is open either way; invitations are a courtesy */
+    free(iv->data);
+    free(iv);
+}
+
+static void invite_audience(struct node *node, json_t *poll)
+{
+    json_t *aud = json_object_get(poll, "audience");
+    if (!aud)
+        return;
+    json_t *o = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "type", "poll_invite", "poll_id",
+                          json_object_get(poll, "id"), "channel", json_object_get(poll, "channel"),
+                          "question", json_object_get(poll, "question"), "kind",
+                          json_object_get(poll, "kind"), "audience", aud);
+    struct invite *iv = o ? malloc(sizeof(*iv)) : NULL;
+    if (iv && !(iv->data = json_dumps(o, JSON_COMPACT))) {
+        free(iv);
+        iv = NULL;
+    }
+    json_decref(o);
+    if (!iv)
+        return;
+    iv->node = node;
+    json_int_t min = json_integer_value(json_object_get(aud, "min_attended"));
+    attendance_each_present(node, json_string_value(json_object_get(poll, "channel")),
+                            (int64_t)min * 1000, invite_one, invite_done, iv);
 }
 
 /* ---- poll.create ---- */
@@ -206,6 +260,7 @@ static void on_created(void *arg, int err, const struct record *recs, size_t n)
     json_object_del(announce, "id");
     community_publish(c->node, json_string_value(json_object_get(c->doc, "channel")), announce,
                       true);
+    invite_audience(c->node, c->doc);
     ccall_ok(c, json_pack("{s:O}", "poll_id", json_object_get(c->doc, "id")));
 }
 
@@ -351,6 +406,7 @@ static void on_closed(void *arg, int err, const struct record *recs, size_t n)
     struct live_pub *lp = malloc(sizeof(*lp));
     if (lp) {
         lp->node = c->node;
+        lp->closing = true;
         snprintf(lp->channel, sizeof(lp->channel), "%s",
                  json_string_value(json_object_get(c->doc, "channel")));
         read_results(c->node, c->doc, on_live_results, lp);

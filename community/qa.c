@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "community/call.h"
+#include "community/moderation.h"
 #include "community/publish.h"
 #include "config/access.h"
 #include "config/config.h"
@@ -115,6 +116,8 @@ static void m_ask(const struct method_call *mc, json_t *params, method_done *don
     if (!ch || !text || !text_ok(text))
         return ccall_error(c, ERR_BAD_REQUEST, "qa.ask takes {channel (a chat room), text "
                                                "(1..1000 bytes, no control characters)}");
+    if (!c->api && c->mod && moderation_is_muted(c->mod, c->user, span_str(ch)))
+        return ccall_error(c, ERR_PERMISSION_DENIED, "muted");
     int64_t now = node_now_ms(c->node);
     uint16_t rnd;
     rand_bytes(&rnd, sizeof(rnd));
@@ -357,11 +360,12 @@ static void m_list(const struct method_call *mc, json_t *params, method_done *do
         ccall_error(c, ERR_INTERNAL, NULL);
 }
 
-int qa_init(struct node *node)
+int qa_init(struct node *node, const struct moderation *mod)
 {
+    void *m = (void *)(uintptr_t)mod; /* the method table's ctx is not const */
     const uint32_t users = ROLE_USER, all = ROLE_USER | ROLE_ANONYMOUS;
     const struct method_spec specs[] = {
-        {"qa.ask", m_ask, NULL, users, true, 1},
+        {"qa.ask", m_ask, m, users, true, 1},
         {"qa.upvote", m_upvote, NULL, users, true, 1},
         {"qa.unvote", m_unvote, NULL, users, true, 1},
         {"qa.answer", m_answer, NULL, STAFF | ROLE_BOT, true, 1},

@@ -26,7 +26,9 @@ struct node;
 #define QA_TEXT_MAX 1000          /* bytes of a question */
 #define QA_ID_LEN 17
 
-/* Registers the methods. 0 or -1. No state of its own. */
-int qa_init(struct node *node);
+struct moderation;
+/* Registers the methods. mod (borrowed, may be NULL): a muted or banned
+ * member may not ask. 0 or -1. No state of its own. */
+int qa_init(struct node *node, const struct moderation *mod);
 
 #endif

@@ -155,8 +155,9 @@ static void on_timeline(void *arg, int err, const struct record *recs, size_t n)
     int64_t ap = json_integer_value(json_object_get(o, "after_party"));
     int64_t en = json_integer_value(json_object_get(o, "ended"));
     g->end_ms = ap ? ap : en;
-    json_object_set(g->out, "timeline", json_is_object(o) ? o : json_object());
-    json_decref(o);
+    json_object_set_new(g->out, "timeline", json_is_object(o) ? o : json_object());
+    if (o && !json_is_object(o))
+        json_decref(o);
     if (err)
         g->failed = true;
     finish(g);

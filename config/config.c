@@ -32,7 +32,7 @@ struct opt {
 #define BOOL(f) {#f, OPT_BOOL, offsetof(struct config, f)}
 #define STR(f) {#f, OPT_STR, offsetof(struct config, f)}
 static const struct opt root_opts[] = {
-    STR(engine), BOOL(allow_anonymous), STR(token_hmac_secret), STR(token_rsa_public_key),
+    STR(engine), BOOL(allow_anonymous), BOOL(test_clock), STR(token_hmac_secret), STR(token_rsa_public_key),
     STR(token_ecdsa_public_key), STR(token_algorithm), STR(token_audience), STR(token_issuer),
     STR(api_key), STR(tls_cert), STR(tls_key), STR(web_root), STR(log_level),
     U32(ping_interval), U32(pong_timeout), U32(stale_close_delay), U32(expired_close_delay),
@@ -307,6 +307,40 @@ static int parse_ns(json_t *o, struct ns_config *ns, char *err, size_t errlen)
     return 0;
 }
 
+/* The moderators' live channels mod:<namespace> (docs/moderation.md): when
+ * any namespace is a chat namespace and the config names no "mod"
+ * namespace, an implicit one is added — history 100 items for a day, staff
+ * (host, moderator, bot, admin) may subscribe and read history, nobody
+ * publishes from a client. A configured "mod" namespace is used as it is
+ * (the community layer refuses members there either way). 0 or -1 (OOM). */
+static int add_mod_namespace(struct config *c)
+{
+    bool chat = false;
+    for (size_t i = 0; i < c->nnamespaces; i++) {
+        if (!strcmp(c->namespaces[i].name, CONFIG_MOD_NS))
+            return 0;
+        chat = chat || c->namespaces[i].chat;
+    }
+    if (!chat)
+        return 0;
+    struct ns_config *v = realloc(c->namespaces, (c->nnamespaces + 1) * sizeof(*v));
+    if (!v)
+        return -1;
+    c->namespaces = v;
+    struct ns_config *ns = &v[c->nnamespaces];
+    memset(ns, 0, sizeof(*ns));
+    ns_defaults(ns);
+    if (!(ns->name = strdup(CONFIG_MOD_NS)))
+        return -1;
+    c->nnamespaces++;
+    ns->history_size = 100;
+    ns->history_ttl = 86400;
+    uint32_t staff = ROLE_HOST | ROLE_MODERATOR | ROLE_BOT | ROLE_ADMIN;
+    ns->rules[ACCESS_SUBSCRIBE] = ns->rules[ACCESS_HISTORY] = ns->rules[ACCESS_PRESENCE] = staff;
+    ns->rules[ACCESS_PUBLISH] = 0;
+    return 0;
+}
+
 static int parse_namespaces(struct config *c, json_t *v, char *err, size_t errlen)
 {
     if (!json_is_array(v))
@@ -323,7 +357,7 @@ static int parse_namespaces(struct config *c, json_t *v, char *err, size_t errle
             if (!strcmp(c->namespaces[j].name, c->namespaces[i].name))
                 FAIL("namespace \"%s\" is configured twice", c->namespaces[i].name);
     }
-    return 0;
+    return add_mod_namespace(c) == 0 ? 0 : (snprintf(err, errlen, "out of memory"), -1);
 }
 
 static int parse_origins(struct config *c, json_t *v, char *err, size_t errlen)

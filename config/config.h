@@ -17,6 +17,10 @@ struct jwt_verifier;
 
 #define REDIS_PREFIX_MAX 100
 
+/* The namespace of the moderators' live channels (mod:<namespace>); added
+ * implicitly when a config has chat namespaces and does not name it. */
+#define CONFIG_MOD_NS "mod"
+
 /* One filters list: case-insensitive words or phrases (stored lower-cased),
  * and whether the list holds the string "links" (any URL matches). */
 struct chat_filter {
@@ -62,6 +66,7 @@ struct config {
     char *engine;             /* owned: a name of config/engines.h */
     enum engine_kind engine_kind; /* what engine names (set by the load) */
     bool allow_anonymous;
+    bool test_clock;                /* API debug.clock may set the node clock (tests only) */
     /* tokens */
     char *token_hmac_secret;  /* owned; NULL = no HS* tokens */
     char *token_rsa_public_key;   /* owned PEM text or path; NULL = no RS* */

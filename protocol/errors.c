@@ -24,6 +24,8 @@ static const struct {
     {ERR_HELD_FOR_REVIEW, "held for review"},
     {UNSUB_INSUFFICIENT_STATE, "insufficient state"},
     {UNSUB_EXPIRED, "subscription expired"},
+    {UNSUB_KICKED, "kicked"},
+    {UNSUB_BANNED, "banned"},
     {DISC_SHUTDOWN, "shutdown"},
     {DISC_INTERNAL, "internal server error"},
     {DISC_EXPIRED, "connection expired"},
@@ -39,6 +41,7 @@ static const struct {
     {DISC_FORCE_NO_RECONNECT, "force disconnect"},
     {DISC_CHANNEL_LIMIT, "channel limit"},
     {DISC_NOT_AVAILABLE, "not available"},
+    {DISC_BANNED, "banned"},
     {WS_MESSAGE_TOO_BIG, "message too big"},
     {WS_INTERNAL, "internal server error"},
 };

@@ -35,6 +35,8 @@ enum proto_error {
     ERR_HELD_FOR_REVIEW = 1001,     /* community: a message held by a filter */
 
     /* unsubscribe push codes */
+    UNSUB_KICKED = 2010,             /* community: mod.kick (terminal: no resubscribe) */
+    UNSUB_BANNED = 2011,             /* community: a room ban (terminal) */
     UNSUB_INSUFFICIENT_STATE = 2500, /* resubscribe and recover */
     UNSUB_EXPIRED = 2501,            /* subscription token expired: resubscribe with a new one */
 
@@ -54,6 +56,7 @@ enum proto_error {
     DISC_FORCE_NO_RECONNECT = 3503,  /* API disconnect default */
     DISC_CHANNEL_LIMIT = 3505,
     DISC_NOT_AVAILABLE = 3508,
+    DISC_BANNED = 3510,              /* community: a community ban (terminal: no reconnect) */
 
     /* WebSocket close codes used directly */
     WS_MESSAGE_TOO_BIG = 1009,

@@ -44,6 +44,11 @@ int api_register(struct server *srv)
         if (rc)
             return rc;
     }
+    if (srv->node.cfg->test_clock) {
+        struct method_spec s = {.name = "debug.clock", .fn = api_m_debug_clock, .ctx = srv,
+                                .api = true};
+        return methods_register(&srv->node.methods, &s);
+    }
     return 0;
 }
 

@@ -31,6 +31,8 @@ json_t *api_publication_json(const struct publication *p);
 json_t *api_reply_json(const struct method_reply *r);
 
 /* ---- the handlers (method_fn) ---- */
+/* api_debug.c: only with "test_clock": true in the config. */
+void api_m_debug_clock(const struct method_call *call, json_t *params, method_done *done, void *arg);
 void api_m_publish(const struct method_call *call, json_t *params, method_done *done, void *arg);
 void api_m_broadcast(const struct method_call *call, json_t *params, method_done *done, void *arg);
 void api_m_subscribe(const struct method_call *call, json_t *params, method_done *done, void *arg);

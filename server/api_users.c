@@ -1,18 +1,17 @@
 /* server/api_users.c — the API methods that act on a user's connections
- * wherever they are (through server/cluster.c): subscribe, unsubscribe,
- * disconnect, refresh (on the node's method table, registered by
- * api_http.c). */
+ * wherever they are: subscribe, unsubscribe, disconnect, refresh (sent with
+ * node/user_verbs.h, done by server/cluster.c; on the node's method table,
+ * registered by api_http.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol/errors.h"
 #include "server/api_internal.h"
-#include "server/cluster.h"
+#include "node/user_verbs.h"
 #include "server/server.h"
 
 void api_m_disconnect(const struct method_call *call, json_t *params, method_done *done, void *arg)
 {
-    struct server *srv = server_of(call->node);
     const char *user = api_get_str(params, "user"), *client = api_get_str(params, "client");
     if (!user)
         return method_error(done, arg, ERR_BAD_REQUEST, NULL);
@@ -31,7 +30,7 @@ void api_m_disconnect(const struct method_call *call, json_t *params, method_don
         if (r && strlen(r) <= 100)
             reason = r;
     }
-    if (cluster_disconnect(srv, user, client, (uint16_t)code, reason) != 0)
+    if (node_user_disconnect(call->node, user, client, (uint16_t)code, reason) != 0)
         return method_error(done, arg, ERR_INTERNAL, NULL);
     method_ok(done, arg, NULL);
 }
@@ -39,12 +38,11 @@ void api_m_disconnect(const struct method_call *call, json_t *params, method_don
 void api_m_unsubscribe(const struct method_call *call, json_t *params, method_done *done,
                        void *arg)
 {
-    struct server *srv = server_of(call->node);
     const char *user = api_get_str(params, "user"), *ch = api_get_str(params, "channel");
     const char *client = api_get_str(params, "client");
     if (!user || !ch)
         return method_error(done, arg, ERR_BAD_REQUEST, NULL);
-    if (cluster_unsubscribe(srv, user, ch, client) != 0)
+    if (node_user_unsubscribe(call->node, user, ch, client, 0, NULL) != 0)
         return method_error(done, arg, ERR_INTERNAL, NULL);
     method_ok(done, arg, NULL);
 }
@@ -61,21 +59,20 @@ void api_m_subscribe(const struct method_call *call, json_t *params, method_done
         return method_error(done, arg, ERR_BAD_REQUEST, NULL);
     if (!api_channel(srv, ch, &err))
         return method_error(done, arg, err, NULL);
-    if (cluster_subscribe(srv, user, ch, client) != 0)
+    if (node_user_subscribe(call->node, user, ch, client) != 0)
         return method_error(done, arg, ERR_INTERNAL, NULL);
     method_ok(done, arg, NULL);
 }
 
 void api_m_refresh(const struct method_call *call, json_t *params, method_done *done, void *arg)
 {
-    struct server *srv = server_of(call->node);
     const char *user = api_get_str(params, "user"), *client = api_get_str(params, "client");
     if (!user)
         return method_error(done, arg, ERR_BAD_REQUEST, NULL);
     bool expired = json_is_true(json_object_get(params, "expired"));
     json_t *ea = json_object_get(params, "expire_at");
     int64_t expire_at = json_is_integer(ea) ? (int64_t)json_integer_value(ea) : 0;
-    if (cluster_refresh(srv, user, client, expired, expire_at) != 0)
+    if (node_user_refresh(call->node, user, client, expired, expire_at) != 0)
         return method_error(done, arg, ERR_INTERNAL, NULL);
     method_ok(done, arg, NULL);
 }

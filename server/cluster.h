@@ -1,9 +1,8 @@
 /* server/cluster.h — this node among others. Server API side effects that
  * must reach every node because a user's connections may be on any of them
- * (disconnect, subscribe, unsubscribe, refresh of a user): applied to this node's
- * clients at once and sent to the other nodes through the node's control
- * registry (node/control.h; a no-op beyond this node on the memory engine);
- * the same commands arriving from other nodes; this
+ * (disconnect, subscribe, unsubscribe, refresh of a user, a personal message):
+ * what each verb does to this node's clients (the senders and payloads are
+ * node/user_verbs.h, so the community layer can use them too); this
  * node's figures for the node registry; and the node list of /api/info. */
 #ifndef HEARTH_CLUSTER_H
 #define HEARTH_CLUSTER_H
@@ -16,21 +15,7 @@
 
 struct server;
 
-/* Each returns 0, or an engine error when the other nodes could not be told
- * (this node's part is done either way). client may be NULL or "" (all of
- * the user's connections). */
-int cluster_disconnect(struct server *srv, const char *user, const char *client, uint16_t code,
-                       const char *reason);
-int cluster_unsubscribe(struct server *srv, const char *user, const char *channel,
-                        const char *client);
-/* A server-side subscription for the user's connections. */
-int cluster_subscribe(struct server *srv, const char *user, const char *channel,
-                      const char *client);
-/* expire_at: unix seconds, 0 = leave as is. */
-int cluster_refresh(struct server *srv, const char *user, const char *client, bool expired,
-                    int64_t expire_at);
-
-/* Registers the four verbs on n's control registry (node/control.h). 0 or
+/* Registers the user verbs (node/user_verbs.h: their handlers) on n's control registry (node/control.h). 0 or
  * -1 (OOM). */
 struct node;
 int cluster_register(struct node *n);

@@ -44,6 +44,16 @@ static void on_tick(uv_timer_t *t)
 
 static void on_flush(uv_check_t *h) { client_flush_dirty(&((struct server *)h->data)->node); }
 
+/* Timers run before the loop polls and the check after it: messages a
+ * timer queued (coalesced reactions, poll results, reminders) would wait for
+ * the next wake-up. The prepare phase, just before the poll, writes them. */
+static void on_flush_early(uv_prepare_t *h)
+{
+    struct server *srv = h->data;
+    if (srv->node.ndirty)
+        client_flush_dirty(&srv->node);
+}
+
 static void on_stop_loop(uv_timer_t *t)
 {
     struct server *srv = t->data;
@@ -134,6 +144,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     uv_timer_init(loop, &srv->tick);
     uv_timer_init(loop, &srv->drain);
     uv_check_init(loop, &srv->flush);
+    uv_prepare_init(loop, &srv->flush_early);
+    srv->flush_early.data = srv;
     uv_signal_init(loop, &srv->sig_int);
     uv_signal_init(loop, &srv->sig_term);
     uv_signal_init(loop, &srv->sig_hup);
@@ -143,6 +155,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         return -1;
     uv_timer_start(&srv->tick, on_tick, TICK_MS, TICK_MS);
     uv_check_start(&srv->flush, on_flush);
+    uv_prepare_start(&srv->flush_early, on_flush_early);
     uv_signal_start(&srv->sig_int, on_signal, SIGINT);
     uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
     uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
@@ -155,14 +168,15 @@ void server_finish(struct server *srv)
 {
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
     gate_free(&srv->node.gate); /* answers publishes still held by an async hook */
-    community_stop(&srv->community); /* closes its timers in the drain below */
+    community_stop(&srv->community); /* closes its timers: the loop below runs their close */
     client_flush_dirty(&srv->node); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
     if (srv->node.engine && srv->node.engine->ops->shutdown)
         srv->node.engine->ops->shutdown(srv->node.engine);
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
                          (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term,
-                         (uv_handle_t *)&srv->sig_hup, (uv_handle_t *)&srv->flush};
+                         (uv_handle_t *)&srv->sig_hup, (uv_handle_t *)&srv->flush,
+                         (uv_handle_t *)&srv->flush_early};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);

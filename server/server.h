@@ -31,6 +31,7 @@ struct server {
     struct admission_peer *accepting;/* one admission reference between lws's accept
                                         filter and NEW_CLIENT_INSTANTIATED (ws_server.c) */
     uv_check_t flush;                /* once per loop turn: client_flush_dirty() */
+    uv_prepare_t flush_early;        /* before the loop blocks: what timers queued */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
     uv_signal_t sig_int, sig_term, sig_hup;

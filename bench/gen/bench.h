@@ -32,6 +32,7 @@ enum conn_state {
 };
 
 struct bench;
+struct ritual;
 
 /* Order/duplicate tracking of one (room, stream) at one subscriber. */
 struct seqwin {
@@ -85,6 +86,7 @@ struct opts {
     double rate;             /* publishes per second over all rooms */
     double seconds;          /* publish phase length */
     uint32_t payload;        /* bytes of the data payload */
+    int chat;                /* --chat: publish data as {"text": payload} (a chat namespace) */
     uint32_t pub_conns;      /* HTTP publisher connections (one request in flight each) */
     uint32_t concurrency;    /* connects in flight */
     double connect_rate;     /* connects started per second, 0 = as fast as concurrency allows */
@@ -98,11 +100,17 @@ struct opts {
     const char *label;
     bool json;               /* print the RESULT json line */
     bool quiet;
+    const char *token_secret; /* HS256 secret: every hearth JSON connection connects with its own user's token */
+    bool ritual;             /* the live-ritual scenario (ritual.c) */
+    double taps;             /* ritual: live.react taps per second over all tappers */
+    uint32_t tappers;        /* ritual: members that tap (0 = taps / 2.5) */
+    uint32_t chatters;       /* ritual: members that publish the chat (--rate in all) */
 };
 
 struct proc_sample {
     uint64_t ticks;          /* utime + stime */
     uint64_t rss_kib;
+    uint64_t hwm_kib;        /* VmHWM: peak RSS */
 };
 
 struct counters {
@@ -150,6 +158,7 @@ struct bench {
     uint32_t *ws_inflight;    /* owned ring: room of each WS publish in flight */
     int64_t *ws_sent_us;      /* owned ring: when each WS publish in flight was sent */
     uint32_t ws_head, ws_count;
+    struct ritual *rit;       /* owned: the ritual scenario's state (ritual.c), NULL otherwise */
 };
 
 int64_t now_us(void);
@@ -175,5 +184,26 @@ size_t pub_http_parse(struct conn *c, const uint8_t *p, size_t n);
 /* WS publisher (hearth dialects): a reply with this id arrived */
 void pub_ws_on_reply(struct conn *c, uint32_t id, bool ok);
 size_t marker_format(char *out, uint32_t room, uint32_t stream, uint32_t seq, uint64_t t, uint32_t payload);
+
+/* proc.c: CPU ticks and memory from /proc (pid 0 = this process) */
+int read_proc(int pid, struct proc_sample *s);
+uint64_t server_rss_hwm(struct bench *b, bool hwm);   /* KiB summed over --server-pid: VmRSS or VmHWM */
+uint64_t server_rss(struct bench *b);
+void sample(struct bench *b, struct proc_sample *gen, struct proc_sample *srv, int64_t *t);
+
+/* jwt.c: an HS256 token with {"sub": sub} into out; its length, 0 if it does not fit */
+size_t token_mint(char *out, size_t cap, const char *secret, const char *sub);
+
+/* ritual.c (--ritual): members chat and tap live.react in one chat room */
+int ritual_init(struct bench *b);
+void ritual_tick(struct bench *b);                 /* send the chat and the taps that are due */
+/* a reply (id >= 3) on a member's connection; false when it is not the ritual's */
+bool ritual_on_reply(struct conn *c, uint32_t id, bool err, const uint8_t *p, size_t n);
+void ritual_on_totals(struct conn *c, const uint8_t *p, size_t n); /* a reaction_totals push */
+uint64_t ritual_in_flight(const struct bench *b);  /* commands of live members not yet answered */
+uint64_t ritual_progress(const struct bench *b);   /* grows while totals arrive */
+bool ritual_drained(const struct bench *b);        /* every accepted tap reached every member */
+void ritual_report(const struct bench *b);         /* text lines */
+void ritual_json(const struct bench *b);           /* ,"key":value... inside the RESULT object */
 
 #endif

@@ -100,18 +100,29 @@ static void scan_markers(struct conn *c, const uint8_t *p, size_t n)
 
 static void json_open(struct conn *c)
 {
-    char m[512];
+    char m[768], conn[400] = "{}";
     int n;
+    if (c->b->o.token_secret) { /* one user per connection: bench-<i>, publishers bench-p<i> */
+        char sub[32], tok[320];
+        snprintf(sub, sizeof(sub), "bench-%s%u", c->is_pub ? "p" : "", c->idx);
+        if (!token_mint(tok, sizeof(tok), c->b->o.token_secret, sub)) {
+            conn_fail(c, "cannot mint a token");
+            return;
+        }
+        snprintf(conn, sizeof(conn), "{\"token\":\"%s\"}", tok);
+    }
     if (c->is_pub)
-        n = snprintf(m, sizeof(m), "{\"id\":1,\"connect\":{}}");
+        n = snprintf(m, sizeof(m), "{\"id\":1,\"connect\":%s}", conn);
     else
-        n = snprintf(m, sizeof(m), "{\"id\":1,\"connect\":{}}\n{\"id\":2,\"subscribe\":{\"channel\":\"%s%u\"}}",
-                     c->b->o.room_prefix, c->room);
+        n = snprintf(m, sizeof(m), "{\"id\":1,\"connect\":%s}\n{\"id\":2,\"subscribe\":{\"channel\":\"%s%u\"}}",
+                     conn, c->b->o.room_prefix, c->room);
     conn_send_ws(c, 0x1, m, (size_t)n);
 }
 
-static void on_reply(struct conn *c, uint32_t id, bool err)
+static void on_reply(struct conn *c, uint32_t id, bool err, const uint8_t *p, size_t n)
 {
+    if (id > 2 && c->b->rit && ritual_on_reply(c, id, err, p, n))
+        return;
     if (c->is_pub) {
         if (id == 1) {
             if (err)
@@ -141,7 +152,10 @@ static void json_message(struct conn *c, uint8_t *p, size_t n)
         uint8_t *le = nl ? nl : end;
         size_t ln = (size_t)(le - p);
         if (ln >= 8 && memcmp(p, "{\"push\":", 8) == 0) {
-            scan_markers(c, p, ln);
+            if (c->b->rit && memmem(p, ln, "\"reaction_totals\"", 17))
+                ritual_on_totals(c, p, ln);
+            else
+                scan_markers(c, p, ln);
         } else if (ln == 2 && p[0] == '{' && p[1] == '}') {
             conn_send_ws(c, 0x1, "{}", 2);
             c->b->n.pongs_sent++;
@@ -150,7 +164,7 @@ static void json_message(struct conn *c, uint8_t *p, size_t n)
             int ok;
             uint32_t id = (uint32_t)parse_u(&q, le, &ok);
             bool err = memmem(q, (size_t)(le - q), "\"error\":", 8) != NULL;
-            on_reply(c, id, err);
+            on_reply(c, id, err, p, ln);
         }
         p = le + 1;
     }
@@ -300,7 +314,7 @@ static void msgpack_message(struct conn *c, uint8_t *p, size_t n)
             k = vend;
         }
         if (!push && id > 0)
-            on_reply(c, (uint32_t)id, err);
+            on_reply(c, (uint32_t)id, err, q, (size_t)(mend - q));
         q = mend;
     }
 }

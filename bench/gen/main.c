@@ -1,8 +1,7 @@
 /* bench/gen/main.c — hearth-bench: a bounded, loopback-only WebSocket load
  * generator for hearth and the servers users compare it with. Options, the
- * run's phases (connect -> settle -> publish -> drain -> report), CPU/RSS
- * sampling from /proc, and the report (text, plus one "RESULT {json}" line
- * for scripts). See bench/README.md for the scenarios built on it. */
+ * run's phases (connect -> settle -> publish -> drain -> report) and the
+ * report (text, plus one "RESULT {json}" line for scripts). See bench/README.md for the scenarios built on it. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -38,6 +37,7 @@ static void usage(void)
         "  --rate R             publishes per second over all rooms (default 0)\n"
         "  --seconds S          publish phase length (default 5)\n"
         "  --payload B          payload bytes (default 64)\n"
+        "  --chat               publish data as {\"text\": payload} (hearth chat namespace)\n"
         "  --pub-conns N        HTTP publisher connections (default 8)\n"
         "  --concurrency N      connects in flight (default 256)\n"
         "  --connect-rate R     connects started per second (default: unlimited)\n"
@@ -49,7 +49,13 @@ static void usage(void)
         "  --timeout S          hard limit for the run (default 120)\n"
         "  --label S            name printed with the result\n"
         "  --json               also print one RESULT {json} line\n"
-        "  --quiet              no progress output\n",
+        "  --quiet              no progress output\n"
+        "  --token-secret S     connect with HS256 tokens, user bench-<i> per connection\n"
+        "  --ritual             live ritual (json, one chat room, needs --token-secret):\n"
+        "                       members chat at --rate and tap live.react at --taps\n"
+        "  --taps R             ritual: live.react taps per second in all (default 0)\n"
+        "  --tappers N          ritual: members that tap (default taps/2.5: 2.5 taps/s each)\n"
+        "  --chatters N         ritual: members that publish the chat (default 5)\n",
         stderr);
 }
 
@@ -75,64 +81,6 @@ static int parse_url(const char *s, struct url *u)
     u->port = colon && colon < slash ? atoi(colon + 1) : 80;
     snprintf(u->path, sizeof(u->path), "%s", *slash ? slash : "/");
     return 0;
-}
-
-static int read_proc(int pid, struct proc_sample *s)
-{
-    char path[64], buf[4096];
-    memset(s, 0, sizeof(*s));
-    snprintf(path, sizeof(path), pid ? "/proc/%d/stat" : "/proc/self/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    /* fields after ")": 3 state ... 14 utime 15 stime */
-    unsigned long long ut = 0, st = 0;
-    int field = 2;
-    for (char *t = p + 1; *t && field < 15; t++) {
-        if (*t == ' ') {
-            field++;
-            if (field == 14)
-                ut = strtoull(t + 1, NULL, 10);
-            else if (field == 15)
-                st = strtoull(t + 1, NULL, 10);
-        }
-    }
-    s->ticks = ut + st;
-    snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            s->rss_kib = strtoull(line + 6, NULL, 10);
-    fclose(f);
-    return 0;
-}
-
-static uint64_t server_rss(struct bench *b)
-{
-    uint64_t sum = 0;
-    for (int i = 0; i < b->o.nserver_pids; i++) {
-        struct proc_sample s;
-        if (read_proc(b->o.server_pids[i], &s) == 0)
-            sum += s.rss_kib;
-    }
-    return sum;
-}
-
-static void sample(struct bench *b, struct proc_sample *gen, struct proc_sample *srv, int64_t *t)
-{
-    *t = now_us();
-    read_proc(0, gen);
-    for (int i = 0; i < b->o.nserver_pids; i++)
-        read_proc(b->o.server_pids[i], &srv[i]);
 }
 
 void bench_on_subscribed(struct conn *c)
@@ -201,6 +149,8 @@ static bool pubs_settled(struct bench *b)
 
 static uint64_t pubs_in_flight(struct bench *b)
 {
+    if (b->rit)
+        return ritual_in_flight(b);
     if (b->o.pub == PUB_WS)
         return b->ws_count;
     uint64_t n = 0;
@@ -210,6 +160,9 @@ static uint64_t pubs_in_flight(struct bench *b)
 }
 
 static void finish(struct bench *b);
+
+/* grows while deliveries arrive (the drain waits while it does) */
+static uint64_t progress(const struct bench *b) { return b->n.unique + (b->rit ? ritual_progress(b) : 0); }
 
 static int64_t settle_until, connect_deadline, drain_until;
 
@@ -234,7 +187,7 @@ static void on_tick(uv_timer_t *t)
     case 1:
         if (now >= settle_until) {
             b->srv_rss_after_kib = server_rss(b);
-            if (b->o.rate > 0 && b->o.seconds > 0 && b->o.pub != PUB_NONE) {
+            if (b->o.seconds > 0 && ((b->o.rate > 0 && b->o.pub != PUB_NONE) || b->rit)) {
                 b->phase = 2;
                 b->t_pub_start_us = now;
                 sample(b, &b->gen0, b->srv0, &b->sample0_us);
@@ -244,22 +197,26 @@ static void on_tick(uv_timer_t *t)
         }
         break;
     case 2:
-        pub_tick(b);
+        if (b->rit)
+            ritual_tick(b);
+        else
+            pub_tick(b);
         if (now - b->t_pub_start_us >= (int64_t)(b->o.seconds * 1e6)) {
             b->t_pub_end_us = now;
             sample(b, &b->gen1, b->srv1, &b->sample1_us);
             b->phase = 3;
             drain_until = now + (int64_t)(b->o.drain * 1e6);
-            b->drain_last_unique = b->n.unique;
+            b->drain_last_unique = progress(b);
             b->drain_progress_us = now;
         }
         break;
     case 3:
-        if (b->n.unique != b->drain_last_unique) {
-            b->drain_last_unique = b->n.unique;
+        if (progress(b) != b->drain_last_unique) {
+            b->drain_last_unique = progress(b);
             b->drain_progress_us = now;
         }
-        if ((b->n.unique >= expected(b) && pubs_in_flight(b) == 0) || now >= drain_until ||
+        if ((b->n.unique >= expected(b) && pubs_in_flight(b) == 0 && (!b->rit || ritual_drained(b))) ||
+            now >= drain_until ||
             (pubs_in_flight(b) == 0 && now - b->drain_progress_us > 1500000))
             finish(b);
         break;
@@ -299,7 +256,7 @@ static void finish(struct bench *b)
     double srv_cpu = 0;
     for (int i = 0; i < o->nserver_pids && win > 0; i++)
         srv_cpu += 100.0 * (double)(b->srv1[i].ticks - b->srv0[i].ticks) / (double)hz / win;
-    uint64_t rss_end = server_rss(b);
+    uint64_t rss_end = server_rss(b), hwm_end = server_rss_hwm(b, true);
     double rss_per_conn = b->n.subscribed && b->srv_rss_after_kib > b->srv_rss_before_kib
                               ? 1024.0 * (double)(b->srv_rss_after_kib - b->srv_rss_before_kib) /
                                     (double)b->n.subscribed
@@ -317,7 +274,7 @@ static void finish(struct bench *b)
                (unsigned long long)b->n.closed_by_server, b->n.last_close_code);
         printf("connect       %.0f subscribed/s, latency p50 %.2f ms p99 %.2f ms max %.2f ms\n", conn_rate,
                ms(hist_quantile(&b->conn_lat, .5)), ms(hist_quantile(&b->conn_lat, .99)), ms(b->conn_lat.max));
-        if (o->rate > 0) {
+        if (o->rate > 0 || b->rit) {
             printf("published     %llu of %.0f target (%llu errors) over %.2f s, %u rooms\n",
                    (unsigned long long)b->n.published, o->rate * o->seconds, (unsigned long long)b->n.publish_errors,
                    pub_s, o->rooms);
@@ -335,9 +292,12 @@ static void finish(struct bench *b)
             printf("cpu           server %.0f %%, generator %.0f %%%s\n", srv_cpu, gen_cpu,
                    saturated ? "  ** generator saturated: figures are a lower bound **" : "");
         }
-        printf("server rss    %llu KiB before, %llu KiB subscribed, %llu KiB at end; %.0f B per subscribed connection\n",
+        printf("server rss    %llu KiB before, %llu KiB subscribed, %llu KiB at end (peak %llu KiB); "
+               "%.0f B per subscribed connection\n",
                (unsigned long long)b->srv_rss_before_kib, (unsigned long long)b->srv_rss_after_kib,
-               (unsigned long long)rss_end, rss_per_conn);
+               (unsigned long long)rss_end, (unsigned long long)hwm_end, rss_per_conn);
+        if (b->rit)
+            ritual_report(b);
     }
     if (o->json) {
         printf("RESULT {\"label\":\"%s\",\"dialect\":\"%s\",\"pub\":\"%s\",\"subs\":%u,\"subscribed\":%llu,"
@@ -350,7 +310,8 @@ static void finish(struct bench *b)
                "\"server_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,\"gen_saturated\":%s,"
                "\"server_rss_before_kib\":%llu,\"server_rss_subscribed_kib\":%llu,\"server_rss_end_kib\":%llu,"
                "\"rss_per_conn_b\":%.0f,\"connect_per_s\":%.0f,\"connect_p50_ms\":%.3f,\"connect_p99_ms\":%.3f,"
-               "\"pub_ack_p50_ms\":%.3f,\"pub_ack_p99_ms\":%.3f,\"pub_ack_max_ms\":%.3f,\"aborted\":%s}\n",
+               "\"pub_ack_p50_ms\":%.3f,\"pub_ack_p99_ms\":%.3f,\"pub_ack_max_ms\":%.3f,\"aborted\":%s,"
+               "\"server_hwm_kib\":%llu",
                o->label ? o->label : "run", dn[o->dialect], pn[o->pub], o->subs, (unsigned long long)b->n.subscribed,
                (unsigned long long)b->n.connect_errors, (unsigned long long)b->n.closed_by_server,
                b->n.last_close_code, o->rooms, o->rate, pub_s, o->rate * o->seconds,
@@ -364,7 +325,10 @@ static void finish(struct bench *b)
                (unsigned long long)b->srv_rss_after_kib, (unsigned long long)rss_end, rss_per_conn, conn_rate,
                ms(hist_quantile(&b->conn_lat, .5)), ms(hist_quantile(&b->conn_lat, .99)),
                ms(hist_quantile(&b->pub_lat, .5)), ms(hist_quantile(&b->pub_lat, .99)), ms(b->pub_lat.max),
-               b->aborted ? "true" : "false");
+               b->aborted ? "true" : "false", (unsigned long long)hwm_end);
+        if (b->rit)
+            ritual_json(b);
+        printf("}\n");
     }
     fflush(stdout);
     /* sockets close (with RST, see ws.c) when the process exits */
@@ -388,19 +352,22 @@ int main(int argc, char **argv)
     o->settle = 0.5;
     o->drain = 5;
     o->timeout = 120;
+    o->chatters = 5;
     const char *pub_url = NULL;
     enum { O_DIALECT = 256, O_URL, O_PUB, O_PUBURL, O_KEY, O_SUBS, O_ROOMS, O_PREFIX, O_RATE, O_SECONDS,
-           O_PAYLOAD, O_PUBCONNS, O_CONC, O_CRATE, O_SRC, O_SRCBASE, O_PID, O_SETTLE, O_DRAIN, O_TIMEOUT,
-           O_LABEL, O_JSON, O_QUIET, O_HELP };
+           O_PAYLOAD, O_CHAT, O_PUBCONNS, O_CONC, O_CRATE, O_SRC, O_SRCBASE, O_PID, O_SETTLE, O_DRAIN, O_TIMEOUT,
+           O_LABEL, O_JSON, O_QUIET, O_HELP, O_SECRET, O_RITUAL, O_TAPS, O_TAPPERS, O_CHATTERS };
     static const struct option lo[] = {
         {"dialect", 1, 0, O_DIALECT}, {"url", 1, 0, O_URL}, {"pub", 1, 0, O_PUB}, {"pub-url", 1, 0, O_PUBURL},
         {"api-key", 1, 0, O_KEY}, {"subs", 1, 0, O_SUBS}, {"rooms", 1, 0, O_ROOMS},
         {"room-prefix", 1, 0, O_PREFIX}, {"rate", 1, 0, O_RATE}, {"seconds", 1, 0, O_SECONDS},
-        {"payload", 1, 0, O_PAYLOAD}, {"pub-conns", 1, 0, O_PUBCONNS}, {"concurrency", 1, 0, O_CONC},
+        {"payload", 1, 0, O_PAYLOAD}, {"chat", 0, 0, O_CHAT}, {"pub-conns", 1, 0, O_PUBCONNS}, {"concurrency", 1, 0, O_CONC},
         {"connect-rate", 1, 0, O_CRATE}, {"src-addrs", 1, 0, O_SRC}, {"src-base", 1, 0, O_SRCBASE},
         {"server-pid", 1, 0, O_PID}, {"settle", 1, 0, O_SETTLE}, {"drain", 1, 0, O_DRAIN},
         {"timeout", 1, 0, O_TIMEOUT}, {"label", 1, 0, O_LABEL}, {"json", 0, 0, O_JSON},
-        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"token-secret", 1, 0, O_SECRET},
+        {"ritual", 0, 0, O_RITUAL}, {"taps", 1, 0, O_TAPS}, {"tappers", 1, 0, O_TAPPERS},
+        {"chatters", 1, 0, O_CHATTERS}, {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
@@ -431,6 +398,7 @@ int main(int argc, char **argv)
         case O_RATE: o->rate = atof(optarg); break;
         case O_SECONDS: o->seconds = atof(optarg); break;
         case O_PAYLOAD: o->payload = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case O_CHAT: o->chat = 1; break;
         case O_PUBCONNS: o->pub_conns = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CONC: o->concurrency = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CRATE: o->connect_rate = atof(optarg); break;
@@ -446,6 +414,11 @@ int main(int argc, char **argv)
         case O_LABEL: o->label = optarg; break;
         case O_JSON: o->json = true; break;
         case O_QUIET: o->quiet = true; break;
+        case O_SECRET: o->token_secret = optarg; break;
+        case O_RITUAL: o->ritual = true; break;
+        case O_TAPS: o->taps = atof(optarg); break;
+        case O_TAPPERS: o->tappers = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case O_CHATTERS: o->chatters = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: usage(); return opt == O_HELP ? 0 : 2;
         }
     }
@@ -459,6 +432,14 @@ int main(int argc, char **argv)
                         "seconds/timeout <= 3600, rate <= 1e7)\n");
         return 2;
     }
+    if (o->ritual && (o->dialect != D_JSON || o->rooms != 1 || !o->token_secret || o->taps < 0 ||
+                      o->taps > 1000000 || (o->rate > 0 && !o->chatters))) {
+        fprintf(stderr, "hearth-bench: --ritual needs --dialect json, --rooms 1, --token-secret, taps <= 1e6 "
+                        "and chatters for a chat rate\n");
+        return 2;
+    }
+    if (o->ritual)
+        o->pub = PUB_NONE; /* members publish: no separate publisher connections */
     if (o->pub == PUB_WS && o->dialect != D_JSON && o->dialect != D_MSGPACK) {
         fprintf(stderr, "hearth-bench: --pub ws speaks hearth's protocol only\n");
         return 2;
@@ -496,13 +477,17 @@ int main(int argc, char **argv)
     b->pubs = calloc(o->pub_conns ? o->pub_conns : 1, sizeof(struct conn));
     b->room_subs = calloc(o->rooms, sizeof(uint64_t));
     b->room_pub = calloc(o->rooms, sizeof(uint64_t));
-    b->streams = o->pub_conns ? o->pub_conns : 1;
+    b->streams = o->ritual ? (o->chatters ? o->chatters : 1) : o->pub_conns ? o->pub_conns : 1;
     b->room_seq = calloc((size_t)o->rooms * b->streams, sizeof(uint32_t));
     b->ws_inflight = calloc(65536, sizeof(uint32_t));
     b->ws_sent_us = calloc(65536, sizeof(int64_t));
     b->rd_size = 256 * 1024;
     b->rd = malloc(b->rd_size);
     if (!b->subs || !b->pubs || !b->room_subs || !b->room_pub || !b->room_seq || !b->ws_inflight || !b->ws_sent_us || !b->rd) {
+        fprintf(stderr, "hearth-bench: out of memory\n");
+        return 1;
+    }
+    if (o->ritual && ritual_init(b) != 0) {
         fprintf(stderr, "hearth-bench: out of memory\n");
         return 1;
     }

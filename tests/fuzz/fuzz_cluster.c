@@ -1,9 +1,10 @@
 /* tests/fuzz/fuzz_cluster.c — libFuzzer target: a cross-node control verb as
  * another node would send it (untrusted bytes from Redis pub/sub). Input:
  * "<verb>\n<payload>". It goes through node_control_on_message() exactly as
- * the engine's on_control event delivers it: the registry's verb lookup and
- * server/cluster.c's msgpack payload decoders (disconnect, unsubscribe,
- * subscribe, refresh) with their shape and range checks, on a node with no
+ * the engine's on_control event delivers it: the registry's verb lookup,
+ * the user verbs' msgpack payload decoders (node/user_verbs.c: disconnect,
+ * unsubscribe, subscribe, refresh, user.message) with server/cluster.c's
+ * range checks, and moderation's text verb mod.sanction, on a node with no
  * sockets (tests/fuzz/fuzz_node.h). Leaks and crashes are findings. */
 #include <stdint.h>
 #include <string.h>

@@ -174,3 +174,41 @@ test('a reminder fires once when it comes due, not for occurrences already over'
   assert.deepEqual(mine.map((m) => [m.occurrence, m.starts_in, m.start, m.channel]),
     [[1, before, new Date(startMs).toISOString().replace('.000', ''), `live:${id}.1`]]);
 });
+
+test('room policy by state: green room for hosts, read-only once ended, overrides', async () => {
+  const id = await create(weekly({ hosts: ['alice'] }));
+  const ch = `live:${id}.1`;
+  const alice = client('alice', ['member']);
+  const bob = client('bob', ['member']);
+  await Promise.all([alice.ready(5000), bob.ready(5000)]);
+  await api(h, 'event.transition', { id, state: 'green_room' });
+  const bs = bob.newSubscription(ch);
+  const denied = once(bs, 'unsubscribed', 5000);
+  bs.subscribe();
+  assert.equal((await denied).code, 103);
+  bob.removeSubscription(bs);
+  const as = alice.newSubscription(ch);
+  as.subscribe();
+  await once(as, 'subscribed');
+  await as.publish({ text: 'hosts warming up' });
+  await assert.rejects(bob.publish(ch, { text: 'let me in' }), (e) => e.code === 103);
+  await api(h, 'event.transition', { id, state: 'live' });
+  const bs2 = bob.newSubscription(ch);
+  bs2.subscribe();
+  await once(bs2, 'subscribed');
+  await bs2.publish({ text: 'hello' });
+  // live: slow mode 3 s by default (enforced by moderation)
+  await assert.rejects(bs2.publish({ text: 'again at once' }), (e) => e.code === 111 && /slow mode: wait [1-3] s/.test(e.message));
+  // a moderator's per-room override wins over the event's policy
+  await api(h, 'mod.slow_mode', { channel: ch, seconds: 0 });
+  await waitFor(async () => { try { await bs2.publish({ text: 'no wait' }); return true; } catch { return false; } }, 3000, 'the override');
+  await bs2.publish({ text: 'still no wait' });
+  await api(h, 'event.transition', { id, state: 'ended' });
+  await assert.rejects(bs2.publish({ text: 'after the end' }), (e) => e.code === 103 && /read-only/.test(e.message));
+  // the API (bots) is not held to the room policy
+  assert.equal((await api(h, 'publish', { channel: ch, data: { text: 'bot recap' } })).status, 200);
+  // an event whose policy keeps ended rooms open
+  const open = await create(weekly({ hosts: ['alice'], policies: { ended: { read_only: false } } }));
+  await api(h, 'event.transition', { id: open, state: 'ended' });
+  await bob.publish(`live:${open}.1`, { text: 'still chatting' });
+});

@@ -58,7 +58,7 @@ test('bad emoji, too many different emoji, non-chat channels', async () => {
   await assert.rejects(u.rpc('live.react', { channel: 'nochat:x', emoji: '👍' }), (e) => e.code === 107);
   await assert.rejects(u.rpc('live.react', { channel: 'live:e.1', emoji: '👍', extra: 1 }), (e) => e.code === 107);
   const many = await Promise.all(Array.from({ length: 80 }, (_, i) => user(`d${i}`)));
-  const res = await Promise.allSettled(many.map((m, i) => m.rpc('live.react', { channel: 'live:many.1', emoji: `e${i}` })));
+  const res = await Promise.allSettled(many.map((m, i) => m.rpc("live.react", { channel: "live:many.1", emoji: String.fromCodePoint(0x1F600 + i) })));
   const refused = res.filter((r) => r.status === 'rejected');
   assert.ok(refused.length >= 8 && refused.every((r) => r.reason.code === 106), `${refused.length} refused`);
 });

@@ -140,3 +140,28 @@ test('hostile polls: 10,000 options, huge question, unknown keys, non-chat chann
     assert.equal(r.json?.error?.code, 107, r.text.slice(0, 200));
   }
 });
+
+test('an NPS pulse with an audience invites, personally, the members present long enough', async () => {
+  const ch = 'live:invite.1';
+  const inbox = {};
+  const watch = (c, name) => { inbox[name] = []; c.on('message', (ctx) => inbox[name].push(ctx.data)); };
+  const stayer = await member('inv-stay');
+  watch(stayer, 'stay');
+  const s1 = stayer.newSubscription(ch);
+  s1.subscribe();
+  await once(s1, 'subscribed');
+  await sleep(1200);
+  const newcomer = await member('inv-new');
+  watch(newcomer, 'new');
+  const s2 = newcomer.newSubscription(ch);
+  s2.subscribe();
+  await once(s2, 'subscribed');
+  const outsider = await member('inv-out');
+  watch(outsider, 'out');
+  const id = (await api(h, 'poll.create', { channel: ch, question: 'Recommend us?', kind: 'nps',
+    audience: { min_attended: 1 } })).json.result.poll_id;
+  await waitFor(() => inbox.stay.length === 1, 5000, 'the invitation');
+  assert.deepEqual([inbox.stay[0].type, inbox.stay[0].poll_id, inbox.stay[0].channel], ['poll_invite', id, ch]);
+  await sleep(500);
+  assert.deepEqual([inbox.new.length, inbox.out.length], [0, 0]);
+});

@@ -40,7 +40,8 @@ after(async () => { for (const c of clients) c.disconnect(); await sleep(100); a
 
 test('two occurrences: attendance, chat, reactions, polls, NPS, Q&A, retention', async () => {
   const id = (await api(h, 'event.create', { title: 'Ritual', hosts: ['alice'], start: '2026-12-10T19:00',
-    tz: 'Europe/Paris', duration: 3600, recurrence: { freq: 'weekly' } })).json.result.id;
+    tz: 'Europe/Paris', duration: 3600, recurrence: { freq: 'weekly' },
+    policies: { live: { slow_mode: 0 } } })).json.result.id; // u1 speaks twice in a row
   const ch1 = `live:${id}.1`, ch2 = `live:${id}.2`;
   await api(h, 'event.transition', { id, state: 'live' });
   const [u1, u2, u3] = await Promise.all([user('u1'), user('u2'), user('u3')]);

@@ -280,13 +280,244 @@ static void test_async(void **state)
     assert_int_equal(o.out.code, 4002);
     assert_string_equal(o.message, "slow");
     assert_int_equal(history(f, "chat:room").n, 1);
-    /* never resumed: teardown answers it (100) and frees it (ASan checks) */
+    /* still parked at teardown: gate_free answers the caller (100); the
+     * hook's late gate_resume then only frees the request (ASan checks) */
     publish(f, "chat:room", "5", &o);
     assert_int_equal(o.calls, 0);
     gate_free(&f->node.gate);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.out.code, ERR_INTERNAL);
+    gate_resume(t.parked, (struct gate_verdict){.kind = GATE_ALLOW});
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(history(f, "chat:room").n, 1);
     gate_init(&f->node.gate, &f->node);
+}
+
+/* ---- ack, trusted, watch, predicates, droppable, views ---- */
+
+static struct gate_verdict hook_ack(void *ctx, struct gate_req *r)
+{
+    (void)r;
+    strcat(((struct trace *)ctx)->log, "k");
+    return (struct gate_verdict){.kind = GATE_ACK, .offset = 7, .epoch = "ep"};
+}
+
+struct watched {
+    int calls;
+    uint32_t code;
+    uint64_t offset;
+    int done_calls_then; /* the caller's done had not run yet */
+    struct outcome *o;
+};
+
+static void on_watch(void *ctx, const struct gate_outcome *out)
+{
+    struct watched *w = ctx;
+    w->calls++;
+    w->code = out->code;
+    w->offset = out->offset;
+    w->done_calls_then = w->o->calls;
+}
+
+static struct watched *g_watched;
+static struct gate_verdict hook_watch(void *ctx, struct gate_req *r)
+{
+    (void)ctx;
+    gate_req_watch(r, on_watch, g_watched);
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static void test_ack(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_ack, &t), 0);
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_a, &t), 0);
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    struct clientinfo ci = {.user = span_str("alice")};
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("1"), .has_data = true,
+                         .is_json = true, .origin = GATE_CLIENT, .info = &ci,
+                         .subject = access_subject(0, false)};
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.out.code, 0);
+    assert_false(o.out.held);
+    assert_int_equal(o.out.offset, 7);
+    assert_string_equal(t.log, "k"); /* the chain stopped */
+    assert_int_equal(history(f, "chat:room").n, 0);
+    assert_int_equal(f->node.stats.publications, 0);
+}
+
+static void test_trusted_skips_hooks(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_deny, &t), 0);
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("{\"type\":\"edit\"}"),
+                         .has_data = true, .is_json = true, .origin = GATE_API, .trusted = true};
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, 0);
+    assert_int_equal(o.out.offset, 1);
+    assert_string_equal(t.log, "");
+    /* the ordinary checks still apply */
+    p.channel = span_str("nope:room");
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, ERR_UNKNOWN_CHANNEL);
+}
+
+static void test_watch(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    struct outcome o;
+    struct watched w = {.o = &o};
+    g_watched = &w;
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_watch, &t), 0);
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.code, 0);
+    assert_int_equal(w.offset, 1);
+    assert_int_equal(w.done_calls_then, 0);
+    assert_int_equal(o.calls, 1);
+    /* a later hook's deny reaches the watcher too */
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_deny, &t), 0);
+    publish(f, "chat:room", "2", &o);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(w.code, 4001);
+    assert_int_equal(o.out.code, 4001);
+}
+
+/* A hook parked at teardown that sets a watcher on its late resume: the
+ * watcher still hears (100) once, so it can free what it holds. */
+static void test_watch_after_teardown(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    struct outcome o;
+    struct watched w = {.o = &o};
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_async, &t), 0);
+    publish(f, "chat:room", "1", &o);
+    gate_free(&f->node.gate);
+    assert_int_equal(o.calls, 1);
+    gate_req_watch(t.parked, on_watch, &w);
+    gate_resume(t.parked, (struct gate_verdict){.kind = GATE_ALLOW});
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.code, ERR_INTERNAL);
+    assert_int_equal(o.calls, 1);
+    gate_init(&f->node.gate, &f->node);
+}
+
+static bool is_chat_ns(const struct ns_config *ns) { return ns->chat; }
+
+static void test_where_follows_reload(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add_where(&f->node.gate, is_chat_ns, hook_deny, &t), 0);
+    struct outcome o;
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(o.out.code, 0); /* no namespace has "chat" */
+    /* a reload that turns "chat" on */
+    f->cfg.namespaces[1].chat = true;
+    gate_config_changed(&f->node.gate);
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(o.out.code, 4001);
+    publish(f, "lobby", "1", &o);
+    assert_int_equal(o.out.code, 0);
+    assert_string_equal(t.log, "d");
+}
+
+static void test_droppable(void **state)
+{
+    struct fixture *f = *state;
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("{\"t\":1}"),
+                         .has_data = true, .is_json = true, .origin = GATE_API,
+                         .skip_history = true, .droppable = true};
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, 0);
+    assert_int_equal(o.out.offset, 0);
+    assert_int_equal(history(f, "chat:room").n, 0);
+    struct publication *pub = publication_new(span_str("c"), span_str("1"), true, NULL);
+    pub->droppable = true;
+    struct frame *fr = publication_push_frame(pub, WIRE_JSON);
+    assert_non_null(fr);
+    assert_true(frame_droppable(fr));
+    publication_unref(pub);
+    pub = publication_new(span_str("c"), span_str("1"), true, NULL);
+    fr = publication_push_frame(pub, WIRE_MSGPACK);
+    assert_false(frame_droppable(fr));
+    publication_unref(pub);
+}
+
+struct viewer {
+    int calls;
+    struct gate_view *parked;
+    bool park;
+};
+
+static void view_upper(void *ctx, struct gate_view *v)
+{
+    struct viewer *vw = ctx;
+    vw->calls++;
+    size_t n;
+    struct publication **pubs = gate_view_pubs(v, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct publication *np = publication_new(pubs[i]->channel, span_str("\"X\""), true, NULL);
+        np->offset = pubs[i]->offset;
+        publication_unref(pubs[i]);
+        pubs[i] = np;
+    }
+    if (vw->park)
+        vw->parked = v;
+    else
+        gate_view_resume(v, 0);
+}
+
+static void test_view(void **state)
+{
+    struct fixture *f = *state;
+    struct outcome o;
+    publish(f, "chat:room", "1", &o);
+    publish(f, "lobby", "1", &o);
+    struct viewer vw = {0};
+    assert_int_equal(gate_view_add_where(&f->node.gate, is_chat_ns, view_upper, &vw), 0);
+    f->cfg.namespaces[1].chat = true;
+    gate_config_changed(&f->node.gate);
+    struct history_query q = {.limit = -1};
+    struct hist h = {0};
+    const struct ns_config *chat = config_find_ns(&f->cfg, "chat:room", 9);
+    const struct ns_config *plain = config_find_ns(&f->cfg, "lobby", 5);
+    assert_int_equal(gate_history(&f->node.gate, span_str("chat:room"), chat, &q, on_hist, &h), 0);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last, "\"X\"");
+    assert_int_equal(vw.calls, 1);
+    /* the store itself is unchanged; a namespace without a view is not rewritten */
+    assert_string_equal(history(f, "chat:room").last, "1");
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(gate_history(&f->node.gate, span_str("lobby"), plain, &q, on_hist, &h), 0);
+    assert_string_equal(h.last, "1");
+    assert_int_equal(vw.calls, 1);
+    /* asynchronous view: the caller hears nothing until it resumes */
+    vw.park = true;
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(gate_history(&f->node.gate, span_str("chat:room"), chat, &q, on_hist, &h), 0);
+    assert_int_equal(h.calls, 0);
+    assert_non_null(vw.parked);
+    assert_null(gate_view_ns(vw.parked));
+    gate_view_resume(vw.parked, 0);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last, "\"X\"");
+    /* an empty answer does not reach the hook */
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(gate_history(&f->node.gate, span_str("chat:empty"), chat, &q, on_hist, &h), 0);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.n, 0);
+    assert_int_equal(vw.calls, 2);
 }
 
 static void test_hooks_survive_reload(void **state)
@@ -362,6 +593,80 @@ static void test_subscribe(void **state)
     assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
 }
 
+
+/* ---- namespace predicates, marks and subject, connect hooks ---- */
+
+static bool ns_is_chat(const struct ns_config *ns) { return !strcmp(ns->name, "chat"); }
+
+static struct gate_verdict hook_marks(void *ctx, struct gate_req *req)
+{
+    struct trace *t = ctx;
+    snprintf(t->log + strlen(t->log), sizeof(t->log) - strlen(t->log), "m%u%s",
+             gate_req_marks(req), (gate_req_subject(req) & ROLE_MODERATOR) ? "M" : "");
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static struct gate_verdict sub_where(void *ctx, const struct gate_sub *req,
+                                     const struct ns_config *ns)
+{
+    (void)req;
+    (void)ns;
+    strcat(((struct trace *)ctx)->log, "w");
+    return (struct gate_verdict){.kind = GATE_DENY, .code = ERR_PERMISSION_DENIED,
+                                 .message = "kicked"};
+}
+
+static struct gate_verdict conn_ban(void *ctx, const char *user, uint32_t subject)
+{
+    (void)subject;
+    strcat(((struct trace *)ctx)->log, "c");
+    if (!strcmp(user, "mallory"))
+        return (struct gate_verdict){.kind = GATE_DENY, .code = 3510, .message = "banned"};
+    if (!strcmp(user, "weird")) /* not a disconnect code: 3004 */
+        return (struct gate_verdict){.kind = GATE_DENY, .code = 103, .message = "x"};
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static void test_where_marks_connect(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add_where(&f->node.gate, ns_is_chat, hook_marks, &t), 0);
+    assert_int_equal(gate_sub_hook_add_where(&f->node.gate, ns_is_chat, sub_where, &t), 0);
+    struct outcome o;
+    publish(f, "lobby", "1", &o); /* namespace "": the predicate is false */
+    assert_int_equal(o.out.code, 0);
+    assert_string_equal(t.log, "");
+    struct clientinfo ci = {.user = span_str("alice"), .client = span_str("c1")};
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("2"), .has_data = true,
+                         .is_json = true, .origin = GATE_CLIENT, .info = &ci,
+                         .subject = access_subject(ROLE_MODERATOR, false),
+                         .marks = GATE_MARK_REVIEWED};
+    memset(&o, 0, sizeof(o));
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, 0);
+    assert_string_equal(t.log, "m1M");
+    uint32_t code = 0;
+    const char *msg = NULL;
+    struct gate_sub r = {.channel = span_str("chat:room"), .origin = GATE_CLIENT, .user = "u",
+                         .client = "c1", .subject = access_subject(0, false)};
+    assert_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_int_equal(code, ERR_PERMISSION_DENIED);
+    assert_string_equal(msg, "kicked");
+    r.channel = span_str("lobby");
+    assert_non_null(gate_subscribe(&f->node.gate, &r, &code, &msg));
+    assert_string_equal(t.log, "m1Mw");
+    /* connect hooks */
+    const char *why = NULL;
+    assert_int_equal(gate_connect(&f->node.gate, "mallory", 0, &why), 0); /* none yet */
+    assert_int_equal(gate_connect_hook_add(&f->node.gate, conn_ban, &t), 0);
+    assert_int_equal(gate_connect(&f->node.gate, "alice", 0, &why), 0);
+    assert_int_equal(gate_connect(&f->node.gate, "mallory", 0, &why), 3510);
+    assert_string_equal(why, "banned");
+    assert_int_equal(gate_connect(&f->node.gate, "weird", 0, &why), DISC_INTERNAL);
+    assert_string_equal(t.log, "m1Mwccc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +679,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hooks_survive_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trusted_skips_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_after_teardown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_where_follows_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_droppable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_where_marks_connect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
