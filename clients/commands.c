@@ -353,7 +353,7 @@ static int cmd_history(struct client *c, struct cmd *cmd)
     struct id_ctx *x = id_ctx_new(c, cmd->id);
     if (!x)
         return client_send_error(c, cmd->id, ERR_INTERNAL, NULL), 0;
-    if (c->node->store->ops->history(c->node->store, cmd->channel, ns, &q, on_history, x)) {
+    if (gate_history(&c->node->gate, cmd->channel, ns, &q, on_history, x)) {
         id_ctx_done(x);
         client_send_error(c, cmd->id, ERR_INTERNAL, NULL);
     }

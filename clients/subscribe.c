@@ -324,7 +324,7 @@ int cmd_subscribe(struct client *c, struct cmd *cmd)
     }
     client_hold(c);
     s->inflight = true;
-    int r = c->node->store->ops->history(c->node->store, cmd->channel, ns, &q, on_sub_history, x);
+    int r = gate_history(&c->node->gate, cmd->channel, ns, &q, on_sub_history, x);
     if (r != 0) {
         s->inflight = false;
         client_release(c);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "community/activity.h"
+#include "community/chat.h"
 #include "community/attendance.h"
 #include "community/events.h"
 #include "community/live_react.h"
@@ -19,7 +20,10 @@ int community_init(struct community *c, struct node *node)
 {
     memset(c, 0, sizeof(*c));
     c->node = node;
-    /* Modules register here, in hook order (community.h). */
+    /* Modules register here, in hook order (community.h): chat first. */
+    c->chat = chat_new(node);
+    if (!c->chat)
+        return -1;
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
         !(c->react = live_react_new(node)) || !(c->mstats = members_stats_new(node)) ||
         attendance_init(node) != 0 || qa_init(node) != 0 ||
@@ -32,6 +36,7 @@ int community_init(struct community *c, struct node *node)
 
 void community_stop(struct community *c)
 {
+    chat_stop(c->chat);
     events_stop(c->events);
     polls_stop(c->polls);
     live_react_stop(c->react);
@@ -39,6 +44,7 @@ void community_stop(struct community *c)
 
 void community_free(struct community *c)
 {
+    chat_free(c->chat);
     events_free(c->events);
     polls_free(c->polls);
     live_react_free(c->react);

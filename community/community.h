@@ -35,7 +35,8 @@ struct community {
 /* Builds every module and registers its hooks, methods and verbs.
  * 0, or -1 (a module could not start; the log says why). */
 int community_init(struct community *c, struct node *node);
-/* Stops the modules' timers (before the loop's last run at shutdown). */
+/* Closes the modules' loop handles (timers); server_finish() calls it
+ * before the loop's final drain. */
 void community_stop(struct community *c);
 /* Frees every module (after the gate has answered its held requests). */
 void community_free(struct community *c);

@@ -1,8 +1,9 @@
 /* node/gate.c — the one publish path (node/gate.h): the shared checks, the
- * publish hook chain (allow / deny / hold / transform / async) and the
- * engine publish. Owns the hook table, the per-namespace "has hooks" map
- * (rebuilt when the running config changes: namespaces matched by name) and
- * the requests waiting on gate_resume(). */
+ * publish hook chain (allow / deny / hold / transform / async / ack) and the
+ * engine publish; the one history read with its view hooks. Owns the hook
+ * table, the per-namespace "has hooks" map (rebuilt when the running config
+ * changes: namespaces matched by name or predicate), the requests waiting
+ * on gate_resume() and the history views in progress. */
 #include "node/gate.h"
 
 #include <stdlib.h>
@@ -22,6 +23,10 @@ struct gate_req {
     char *ns_name;                  /* owned: matches hooks after an async wait */
     struct publish_opts o;
     enum gate_origin origin;
+    char *api_user;                 /* owned: gate_pub.api_user copied, or NULL */
+    gate_done_cb *watch;            /* gate_req_watch(), or NULL */
+    void *watch_ctx;
+    bool orphan;                    /* gate_free() answered the caller already */
     uint32_t at;                    /* index of the hook that runs (or ran) */
     struct gate_req *next, **pprev; /* pending list while async */
 };
@@ -32,17 +37,23 @@ static void deliver(struct gate_call *call, uint32_t code, const char *msg, bool
     call->done(call->arg, &out);
 }
 
+static void outcome_of(struct gate_outcome *out, const struct publish_result *res)
+{
+    *out = (struct gate_outcome){0};
+    if (res->err) {
+        out->code = ERR_INTERNAL;
+        out->message = proto_error_message(ERR_INTERNAL);
+    } else {
+        out->offset = res->offset;
+        out->epoch = res->epoch;
+    }
+}
+
 static void on_engine(void *arg, const struct publish_result *res)
 {
     struct gate_call *call = arg;
-    struct gate_outcome out = {0};
-    if (res->err) {
-        out.code = ERR_INTERNAL;
-        out.message = proto_error_message(ERR_INTERNAL);
-    } else {
-        out.offset = res->offset;
-        out.epoch = res->epoch;
-    }
+    struct gate_outcome out;
+    outcome_of(&out, res);
     call->done(call->arg, &out);
 }
 
@@ -57,10 +68,32 @@ static void to_engine(struct gate *g, struct publication *p, const struct publis
 
 #define GATE_HAS_PUB 1u
 #define GATE_HAS_SUB 2u
+#define GATE_HAS_VIEW 4u
 
-static bool hook_applies(const struct gate_hook *h, const char *ns_name)
+static const struct ns_config *ns_by_name(const struct config *cfg, const char *name)
 {
+    for (size_t i = 0; i < cfg->nnamespaces; i++)
+        if (strcmp(cfg->namespaces[i].name, name) == 0)
+            return &cfg->namespaces[i];
+    return NULL;
+}
+
+/* Does h apply to the namespace named ns_name (ns: its config, or NULL to
+ * look it up in the running config)? */
+static bool hook_applies(const struct gate *g, const struct gate_hook *h, const char *ns_name,
+                         const struct ns_config *ns)
+{
+    if (h->where) {
+        if (!ns)
+            ns = ns_by_name(g->node->cfg, ns_name);
+        return ns && h->where(ns);
+    }
     return !h->ns_name || strcmp(h->ns_name, ns_name) == 0;
+}
+
+static unsigned hook_bit(const struct gate_hook *h)
+{
+    return h->pub ? GATE_HAS_PUB : h->sub ? GATE_HAS_SUB : GATE_HAS_VIEW;
 }
 
 /* Rebuild the per-namespace map for the running config. */
@@ -72,8 +105,8 @@ static int rebind(struct gate *g)
         return -1;
     for (size_t i = 0; i < cfg->nnamespaces; i++)
         for (uint32_t k = 0; k < g->nhooks; k++)
-            if (hook_applies(&g->hooks[k], cfg->namespaces[i].name))
-                m[i] |= g->hooks[k].pub ? GATE_HAS_PUB : GATE_HAS_SUB;
+            if (hook_applies(g, &g->hooks[k], cfg->namespaces[i].name, &cfg->namespaces[i]))
+                m[i] |= hook_bit(&g->hooks[k]);
     free(g->has_hooks);
     g->has_hooks = m;
     g->bound = cfg;
@@ -84,7 +117,31 @@ static void req_free(struct gate_req *r)
 {
     publication_unref(r->pub);
     free(r->ns_name);
+    free(r->api_user);
     free(r);
+}
+
+/* The request's final outcome: its watcher, then the caller. */
+static void finish(struct gate_req *r, const struct gate_outcome *out)
+{
+    if (r->watch)
+        r->watch(r->watch_ctx, out);
+    r->call->done(r->call->arg, out);
+}
+
+static void finish_code(struct gate_req *r, uint32_t code, const char *msg, bool held)
+{
+    struct gate_outcome out = {.code = code, .message = msg, .held = held};
+    finish(r, &out);
+}
+
+static void on_engine_watched(void *arg, const struct publish_result *res)
+{
+    struct gate_req *r = arg;
+    struct gate_outcome out;
+    outcome_of(&out, res);
+    finish(r, &out);
+    req_free(r);
 }
 
 static void run_chain(struct gate_req *r);
@@ -96,22 +153,30 @@ static bool apply(struct gate_req *r, struct gate_verdict v)
     case GATE_ALLOW:
         return true;
     case GATE_DENY:
-        deliver(r->call, v.code, v.message, false);
+        finish_code(r, v.code, v.message, false);
         req_free(r);
         return false;
     case GATE_HOLD:
-        deliver(r->call, GATE_HELD_CODE, GATE_HELD_MESSAGE, true);
+        finish_code(r, GATE_HELD_CODE, GATE_HELD_MESSAGE, true);
         req_free(r);
         return false;
+    case GATE_ACK: {
+        struct gate_outcome out = {.offset = v.offset, .epoch = v.epoch};
+        finish(r, &out);
+        req_free(r);
+        return false;
+    }
     case GATE_TRANSFORM: {
         struct publication *old = r->pub;
         struct publication *p = publication_new(old->channel, v.data, v.is_json,
-                                                old->has_info ? &old->info : NULL);
+                                                v.info ? v.info
+                                                : old->has_info ? &old->info : NULL);
         if (!p) {
-            deliver(r->call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+            finish_code(r, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
             req_free(r);
             return false;
         }
+        p->droppable = old->droppable;
         publication_unref(old);
         r->pub = p;
         return true;
@@ -125,7 +190,7 @@ static bool apply(struct gate_req *r, struct gate_verdict v)
         r->g->pending = r;
         return false;
     }
-    deliver(r->call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+    finish_code(r, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     req_free(r);
     return false;
 }
@@ -135,17 +200,30 @@ static void run_chain(struct gate_req *r)
     struct gate *g = r->g;
     for (; r->at < g->nhooks; r->at++) {
         struct gate_hook *h = &g->hooks[r->at];
-        if (!h->pub || !hook_applies(h, r->ns_name))
+        if (!h->pub || !hook_applies(g, h, r->ns_name, r->ns))
             continue;
         if (!apply(r, h->pub(h->ctx, r)))
             return;
     }
-    to_engine(g, r->pub, &r->o, r->call);
-    req_free(r);
+    if (!r->watch) {
+        to_engine(g, r->pub, &r->o, r->call);
+        req_free(r);
+        return;
+    }
+    /* the watcher hears the engine's answer: r lives until then */
+    g->node->stats.publications++;
+    if (g->node->engine->ops->publish(g->node->engine, r->pub, &r->o, on_engine_watched, r) != 0) {
+        finish_code(r, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+        req_free(r);
+    }
 }
 
 void gate_resume(struct gate_req *r, struct gate_verdict v)
 {
+    if (r->orphan) { /* gate_free() answered its caller */
+        req_free(r);
+        return;
+    }
     *r->pprev = r->next;
     if (r->next)
         r->next->pprev = r->pprev;
@@ -163,6 +241,13 @@ void gate_resume(struct gate_req *r, struct gate_verdict v)
 struct publication *gate_req_publication(struct gate_req *r) { return r->pub; }
 const struct ns_config *gate_req_ns(const struct gate_req *r) { return r->ns; }
 enum gate_origin gate_req_origin(const struct gate_req *r) { return r->origin; }
+const char *gate_req_api_user(const struct gate_req *r) { return r->api_user; }
+
+void gate_req_watch(struct gate_req *r, gate_done_cb *fn, void *ctx)
+{
+    r->watch = fn;
+    r->watch_ctx = ctx;
+}
 
 void gate_init(struct gate *g, struct node *n)
 {
@@ -171,12 +256,15 @@ void gate_init(struct gate *g, struct node *n)
 
 void gate_free(struct gate *g)
 {
+    /* the hook still owes a gate_resume() (its store answers during the
+     * backend's teardown): answer the caller now, free the request then */
     while (g->pending) {
         struct gate_req *r = g->pending;
         g->pending = r->next;
-        struct gate_call *call = r->call;
-        req_free(r);
-        deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+        r->next = NULL;
+        r->pprev = NULL;
+        finish_code(r, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+        r->orphan = true;
     }
     for (uint32_t i = 0; i < g->nhooks; i++)
         free(g->hooks[i].ns_name);
@@ -185,8 +273,8 @@ void gate_free(struct gate *g)
     *g = (struct gate){0};
 }
 
-static int hook_add(struct gate *g, const char *ns_name, gate_pub_hook *pub, gate_sub_hook *sub,
-                    void *ctx)
+static int hook_add(struct gate *g, const char *ns_name, gate_ns_pred *where, gate_pub_hook *pub,
+                    gate_sub_hook *sub, gate_view_hook *view, void *ctx)
 {
     struct gate_hook *h = realloc(g->hooks, (g->nhooks + 1) * sizeof(*h));
     if (!h)
@@ -195,7 +283,8 @@ static int hook_add(struct gate *g, const char *ns_name, gate_pub_hook *pub, gat
     char *name = ns_name ? strdup(ns_name) : NULL;
     if (ns_name && !name)
         return -1;
-    h[g->nhooks++] = (struct gate_hook){.ns_name = name, .pub = pub, .sub = sub, .ctx = ctx};
+    h[g->nhooks++] = (struct gate_hook){.ns_name = name, .where = where, .pub = pub, .sub = sub,
+                                        .view = view, .ctx = ctx};
     g->bound = NULL; /* rebuild the map on the next publish */
     return 0;
 }
@@ -204,12 +293,22 @@ void gate_config_changed(struct gate *g) { g->bound = NULL; }
 
 int gate_hook_add(struct gate *g, const char *ns_name, gate_pub_hook *hook, void *ctx)
 {
-    return hook_add(g, ns_name, hook, NULL, ctx);
+    return hook_add(g, ns_name, NULL, hook, NULL, NULL, ctx);
 }
 
 int gate_sub_hook_add(struct gate *g, const char *ns_name, gate_sub_hook *hook, void *ctx)
 {
-    return hook_add(g, ns_name, NULL, hook, ctx);
+    return hook_add(g, ns_name, NULL, NULL, hook, NULL, ctx);
+}
+
+int gate_hook_add_where(struct gate *g, gate_ns_pred *where, gate_pub_hook *hook, void *ctx)
+{
+    return where ? hook_add(g, NULL, where, hook, NULL, NULL, ctx) : -1;
+}
+
+int gate_view_add_where(struct gate *g, gate_ns_pred *where, gate_view_hook *hook, void *ctx)
+{
+    return where ? hook_add(g, NULL, where, NULL, NULL, hook, ctx) : -1;
 }
 
 /* The namespace's GATE_HAS_* bits; 0 on OOM too (no hooks run then). */
@@ -247,7 +346,7 @@ const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *re
     } else {
         for (uint32_t k = 0; k < g->nhooks; k++) {
             struct gate_hook *h = &g->hooks[k];
-            if (!h->sub || !hook_applies(h, ns->name))
+            if (!h->sub || !hook_applies(g, h, ns->name, ns))
                 continue;
             struct gate_verdict v = h->sub(h->ctx, req, ns);
             if (v.kind == GATE_ALLOW)
@@ -296,21 +395,158 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
     struct publication *pub = publication_new(p->channel, p->data, p->is_json, p->info);
     if (!pub)
         return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
-    if (!hooked) {
+    pub->droppable = p->droppable;
+    if (!hooked || p->trusted) {
         to_engine(g, pub, &o, call);
         publication_unref(pub);
         return;
     }
     struct gate_req *r = calloc(1, sizeof(*r));
     char *name = strdup(ns->name);
-    if (!r || !name) {
+    char *api_user = p->api_user ? strdup(p->api_user) : NULL;
+    if (!r || !name || (p->api_user && !api_user)) {
         free(r);
         free(name);
+        free(api_user);
         publication_unref(pub);
         return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     }
     *r = (struct gate_req){.g = g, .call = call, .pub = pub, .ns = ns, .ns_name = name,
-                           .o = o, .origin = p->origin};
+                           .o = o, .origin = p->origin, .api_user = api_user};
     call->req = r;
     run_chain(r);
+}
+
+/* ---- history views ---- */
+
+/* One history read of a namespace with view hooks. Owned by the gate from
+ * gate_history() until the caller's cb has run. */
+struct gate_view {
+    struct gate *g;                 /* borrowed */
+    store_history_cb *cb;           /* the caller's */
+    void *arg;
+    const struct ns_config *ns;     /* borrowed while synchronous; NULL after an async hook */
+    char *ns_name;                  /* owned */
+    struct span channel;            /* points into mem */
+    char *epoch;                    /* owned copy of the store's epoch */
+    uint64_t top;
+    struct publication **pubs;      /* owned array of owned refs */
+    size_t npubs;
+    uint32_t at;                    /* index of the view hook that runs (or ran) */
+    bool in_hook;                   /* a hook is running synchronously */
+    bool resumed;                   /* ... and it already called gate_view_resume() */
+    int err;
+    char mem[];
+};
+
+static void view_free(struct gate_view *v)
+{
+    for (size_t i = 0; i < v->npubs; i++)
+        publication_unref(v->pubs[i]);
+    free(v->pubs);
+    free(v->epoch);
+    free(v->ns_name);
+    free(v);
+}
+
+static void view_answer(struct gate_view *v)
+{
+    struct history_result res = {.err = v->err, .top = v->top, .epoch = v->epoch ? v->epoch : "",
+                                 .pubs = v->err ? NULL : v->pubs, .npubs = v->err ? 0 : v->npubs};
+    v->cb(v->arg, &res);
+    view_free(v);
+}
+
+/* Runs the view hooks from v->at on; a hook that answers later resumes it. */
+static void view_run(struct gate_view *v)
+{
+    struct gate *g = v->g;
+    while (!v->err && v->at < g->nhooks) {
+        struct gate_hook *h = &g->hooks[v->at];
+        if (!h->view || !hook_applies(g, h, v->ns_name, v->ns)) {
+            v->at++;
+            continue;
+        }
+        v->in_hook = true;
+        v->resumed = false;
+        h->view(h->ctx, v);
+        v->in_hook = false;
+        if (!v->resumed) { /* answers later: gate_view_resume() goes on */
+            v->ns = NULL;
+            return;
+        }
+        v->at++;
+    }
+    view_answer(v);
+}
+
+void gate_view_resume(struct gate_view *v, int err)
+{
+    if (err)
+        v->err = err;
+    if (v->in_hook) {
+        v->resumed = true;
+        return;
+    }
+    v->at++;
+    view_run(v);
+}
+
+struct span gate_view_channel(const struct gate_view *v) { return v->channel; }
+const char *gate_view_epoch(const struct gate_view *v) { return v->epoch ? v->epoch : ""; }
+const struct ns_config *gate_view_ns(const struct gate_view *v) { return v->ns; }
+
+struct publication **gate_view_pubs(struct gate_view *v, size_t *n)
+{
+    *n = v->npubs;
+    return v->pubs;
+}
+
+static void on_view_history(void *arg, const struct history_result *res)
+{
+    struct gate_view *v = arg;
+    if (res->err || !res->npubs) { /* nothing to rewrite */
+        v->cb(v->arg, res);
+        view_free(v);
+        return;
+    }
+    v->top = res->top;
+    v->epoch = strdup(res->epoch ? res->epoch : "");
+    v->pubs = malloc(res->npubs * sizeof(*v->pubs));
+    if (!v->epoch || !v->pubs) {
+        struct history_result e = {.err = ENGINE_ENOMEM, .epoch = ""};
+        v->cb(v->arg, &e);
+        view_free(v);
+        return;
+    }
+    for (size_t i = 0; i < res->npubs; i++)
+        v->pubs[i] = publication_ref(res->pubs[i]);
+    v->npubs = res->npubs;
+    view_run(v);
+}
+
+int gate_history(struct gate *g, struct span channel, const struct ns_config *ns,
+                 const struct history_query *q, store_history_cb *cb, void *arg)
+{
+    struct store *st = g->node->store;
+    bool oom = false;
+    if (!(ns_hooks(g, ns, &oom) & GATE_HAS_VIEW)) {
+        if (oom)
+            return ENGINE_ENOMEM;
+        return st->ops->history(st, channel, ns, q, cb, arg);
+    }
+    struct gate_view *v = calloc(1, sizeof(*v) + channel.n + 1);
+    char *name = strdup(ns->name);
+    if (!v || !name) {
+        free(v);
+        free(name);
+        return ENGINE_ENOMEM;
+    }
+    *v = (struct gate_view){.g = g, .cb = cb, .arg = arg, .ns = ns, .ns_name = name,
+                            .channel = {(const uint8_t *)v->mem, channel.n}};
+    memcpy(v->mem, channel.p, channel.n);
+    int rc = st->ops->history(st, v->channel, ns, q, on_view_history, v);
+    if (rc)
+        view_free(v);
+    return rc;
 }

@@ -65,5 +65,7 @@ struct frame *publication_push_frame(struct publication *p, enum wire w)
         return NULL;
     }
     p->push[w] = wbuf_finish(&b);
+    if (p->push[w] && p->droppable)
+        frame_set_class(p->push[w], FRAME_DROPPABLE);
     return p->push[w];
 }

@@ -40,6 +40,8 @@ struct publication {
     bool has_info;        /* published by a client: info is present */
     bool data_is_json;    /* data is one valid JSON value (JSON clients may receive it) */
     bool json_unencodable; /* a JSON push failed to encode once: do not retry per subscriber */
+    bool droppable;       /* its push frames are FRAME_DROPPABLE (typing, coalesced counts):
+                           * a slow reader's queue may drop them (set before sharing) */
     uint64_t offset;      /* 0 = no history position */
     int64_t time_ms;      /* 0 = absent */
     struct span channel;  /* points into mem */

@@ -5,7 +5,8 @@
  * arriving on the pub/sub link (decoded once into a publication and handed
  * to the hub), availability, and the periodic sweep (timeouts, heartbeats).
  * Publish and history live in redis_stream.c, presence in redis_presence.c,
- * the node registry and control channel in redis_nodes.c, the batched
+ * the node registry and control channel in redis_nodes.c, the store's
+ * records (bans, pins, counters, ...) in redis_records.c, the batched
  * SUBSCRIBE/UNSUBSCRIBE of the channels this node wants in redis_subs.c.
  *
  * The subscribe window: a history read for a channel whose SUBSCRIBE is not
@@ -331,6 +332,7 @@ static void r_sweep(struct engine *eng, int64_t now)
 static void r_store_sweep(struct store *st, int64_t now)
 {
     redis_presence_sweep(redis_of_store(st), now);
+    redis_records_sweep(redis_of_store(st), now);
 }
 
 static const struct store_ops redis_store_ops = {
@@ -340,6 +342,11 @@ static const struct store_ops redis_store_ops = {
     .presence_remove = redis_presence_remove,
     .presence_get = redis_presence_get,
     .presence_stats = redis_presence_stats,
+    .record_put = redis_record_put,
+    .record_get = redis_record_get,
+    .record_del = redis_record_del,
+    .record_scan = redis_record_scan,
+    .record_incr = redis_record_incr,
     .sweep = r_store_sweep,
     .destroy = NULL, /* freed with the engine (r_destroy) */
 };

@@ -10,7 +10,8 @@
  *                [16, uid, name, version, clients, users, channels, subs, uptime]
  *                [17, uid]
  * Strings are msgpack str (UTF-8 checked), payloads bin; conn_info and
- * chan_info are JSON text or empty; data is JSON when flags has bit 0. */
+ * chan_info are JSON text or empty; data is JSON when flags has bit 0; bit 1
+ * marks a droppable publication (its frames may be dropped for a slow reader). */
 #include "rooms/envelope.h"
 
 #include <string.h>
@@ -81,7 +82,8 @@ void envelope_put_info(struct wbuf *b, const struct clientinfo *ci)
 
 void envelope_put_pub_tail(struct wbuf *b, const struct publication *p)
 {
-    put_uint(b, p->data_is_json ? ENVELOPE_FLAG_JSON : 0);
+    put_uint(b, (p->data_is_json ? ENVELOPE_FLAG_JSON : 0) |
+                   (p->droppable ? ENVELOPE_FLAG_DROPPABLE : 0));
     put_bin(b, p->data);
     if (p->has_info)
         envelope_put_info(b, &p->info);
@@ -285,10 +287,11 @@ int envelope_decode(const uint8_t *p, size_t n, struct envelope *out)
         r.p++; /* the kind, checked above */
         if (rd_uint(&r, UINT64_MAX, &out->offset) ||
             rd_raw(&r, false, ENVELOPE_EPOCH_MAX, &out->epoch) ||
-            rd_uint(&r, ENVELOPE_FLAG_JSON, &flags) || rd_raw(&r, true, PAYLOAD_MAX, &out->data))
+            rd_uint(&r, ENVELOPE_FLAG_JSON | ENVELOPE_FLAG_DROPPABLE, &flags) || rd_raw(&r, true, PAYLOAD_MAX, &out->data))
             return -1;
         out->kind = ENVELOPE_PUB;
         out->data_is_json = flags & ENVELOPE_FLAG_JSON;
+        out->droppable = flags & ENVELOPE_FLAG_DROPPABLE;
         if (out->data_is_json && !json_validate(out->data.p, out->data.n))
             return -1;
         if (left(&r) >= 1 && *r.p == 0xc0) {
@@ -316,8 +319,10 @@ struct publication *envelope_publication(const struct envelope *env, struct span
 {
     struct publication *p = publication_new(channel, env->data, env->data_is_json,
                                             env->has_info ? &env->info : NULL);
-    if (p)
+    if (p) {
         p->offset = env->offset;
+        p->droppable = env->droppable;
+    }
     return p;
 }
 

@@ -23,6 +23,7 @@
 enum envelope_kind { ENVELOPE_PUB = 1, ENVELOPE_JOIN = 2, ENVELOPE_LEAVE = 3 };
 
 #define ENVELOPE_FLAG_JSON 1u   /* data is one JSON value */
+#define ENVELOPE_FLAG_DROPPABLE 2u /* the publication's frames are droppable (publication.h) */
 #define ENVELOPE_EPOCH_MAX 64
 
 /* The first bytes of a publication envelope, before offset and epoch:
@@ -34,6 +35,7 @@ struct envelope {
     uint64_t offset;           /* pub: 0 = no history position */
     struct span epoch;         /* pub: "" without history */
     bool data_is_json;         /* pub */
+    bool droppable;            /* pub: ENVELOPE_FLAG_DROPPABLE */
     struct span data;          /* pub */
     bool has_info;             /* pub: published by a client; join/leave: always */
     struct clientinfo info;

@@ -1,5 +1,6 @@
 /* rooms/redis_engine.h — private to the Redis engine (engine_redis.c,
- * redis_stream.c, redis_presence.c, redis_nodes.c, redis_subs.c): its state
+ * redis_stream.c, redis_presence.c, redis_nodes.c, redis_subs.c,
+ * redis_records.c): its state
  * and the helpers its files share. The engine owns its shards; each shard owns two connections to one
  * Redis (commands, and pub/sub) and the set of channels this node wants
  * from that Redis; the engine owns this node's presence registry (what it
@@ -174,6 +175,19 @@ int redis_presence_stats(struct store *s, struct span channel, store_stats_cb *c
 void redis_presence_sweep(struct redis_engine *e, int64_t now);
 void redis_presence_shard_up(struct redis_engine *e, uint32_t shard, int64_t now);
 void redis_presence_free(struct redis_engine *e);
+
+/* redis_records.c: the store's records (store.h), one script per op */
+int redis_record_put(struct store *s, struct span kind, const struct record *r, unsigned flags,
+                     store_records_cb *cb, void *arg);
+int redis_record_get(struct store *s, struct span kind, struct span key, store_records_cb *cb,
+                     void *arg);
+int redis_record_del(struct store *s, struct span kind, struct span key, store_records_cb *cb,
+                     void *arg);
+int redis_record_scan(struct store *s, struct span kind, const struct record_scan *q,
+                      store_records_cb *cb, void *arg);
+int redis_record_incr(struct store *s, struct span kind, struct span key, int64_t delta,
+                      int64_t expire_ms, store_records_cb *cb, void *arg);
+void redis_records_sweep(struct redis_engine *e, int64_t now);
 
 /* redis_nodes.c */
 int redis_control(struct engine *e, const struct control_msg *m);

@@ -11,6 +11,12 @@ enum rscript {
     RSCRIPT_PRESENCE_ADD,  /* HSET + ZADD expire-at + EXPIRE */
     RSCRIPT_PRESENCE_REM,  /* HDEL + ZREM */
     RSCRIPT_PRESENCE_GET,  /* prune expired, then HGETALL */
+    RSCRIPT_REC_PUT,       /* records (store.h): put, NX refusal returns the live record */
+    RSCRIPT_REC_GET,       /* the live record or nothing */
+    RSCRIPT_REC_DEL,       /* remove, return the removed live record */
+    RSCRIPT_REC_SCAN,      /* ZRANGEBYLEX pages, expired records skipped (bounded) */
+    RSCRIPT_REC_INCR,      /* HINCRBY counter, deleted at 0 */
+    RSCRIPT_REC_SWEEP,     /* remove expired records of the kinds due (bounded) */
     RSCRIPT_COUNT
 };
 

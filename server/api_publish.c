@@ -36,9 +36,11 @@ static void on_api_published(void *arg, const struct gate_outcome *out)
 }
 
 /* The API's JSON shape is here (data dumped compact); the checks, hooks and
- * the engine publish are the gate's (node/gate.h). */
+ * the engine publish are the gate's (node/gate.h). user: the request's
+ * top-level "user", handed to the hooks (a chat namespace makes it the
+ * author); broadcast has none. */
 static void publish_one(struct server *srv, const char *channel, json_t *data, bool skip_history,
-                        method_done *done, void *arg)
+                        const char *user, method_done *done, void *arg)
 {
     char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     struct pub_call *x = malloc(sizeof(*x));
@@ -52,7 +54,7 @@ static void publish_one(struct server *srv, const char *channel, json_t *data, b
     struct gate_pub p = {.channel = channel ? span_str(channel) : (struct span){0},
                          .data = text ? span_str(text) : (struct span){0},
                          .has_data = text != NULL, .is_json = true, .origin = GATE_API,
-                         .skip_history = skip_history};
+                         .skip_history = skip_history, .api_user = user};
     gate_publish(&srv->node.gate, &p, &x->call, on_api_published, x);
     free(text);
 }
@@ -61,7 +63,8 @@ void api_m_publish(const struct method_call *call, json_t *params, method_done *
 {
     publish_one(server_of(call->node), api_get_str(params, "channel"),
                 json_object_get(params, "data"),
-                json_is_true(json_object_get(params, "skip_history")), done, arg);
+                json_is_true(json_object_get(params, "skip_history")),
+                api_get_str(params, "user"), done, arg);
 }
 
 /* A broadcast publishes to its channels one after another. Each reply is
@@ -112,7 +115,7 @@ static void bcast_step(struct bcast *b)
         json_t *ch = json_array_get(chans, b->next++);
         b->again = false;
         publish_one(b->srv, json_is_string(ch) ? json_string_value(ch) : NULL, data, skip,
-                    bcast_one_done, b);
+                    api_get_str(b->params, "user"), bcast_one_done, b);
         if (!b->again) { /* answers later: bcast_one_done goes on from there */
             b->stepping = false;
             return;

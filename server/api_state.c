@@ -149,7 +149,7 @@ void api_m_history(const struct method_call *call, json_t *params, method_done *
     struct cb_call *x = cb_call_new(done, arg);
     if (!x)
         return method_error(done, arg, ERR_INTERNAL, NULL);
-    if (srv->node.store->ops->history(srv->node.store, span_str(ch), ns, &q, on_api_history, x)) {
+    if (gate_history(&srv->node.gate, span_str(ch), ns, &q, on_api_history, x)) {
         free(x);
         method_error(done, arg, ERR_INTERNAL, NULL);
     }

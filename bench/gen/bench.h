@@ -85,6 +85,7 @@ struct opts {
     double rate;             /* publishes per second over all rooms */
     double seconds;          /* publish phase length */
     uint32_t payload;        /* bytes of the data payload */
+    int chat;                /* --chat: publish data as {"text": payload} (a chat namespace) */
     uint32_t pub_conns;      /* HTTP publisher connections (one request in flight each) */
     uint32_t concurrency;    /* connects in flight */
     double connect_rate;     /* connects started per second, 0 = as fast as concurrency allows */

@@ -38,6 +38,7 @@ static void usage(void)
         "  --rate R             publishes per second over all rooms (default 0)\n"
         "  --seconds S          publish phase length (default 5)\n"
         "  --payload B          payload bytes (default 64)\n"
+        "  --chat               publish data as {\"text\": payload} (hearth chat namespace)\n"
         "  --pub-conns N        HTTP publisher connections (default 8)\n"
         "  --concurrency N      connects in flight (default 256)\n"
         "  --connect-rate R     connects started per second (default: unlimited)\n"
@@ -390,13 +391,13 @@ int main(int argc, char **argv)
     o->timeout = 120;
     const char *pub_url = NULL;
     enum { O_DIALECT = 256, O_URL, O_PUB, O_PUBURL, O_KEY, O_SUBS, O_ROOMS, O_PREFIX, O_RATE, O_SECONDS,
-           O_PAYLOAD, O_PUBCONNS, O_CONC, O_CRATE, O_SRC, O_SRCBASE, O_PID, O_SETTLE, O_DRAIN, O_TIMEOUT,
+           O_PAYLOAD, O_CHAT, O_PUBCONNS, O_CONC, O_CRATE, O_SRC, O_SRCBASE, O_PID, O_SETTLE, O_DRAIN, O_TIMEOUT,
            O_LABEL, O_JSON, O_QUIET, O_HELP };
     static const struct option lo[] = {
         {"dialect", 1, 0, O_DIALECT}, {"url", 1, 0, O_URL}, {"pub", 1, 0, O_PUB}, {"pub-url", 1, 0, O_PUBURL},
         {"api-key", 1, 0, O_KEY}, {"subs", 1, 0, O_SUBS}, {"rooms", 1, 0, O_ROOMS},
         {"room-prefix", 1, 0, O_PREFIX}, {"rate", 1, 0, O_RATE}, {"seconds", 1, 0, O_SECONDS},
-        {"payload", 1, 0, O_PAYLOAD}, {"pub-conns", 1, 0, O_PUBCONNS}, {"concurrency", 1, 0, O_CONC},
+        {"payload", 1, 0, O_PAYLOAD}, {"chat", 0, 0, O_CHAT}, {"pub-conns", 1, 0, O_PUBCONNS}, {"concurrency", 1, 0, O_CONC},
         {"connect-rate", 1, 0, O_CRATE}, {"src-addrs", 1, 0, O_SRC}, {"src-base", 1, 0, O_SRCBASE},
         {"server-pid", 1, 0, O_PID}, {"settle", 1, 0, O_SETTLE}, {"drain", 1, 0, O_DRAIN},
         {"timeout", 1, 0, O_TIMEOUT}, {"label", 1, 0, O_LABEL}, {"json", 0, 0, O_JSON},
@@ -431,6 +432,7 @@ int main(int argc, char **argv)
         case O_RATE: o->rate = atof(optarg); break;
         case O_SECONDS: o->seconds = atof(optarg); break;
         case O_PAYLOAD: o->payload = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case O_CHAT: o->chat = 1; break;
         case O_PUBCONNS: o->pub_conns = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CONC: o->concurrency = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CRATE: o->connect_rate = atof(optarg); break;

@@ -55,7 +55,9 @@ static void http_send(struct bench *b, struct conn *c)
     char body[4400];
     size_t blen;
     if (b->o.pub == PUB_API)
-        blen = (size_t)snprintf(body, sizeof(body), "{\"channel\":\"%s%u\",\"data\":\"%s\"}",
+        blen = (size_t)snprintf(body, sizeof(body),
+                                b->o.chat ? "{\"channel\":\"%s%u\",\"data\":{\"text\":\"%s\"}}"
+                                          : "{\"channel\":\"%s%u\",\"data\":\"%s\"}",
                                 b->o.room_prefix, room, payload);
     else {
         memcpy(body, payload, plen);
@@ -176,7 +178,9 @@ static void ws_send_batch(struct bench *b, struct conn *c)
         if (len)
             frame[len++] = '\n';
         len += (size_t)snprintf(frame + len, sizeof(frame) - len,
-                                "{\"id\":%u,\"publish\":{\"channel\":\"%s%u\",\"data\":\"%s\"}}",
+                                b->o.chat
+                                    ? "{\"id\":%u,\"publish\":{\"channel\":\"%s%u\",\"data\":{\"text\":\"%s\"}}}"
+                                    : "{\"id\":%u,\"publish\":{\"channel\":\"%s%u\",\"data\":\"%s\"}}",
                                 c->ws_pub_next_id++, b->o.room_prefix, room, payload);
         b->ws_inflight[(b->ws_head + b->ws_count) % WS_INFLIGHT_MAX] = room;
         b->ws_sent_us[(b->ws_head + b->ws_count) % WS_INFLIGHT_MAX] = now_us();

@@ -78,7 +78,17 @@ static void test_pub_round_trip(void **state)
     assert_true(span_is(q->data, "{\"text\":\"hi\"}"));
     assert_true(q->data_is_json && q->has_info);
     assert_true(span_is(q->info.user, "alice"));
+    assert_false(q->droppable);
     assert_exact(wbuf_data(&b), b.len, false);
+    publication_unref(q);
+    /* the droppable flag (bit 1) travels too */
+    p->droppable = true;
+    wbuf_reset(&b);
+    envelope_put_pub(&b, p, 0, S(""));
+    assert_int_equal(envelope_decode(wbuf_data(&b), b.len, &env), 0);
+    assert_true(env.droppable && env.data_is_json);
+    q = envelope_publication(&env, S("chat:lobby"));
+    assert_true(q->droppable);
     publication_unref(q);
     publication_unref(p);
     wbuf_free(&b);
@@ -201,7 +211,8 @@ static void test_malformed(void **state)
     assert_int_equal(decode_hex("c0"), -1);
     assert_int_equal(decode_hex("950101a16501c40131"), -1);     /* 5 elements */
     assert_int_equal(decode_hex("960401a16501c40131c0"), -1);   /* kind 4 */
-    assert_int_equal(decode_hex("960101a16502c40131c0"), -1);   /* unknown flag */
+    assert_int_equal(decode_hex("960101a16504c40131c0"), -1);   /* unknown flag */
+    assert_int_equal(decode_hex("960101a16502c40131c0"), 0);    /* droppable, binary */
     assert_int_equal(decode_hex("960101a16501c4017bc0"), -1);   /* "{" flagged JSON */
     assert_int_equal(decode_hex("960101a16500c4017bc0"), 0);    /* fine as binary */
     assert_int_equal(decode_hex("960101a1ff00c40131c0"), -1);   /* epoch not UTF-8 */

@@ -280,13 +280,224 @@ static void test_async(void **state)
     assert_int_equal(o.out.code, 4002);
     assert_string_equal(o.message, "slow");
     assert_int_equal(history(f, "chat:room").n, 1);
-    /* never resumed: teardown answers it (100) and frees it (ASan checks) */
+    /* still parked at teardown: gate_free answers the caller (100); the
+     * hook's late gate_resume then only frees the request (ASan checks) */
     publish(f, "chat:room", "5", &o);
     assert_int_equal(o.calls, 0);
     gate_free(&f->node.gate);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.out.code, ERR_INTERNAL);
+    gate_resume(t.parked, (struct gate_verdict){.kind = GATE_ALLOW});
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(history(f, "chat:room").n, 1);
     gate_init(&f->node.gate, &f->node);
+}
+
+/* ---- ack, trusted, watch, predicates, droppable, views ---- */
+
+static struct gate_verdict hook_ack(void *ctx, struct gate_req *r)
+{
+    (void)r;
+    strcat(((struct trace *)ctx)->log, "k");
+    return (struct gate_verdict){.kind = GATE_ACK, .offset = 7, .epoch = "ep"};
+}
+
+struct watched {
+    int calls;
+    uint32_t code;
+    uint64_t offset;
+    int done_calls_then; /* the caller's done had not run yet */
+    struct outcome *o;
+};
+
+static void on_watch(void *ctx, const struct gate_outcome *out)
+{
+    struct watched *w = ctx;
+    w->calls++;
+    w->code = out->code;
+    w->offset = out->offset;
+    w->done_calls_then = w->o->calls;
+}
+
+static struct watched *g_watched;
+static struct gate_verdict hook_watch(void *ctx, struct gate_req *r)
+{
+    (void)ctx;
+    gate_req_watch(r, on_watch, g_watched);
+    return (struct gate_verdict){.kind = GATE_ALLOW};
+}
+
+static void test_ack(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_ack, &t), 0);
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_a, &t), 0);
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    struct clientinfo ci = {.user = span_str("alice")};
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("1"), .has_data = true,
+                         .is_json = true, .origin = GATE_CLIENT, .info = &ci,
+                         .subject = access_subject(0, false)};
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.out.code, 0);
+    assert_false(o.out.held);
+    assert_int_equal(o.out.offset, 7);
+    assert_string_equal(t.log, "k"); /* the chain stopped */
+    assert_int_equal(history(f, "chat:room").n, 0);
+    assert_int_equal(f->node.stats.publications, 0);
+}
+
+static void test_trusted_skips_hooks(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_deny, &t), 0);
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("{\"type\":\"edit\"}"),
+                         .has_data = true, .is_json = true, .origin = GATE_API, .trusted = true};
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, 0);
+    assert_int_equal(o.out.offset, 1);
+    assert_string_equal(t.log, "");
+    /* the ordinary checks still apply */
+    p.channel = span_str("nope:room");
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, ERR_UNKNOWN_CHANNEL);
+}
+
+static void test_watch(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    struct outcome o;
+    struct watched w = {.o = &o};
+    g_watched = &w;
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_watch, &t), 0);
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.code, 0);
+    assert_int_equal(w.offset, 1);
+    assert_int_equal(w.done_calls_then, 0);
+    assert_int_equal(o.calls, 1);
+    /* a later hook's deny reaches the watcher too */
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_deny, &t), 0);
+    publish(f, "chat:room", "2", &o);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(w.code, 4001);
+    assert_int_equal(o.out.code, 4001);
+}
+
+static bool is_chat_ns(const struct ns_config *ns) { return ns->chat; }
+
+static void test_where_follows_reload(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    assert_int_equal(gate_hook_add_where(&f->node.gate, is_chat_ns, hook_deny, &t), 0);
+    struct outcome o;
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(o.out.code, 0); /* no namespace has "chat" */
+    /* a reload that turns "chat" on */
+    f->cfg.namespaces[1].chat = true;
+    gate_config_changed(&f->node.gate);
+    publish(f, "chat:room", "1", &o);
+    assert_int_equal(o.out.code, 4001);
+    publish(f, "lobby", "1", &o);
+    assert_int_equal(o.out.code, 0);
+    assert_string_equal(t.log, "d");
+}
+
+static void test_droppable(void **state)
+{
+    struct fixture *f = *state;
+    struct outcome o;
+    memset(&o, 0, sizeof(o));
+    struct gate_pub p = {.channel = span_str("chat:room"), .data = span_str("{\"t\":1}"),
+                         .has_data = true, .is_json = true, .origin = GATE_API,
+                         .skip_history = true, .droppable = true};
+    gate_publish(&f->node.gate, &p, &o.call, on_done, &o);
+    assert_int_equal(o.out.code, 0);
+    assert_int_equal(o.out.offset, 0);
+    assert_int_equal(history(f, "chat:room").n, 0);
+    struct publication *pub = publication_new(span_str("c"), span_str("1"), true, NULL);
+    pub->droppable = true;
+    struct frame *fr = publication_push_frame(pub, WIRE_JSON);
+    assert_non_null(fr);
+    assert_true(frame_droppable(fr));
+    publication_unref(pub);
+    pub = publication_new(span_str("c"), span_str("1"), true, NULL);
+    fr = publication_push_frame(pub, WIRE_MSGPACK);
+    assert_false(frame_droppable(fr));
+    publication_unref(pub);
+}
+
+struct viewer {
+    int calls;
+    struct gate_view *parked;
+    bool park;
+};
+
+static void view_upper(void *ctx, struct gate_view *v)
+{
+    struct viewer *vw = ctx;
+    vw->calls++;
+    size_t n;
+    struct publication **pubs = gate_view_pubs(v, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct publication *np = publication_new(pubs[i]->channel, span_str("\"X\""), true, NULL);
+        np->offset = pubs[i]->offset;
+        publication_unref(pubs[i]);
+        pubs[i] = np;
+    }
+    if (vw->park)
+        vw->parked = v;
+    else
+        gate_view_resume(v, 0);
+}
+
+static void test_view(void **state)
+{
+    struct fixture *f = *state;
+    struct outcome o;
+    publish(f, "chat:room", "1", &o);
+    publish(f, "lobby", "1", &o);
+    struct viewer vw = {0};
+    assert_int_equal(gate_view_add_where(&f->node.gate, is_chat_ns, view_upper, &vw), 0);
+    f->cfg.namespaces[1].chat = true;
+    gate_config_changed(&f->node.gate);
+    struct history_query q = {.limit = -1};
+    struct hist h = {0};
+    const struct ns_config *chat = config_find_ns(&f->cfg, "chat:room", 9);
+    const struct ns_config *plain = config_find_ns(&f->cfg, "lobby", 5);
+    assert_int_equal(gate_history(&f->node.gate, span_str("chat:room"), chat, &q, on_hist, &h), 0);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last, "\"X\"");
+    assert_int_equal(vw.calls, 1);
+    /* the store itself is unchanged; a namespace without a view is not rewritten */
+    assert_string_equal(history(f, "chat:room").last, "1");
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(gate_history(&f->node.gate, span_str("lobby"), plain, &q, on_hist, &h), 0);
+    assert_string_equal(h.last, "1");
+    assert_int_equal(vw.calls, 1);
+    /* asynchronous view: the caller hears nothing until it resumes */
+    vw.park = true;
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(gate_history(&f->node.gate, span_str("chat:room"), chat, &q, on_hist, &h), 0);
+    assert_int_equal(h.calls, 0);
+    assert_non_null(vw.parked);
+    assert_null(gate_view_ns(vw.parked));
+    gate_view_resume(vw.parked, 0);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last, "\"X\"");
+    /* an empty answer does not reach the hook */
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(gate_history(&f->node.gate, span_str("chat:empty"), chat, &q, on_hist, &h), 0);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.n, 0);
+    assert_int_equal(vw.calls, 2);
 }
 
 static void test_hooks_survive_reload(void **state)
@@ -374,6 +585,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hooks_survive_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trusted_skips_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_where_follows_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_droppable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
