@@ -1,13 +1,14 @@
-// tests/web/page.test.mjs — the chat page served by a real hearthd, in
-// Debian's headless Chromium: two members join chat:lobby, see each other in
-// presence, one speaks and the other sees it; history is shown on joining;
-// a screenshot is kept for a human to look at.
+// tests/web/page.test.mjs — the member's room (/) on a plain (non-chat)
+// namespace, in Debian's headless Chromium: two signed-in members join
+// chat:lobby, see each other in presence, one speaks and the other sees it
+// (escaped, with the author from the token); history is shown on joining;
+// switching rooms shows that room only. The whole ritual is faces.test.mjs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { api, sleep, startHearthd } from '../integration/lib/hearthd.mjs';
+import { api, mintToken, sleep, startHearthd } from '../integration/lib/hearthd.mjs';
 
 let h;
 let browser;
@@ -23,9 +24,12 @@ after(async () => { await browser?.close(); await sleep(100); await h?.stop(); }
 
 async function member(nick) {
   const page = await browser.newPage();
-  await page.goto(`${h.http}/`);
-  await page.fill('#nick', nick);
-  await page.waitForSelector('#status.ok', { timeout: 10000 });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.errors = errors;
+  await page.goto(`${h.http}/?token=${mintToken({ sub: nick })}`);
+  await page.waitForSelector('#status[data-state="ok"]', { timeout: 10000 });
   return page;
 }
 
@@ -43,6 +47,7 @@ test('two members chat in a room and see each other', async () => {
   const last = await bob.$$eval('#messages .msg', (els) => els.map((e) => e.innerHTML).pop());
   assert.ok(last.includes('Ann'), 'the sender nick is shown');
   assert.ok(!last.includes('<b>'), 'user text must be escaped, not rendered as HTML');
+  assert.deepEqual([...ann.errors, ...bob.errors], [], 'no console errors');
   await bob.screenshot({ path: process.env.HEARTH_SCREENSHOT || join(tmpdir(), 'hearth-page.png') });
   // Bob leaves: Ann's presence drops to 1
   await bob.close();
@@ -53,7 +58,7 @@ test('two members chat in a room and see each other', async () => {
 test('switching rooms shows that room only', async () => {
   const p = await member('Cy');
   await api(h, 'publish', { channel: 'chat:random', data: { text: 'random thought', nick: 'bot' } });
-  await p.click('.preset[data-room="chat:random"]');
+  await p.click('#room-list a:text-is("chat:random")');
   await p.waitForFunction(() => document.querySelector('#room-title').textContent === 'chat:random', null, { timeout: 10000 });
   await p.waitForFunction(() => [...document.querySelectorAll('#messages .msg')].some((m) => m.textContent.includes('random thought')), null, { timeout: 10000 });
   const texts = await p.$$eval('#messages .msg', (els) => els.map((e) => e.textContent));
