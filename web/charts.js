@@ -13,14 +13,14 @@ function width(el) { return Math.max(240, Math.floor(el.clientWidth || 300)); }
 export function chart(el, { title, series, bars = false, labels = null, yRange = null }) {
   const opts = {
     title, width: width(el), height: 180,
-    scales: { x: bars ? { time: false, range: (u, min, max) => [min - 0.6, max + 0.6] } : { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
-    axes: [bars ? { values: (u, splits) => splits.map((i) => (Number.isInteger(i) && labels ? labels[i] ?? '' : '')) } : {}, {}],
+    scales: { x: bars ? { time: false, distr: 2, range: (u, min, max) => [min - 0.5, max + 0.5] } : { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
+    axes: [bars ? { splits: (u) => u.data[0].slice(), values: (u, splits) => splits.map((i) => (Number.isInteger(i) && labels ? labels[i] ?? '' : '')) } : {}, {}],
     series: [{}, ...series.map((label, i) => ({
       label, stroke: COLORS[i % COLORS.length], width: 2,
-      ...(bars ? { fill: `${COLORS[i % COLORS.length]}99`, paths: uPlot.paths.bars({ size: [0.6 / series.length, 60], align: i === 0 ? -1 : 1 }) } : {}),
+      ...(bars ? { fill: `${COLORS[i % COLORS.length]}99`, paths: uPlot.paths.bars({ size: [0.7 / series.length, 60], gap: 2, align: series.length > 1 ? (i === 0 ? -1 : 1) : 0 }) } : {}),
       points: { show: bars ? false : undefined },
     }))],
-    legend: { show: series.length > 1 },
+    legend: { show: series.length > 1, live: false },
   };
   let u = null;
   let last = [[], ...series.map(() => [])];

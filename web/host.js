@@ -119,18 +119,29 @@ async function refreshStats(n) {
   const tiles = $('#tiles');
   tiles.replaceChildren(...TILES.map(([k, label]) => el('div', { class: 'tile' }, el('b', { dataset: { stat: k } }, fmtNum(st[k], 1)), el('span', {}, label))));
   tiles.dataset.occurrence = String(which);
+  $('#stats-of').textContent = `occurrence #${which}${st.timeline && st.timeline.ended ? ' (ended)' : ''}`;
   tiles.dataset.updated = String(Date.now());
   const t = Date.now() / 1000;
   samples.t.push(t); samples.concurrent.push(st.concurrent); samples.mpm.push(st.messages_per_minute);
   if (samples.t.length > 1800) for (const k of Object.keys(samples)) samples[k].shift();
   charts.attendees.set([samples.t, samples.concurrent]);
   charts.mpm.set([samples.t, samples.mpm]);
-  const energy = st.energy || [];
-  charts.energy.set([energy.map((e) => e[0]), energy.map((e) => e[1])]);
+  charts.energy.set(perSecond(st.energy || []));
   const nps = (st.polls || []).filter((p) => p.kind === 'nps').pop();
   const counts = nps ? (nps.counts || []).slice(0, 11) : [];
   charts.nps.set([counts.map((_, i) => i), counts]);
   if (live) live.polls(st.polls || []);
+}
+// the energy timeline has seconds with taps only: show every second, quiet
+// ones as 0, from 2 s before the first to 2 s after the last (at most 10 min)
+function perSecond(energy) {
+  if (!energy.length) return [[], []];
+  const by = new Map(energy.map(([t, n]) => [t, n]));
+  const last = Math.max(...by.keys()) + 2;
+  const first = Math.max(Math.min(...by.keys()) - 2, last - 600);
+  const xs = [];
+  for (let t = first; t <= last; t++) xs.push(t);
+  return [xs, xs.map((t) => by.get(t) || 0)];
 }
 setInterval(() => { if (ev && document.visibilityState !== 'hidden') refreshStats(); }, 2000);
 

@@ -36,13 +36,19 @@ async function load() {
   const events = (await rpc(c, 'event.list', {})).events || [];
   const rows = [];
   for (const ev of events) {
-    for (const o of ev.occurrences) {
-      if (o.state === 'scheduled' || o.state === 'cancelled') continue;
-      const st = await rpc(c, 'stats.event', { id: ev.id, occurrence: o.n });
-      rows.push({ label: `${ev.title} #${o.n}`, start: o.start, ev: ev.id, n: o.n, st });
+    // ended occurrences leave the event's view: ask for every one up to the current
+    const last = ev.current || Math.max(0, ...ev.occurrences.map((o) => o.n));
+    for (let n = 1; n <= last; n++) {
+      const o = ev.occurrences.find((x) => x.n === n);
+      if (o && (o.state === 'scheduled' || o.state === 'cancelled')) continue;
+      let st;
+      try { st = await rpc(c, 'stats.event', { id: ev.id, occurrence: n }); } catch { continue; }
+      const began = Object.values(st.timeline || {});
+      if (!began.length) continue; // cancelled, or never went on
+      rows.push({ label: `${ev.title} #${n}`, start: Math.min(...began), ev: ev.id, n, st });
     }
   }
-  rows.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  rows.sort((a, b) => a.start - b.start);
   $('#occ-table').replaceChildren(...rows.map((r) => el('tr', { dataset: { event: r.ev, n: String(r.n) } },
     el('td', {}, r.label), ...['unique_attendees', 'first_time', 'returning', 'retention', 'peak', 'messages', 'nps'].map((k) =>
       el('td', { dataset: { stat: k } }, k === 'retention' && r.st[k] !== null && r.st[k] !== undefined ? `${Math.round(r.st[k] * 100)}%` : fmtNum(r.st[k], 1))))));

@@ -188,6 +188,9 @@ test('ritual: live reactions burst, poll and NPS votes fill in, Q&A upvotes and 
   await waitText(host, '#hands li', 'ann');
   await host.locator('#hands li', { hasText: 'ann' }).locator('.hand-accept').click();
   await waitText(ann, '#stage', 'You are on stage!');
+  await sleep(2200); // a couple of samples on the host's charts
+  await shot(host, 'host');
+  await shot(ann, 'member');
 });
 
 test('a network drop: the member sees reconnecting, then every missed message once, none twice', async () => {
@@ -251,7 +254,6 @@ test('the host closes the polls and ends the event; the console\'s numbers equal
     await host.waitForFunction((k) => document.querySelectorAll('#polls .close-poll').length < k, n, { timeout: T });
   }
   await waitText(ann, '#poll .closed', 'This poll is closed.');
-  await shot(ann, 'member');
   await host.click('#states button[data-state="ended"]');
   await ann.waitForSelector('#event-state[data-state="ended"]', { timeout: T });
   await sleep(1200); // the energy timeline is written once a second
@@ -262,7 +264,7 @@ test('the host closes the polls and ends the event; the console\'s numbers equal
   await host.waitForFunction((w) => Object.entries(w).every(([k, v]) => document.querySelector(`#tiles [data-stat="${k}"]`)?.textContent === v),
     want, { timeout: T });
   assert.equal(await host.getAttribute('#tiles', 'data-occurrence'), '1');
-  await shot(host, 'host');
+  await shot(host, 'host-ended');
 });
 
 test('insights: the dashboard\'s numbers equal stats.community and stats.event', async () => {
