@@ -55,7 +55,7 @@ export function sentence(err, what = 'That') {
   if (code === 106) return 'That is over a limit of this room.';
   if (code === 107) return `${what} was not accepted${msg && msg !== 'bad request' ? ': ' + msg.replace(/^bad request:?\s*/, '') : ''}.`;
   if (code === 109) return 'Your sign-in has expired: reload the page from your community\'s link.';
-  if (/disconnected|connection closed|timeout/i.test(msg)) return 'The connection dropped: it will be sent again once you are back online… please retry.';
+  if (/disconnected|connection closed|timeout|not connected/i.test(msg) || (code > 0 && code < 100)) return `${what} did not go through: you are offline for a moment. Try again once the status says connected.`;
   return `${what} did not work (${msg || 'unknown error'}).`;
 }
 
