@@ -241,9 +241,10 @@ static void on_find_state(void *arg, int err, const struct record *recs, size_t 
 static void on_find_history(void *arg, const struct history_result *res)
 {
     struct find_ctx *x = arg;
-    x->f.err = res->err;
+    /* stopped: the store is being torn down (shutdown): start nothing new */
+    x->f.err = res->err ? res->err : x->c->stopped ? ENGINE_ETEMP : 0;
     snprintf(x->epoch, sizeof(x->epoch), "%s", res->epoch ? res->epoch : "");
-    if (res->err || !res->npubs || res->pubs[0]->offset != x->offset)
+    if (x->f.err || !res->npubs || res->pubs[0]->offset != x->offset)
         return find_answer(x);
     struct publication *p = res->pubs[0];
     x->f.pub = publication_ref(p);
@@ -276,6 +277,8 @@ static void on_find_history(void *arg, const struct history_result *res)
 int chat_find(struct chat *c, struct span channel, const struct ns_config *ns, uint64_t offset,
               bool want_state, chat_found_cb *cb, void *arg)
 {
+    if (c->stopped)
+        return ENGINE_ETEMP;
     struct find_ctx *x = calloc(1, sizeof(*x));
     if (!x)
         return -ENOMEM;

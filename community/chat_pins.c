@@ -102,9 +102,11 @@ static struct pin_ctx *pin_new(const struct method_call *call, json_t *params, m
     static const char *const keys[] = {"channel", "offset", NULL};
     static const char *const keys_api[] = {"channel", "offset", "user", NULL};
     static const char *const list_keys[] = {"channel", NULL};
+    static const char *const list_keys_api[] = {"channel", "user", NULL};
     const char *actor = chat_actor(call, params);
-    if (!actor || !chat_params_only(params, !want_offset ? list_keys
-                                            : call->origin == METHOD_API ? keys_api : keys)) {
+    bool api = call->origin == METHOD_API;
+    if (!actor || !chat_params_only(params, !want_offset ? (api ? list_keys_api : list_keys)
+                                            : api ? keys_api : keys)) {
         method_error(done, arg, ERR_BAD_REQUEST, NULL);
         return NULL;
     }
@@ -166,7 +168,7 @@ static void on_pin_scan(void *arg, int err, const struct record *recs, size_t n)
 static void on_pins_top(void *arg, const struct history_result *res)
 {
     struct pin_ctx *x = arg;
-    if (res->err)
+    if (res->err || x->c->stopped)
         return pin_error(x, ERR_INTERNAL, NULL);
     int pl = chat_key_stream(x->prefix, CHAT_STREAM_KEY_MAX, span_str(x->channel),
                              res->epoch ? res->epoch : "");

@@ -99,6 +99,10 @@ static void on_nonce_outcome(void *arg, const struct gate_outcome *out)
 {
     struct nonce_watch *w = arg;
     struct store *st = w->c->node->store;
+    if (w->c->stopped) { /* shutdown: the record expires by itself */
+        free(w);
+        return;
+    }
     struct span key = {(const uint8_t *)w->key, w->klen};
     if (out->code == 0 && !out->held) {
         char val[64 + CHAT_EPOCH_MAX];
@@ -125,7 +129,7 @@ static int nonce_key(struct post_ctx *x, char *buf, size_t cap)
 static void on_nonce(void *arg, int err, const struct record *recs, size_t n)
 {
     struct post_ctx *x = arg;
-    if (err)
+    if (err || x->c->stopped)
         return post_finish(x, deny(ERR_INTERNAL, NULL));
     if (n == 1) { /* seen: acknowledge with the first publication's position */
         uint64_t off = 0;
@@ -163,6 +167,8 @@ static void on_nonce(void *arg, int err, const struct record *recs, size_t n)
 
 static void step_nonce(struct post_ctx *x)
 {
+    if (x->c->stopped)
+        return post_finish(x, deny(ERR_INTERNAL, NULL));
     if (!x->has_nonce || !chat_has_records(x->c))
         return post_done(x);
     char key[RECORD_KEY_MAX + 1];
@@ -200,6 +206,30 @@ struct gate_verdict chat_on_publish(void *ctx, struct gate_req *req)
         chat_message_free(&m);
         return rc == -EINVAL ? deny(ERR_BAD_REQUEST, m.why) : deny(ERR_INTERNAL, NULL);
     }
+    const char *api_user = NULL;
+    if (gate_req_origin(req) == GATE_API) {
+        api_user = gate_req_api_user(req);
+        if (api_user && (!*api_user || strlen(api_user) > 128)) {
+            chat_message_free(&m);
+            return deny(ERR_BAD_REQUEST, "user must be a string of 1..128 bytes");
+        }
+        if (!api_user)
+            api_user = "api";
+    }
+    if (!m.reply_to && !(m.has_nonce && chat_has_records(c))) {
+        /* the common case: nothing to read, no context (the gate copies the
+         * bytes and info from the scratch right after the hook returns) */
+        free(c->scratch);
+        c->scratch = m.json;
+        struct gate_verdict v = {.kind = GATE_TRANSFORM,
+                                 .data = {(const uint8_t *)m.json, m.len}, .is_json = true};
+        if (api_user) {
+            snprintf(c->scratch_user, sizeof(c->scratch_user), "%s", api_user);
+            c->scratch_info = (struct clientinfo){.user = span_str(c->scratch_user)};
+            v.info = &c->scratch_info;
+        }
+        return v;
+    }
     struct post_ctx *x = calloc(1, sizeof(*x));
     char *channel = strndup((const char *)pub->channel.p, pub->channel.n);
     if (!x || !channel) {
@@ -212,14 +242,9 @@ struct gate_verdict chat_on_publish(void *ctx, struct gate_req *req)
                            .channel = channel, .reply_to = m.reply_to, .has_nonce = m.has_nonce,
                            .nonce_len = m.nonce_len};
     memcpy(x->nonce, m.nonce, sizeof(x->nonce));
-    if (gate_req_origin(req) == GATE_API) {
-        const char *u = gate_req_api_user(req);
-        if (u && (!*u || strlen(u) > 128)) {
-            post_free(x);
-            return deny(ERR_BAD_REQUEST, "user must be a string of 1..128 bytes");
-        }
+    if (api_user) {
         x->override_info = true;
-        snprintf(x->user, sizeof(x->user), "%s", u ? u : "api");
+        snprintf(x->user, sizeof(x->user), "%s", api_user);
     } else {
         chat_user_key(x->user, sizeof(x->user), pub->info.user, pub->info.client);
     }

@@ -91,6 +91,10 @@ static void on_counts(void *arg, int err, const struct record *recs, size_t n)
 
 static void flush_one(struct chat_dirty *d)
 {
+    if (d->c->stopped) {
+        free(d);
+        return;
+    }
     char prefix[RECORD_KEY_MAX + 1];
     memcpy(prefix, d->key, d->klen);
     prefix[d->klen] = 0x1f;
@@ -190,7 +194,7 @@ static void on_distinct(void *arg, int err, const struct record *recs, size_t n)
 {
     struct react_ctx *x = arg;
     struct store *st = x->c->node->store;
-    if (x->remove || err)
+    if (x->remove || err || x->c->stopped)
         return react_end(x, err ? ERR_INTERNAL : 0, NULL);
     if (incr_value(recs, n) <= (int64_t)x->max)
         return react_end(x, 0, NULL);
@@ -206,7 +210,7 @@ static void on_distinct(void *arg, int err, const struct record *recs, size_t n)
 static void on_count(void *arg, int err, const struct record *recs, size_t n)
 {
     struct react_ctx *x = arg;
-    if (err)
+    if (err || x->c->stopped)
         return react_end(x, ERR_INTERNAL, NULL);
     int64_t v = incr_value(recs, n);
     /* a new emoji (now 1) or a gone one (now 0): the distinct count moves */
@@ -222,7 +226,7 @@ static void on_member(void *arg, int err, const struct record *recs, size_t n)
 {
     (void)recs;
     struct react_ctx *x = arg;
-    if (err)
+    if (err || x->c->stopped)
         return react_end(x, ERR_INTERNAL, NULL);
     /* add: n == 1 = already reacted; remove: n == 0 = had not */
     if (x->remove ? n == 0 : n == 1)

@@ -94,6 +94,8 @@ next_kind:
 
 static void scan_page(struct view_ctx *x)
 {
+    if (x->c->stopped) /* shutdown: the store is being torn down */
+        return view_end(x, ENGINE_ETEMP);
     struct store *st = x->c->node->store;
     struct record_scan q = {.prefix = {(const uint8_t *)x->prefix, x->plen},
                             .after = {(const uint8_t *)x->after, x->alen},
@@ -211,6 +213,8 @@ void chat_view(void *ctx, struct gate_view *v)
 {
     struct chat *c = ctx;
     uint64_t lo, hi;
+    if (c->stopped)
+        return gate_view_resume(v, ENGINE_ETEMP);
     if (!chat_has_records(c) || !range_of(v, &lo, &hi))
         return gate_view_resume(v, 0);
     struct view_ctx *x = calloc(1, sizeof(*x));

@@ -31,7 +31,9 @@ void community_publish(struct node *node, const char *channel, json_t *obj, bool
     }
     struct gate_pub p = {.channel = span_str(channel), .data = span_str(text), .has_data = true,
                          .is_json = true, .origin = GATE_API, .skip_history = !stored,
-                         .trusted = true}; /* the module built it: chat hooks must not refuse it */
+                         /* the layer's own event: the publish hooks (a chat namespace's
+                          * message rules) are not for it */
+                         .trusted = true};
     gate_publish(&node->gate, &p, &x->call, on_published, x);
     free(text);
 }

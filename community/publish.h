@@ -1,6 +1,7 @@
 /* community/publish.h — the community layer's own publications (event
  * state, reminders, poll results, Q&A changes): JSON built by a module,
- * published through the gate (node/gate.h) with the API's origin, fire and
+ * published through the gate (node/gate.h) with the API's origin, trusted
+ * (the publish hooks — a chat namespace's message rules — are skipped), fire and
  * forget. A refusal (no namespace configured for the channel, a hook's
  * deny) is logged at debug level; nothing else depends on it. Each publish
  * owns one small heap context until the gate answers. */

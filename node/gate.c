@@ -1,10 +1,11 @@
 /* node/gate.c — the one publish path (node/gate.h): the shared checks, the
  * publish hook chain (allow / deny / hold / transform / async / ack) and the
- * engine publish; the one history read with its view hooks. Owns the hook
- * table, the per-namespace "has hooks" map (rebuilt when the running config
- * changes: namespaces matched by name or predicate), the requests waiting
- * on gate_resume() and the history views in progress. */
+ * engine publish (the history read with its view hooks is gate_view.c).
+ * Owns the hook table, the per-namespace "has hooks" map (rebuilt when the
+ * running config changes: namespaces matched by name or predicate) and the
+ * requests waiting on gate_resume(). */
 #include "node/gate.h"
+#include "node/gate_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,6 @@ static void to_engine(struct gate *g, struct publication *p, const struct publis
         deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
 }
 
-#define GATE_HAS_PUB 1u
-#define GATE_HAS_SUB 2u
-#define GATE_HAS_VIEW 4u
-
 static const struct ns_config *ns_by_name(const struct config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nnamespaces; i++)
@@ -80,7 +77,7 @@ static const struct ns_config *ns_by_name(const struct config *cfg, const char *
 
 /* Does h apply to the namespace named ns_name (ns: its config, or NULL to
  * look it up in the running config)? */
-static bool hook_applies(const struct gate *g, const struct gate_hook *h, const char *ns_name,
+bool gate_hook_applies(const struct gate *g, const struct gate_hook *h, const char *ns_name,
                          const struct ns_config *ns)
 {
     if (h->where) {
@@ -105,7 +102,7 @@ static int rebind(struct gate *g)
         return -1;
     for (size_t i = 0; i < cfg->nnamespaces; i++)
         for (uint32_t k = 0; k < g->nhooks; k++)
-            if (hook_applies(g, &g->hooks[k], cfg->namespaces[i].name, &cfg->namespaces[i]))
+            if (gate_hook_applies(g, &g->hooks[k], cfg->namespaces[i].name, &cfg->namespaces[i]))
                 m[i] |= hook_bit(&g->hooks[k]);
     free(g->has_hooks);
     g->has_hooks = m;
@@ -200,7 +197,7 @@ static void run_chain(struct gate_req *r)
     struct gate *g = r->g;
     for (; r->at < g->nhooks; r->at++) {
         struct gate_hook *h = &g->hooks[r->at];
-        if (!h->pub || !hook_applies(g, h, r->ns_name, r->ns))
+        if (!h->pub || !gate_hook_applies(g, h, r->ns_name, r->ns))
             continue;
         if (!apply(r, h->pub(h->ctx, r)))
             return;
@@ -220,7 +217,12 @@ static void run_chain(struct gate_req *r)
 
 void gate_resume(struct gate_req *r, struct gate_verdict v)
 {
-    if (r->orphan) { /* gate_free() answered its caller */
+    if (r->orphan) { /* gate_free() answered its caller; a watcher still hears */
+        if (r->watch) {
+            struct gate_outcome out = {.code = ERR_INTERNAL,
+                                       .message = proto_error_message(ERR_INTERNAL)};
+            r->watch(r->watch_ctx, &out);
+        }
         req_free(r);
         return;
     }
@@ -264,6 +266,7 @@ void gate_free(struct gate *g)
         r->next = NULL;
         r->pprev = NULL;
         finish_code(r, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
+        r->watch = NULL; /* told */
         r->orphan = true;
     }
     for (uint32_t i = 0; i < g->nhooks; i++)
@@ -312,7 +315,7 @@ int gate_view_add_where(struct gate *g, gate_ns_pred *where, gate_view_hook *hoo
 }
 
 /* The namespace's GATE_HAS_* bits; 0 on OOM too (no hooks run then). */
-static unsigned ns_hooks(struct gate *g, const struct ns_config *ns, bool *oom)
+unsigned gate_ns_hooks(struct gate *g, const struct ns_config *ns, bool *oom)
 {
     if (!g->nhooks)
         return 0;
@@ -339,14 +342,14 @@ const struct ns_config *gate_subscribe(struct gate *g, const struct gate_sub *re
     else if (req->check_access && (config_channel_private(ns, ch, req->channel.n) ||
                                    !access_allows(ns->rules[ACCESS_SUBSCRIBE], req->subject)))
         *code = ERR_PERMISSION_DENIED, *message = "permission denied";
-    else if (!(ns_hooks(g, ns, &oom) & GATE_HAS_SUB)) {
+    else if (!(gate_ns_hooks(g, ns, &oom) & GATE_HAS_SUB)) {
         if (!oom)
             return ns;
         *code = ERR_INTERNAL, *message = proto_error_message(ERR_INTERNAL);
     } else {
         for (uint32_t k = 0; k < g->nhooks; k++) {
             struct gate_hook *h = &g->hooks[k];
-            if (!h->sub || !hook_applies(g, h, ns->name, ns))
+            if (!h->sub || !gate_hook_applies(g, h, ns->name, ns))
                 continue;
             struct gate_verdict v = h->sub(h->ctx, req, ns);
             if (v.kind == GATE_ALLOW)
@@ -389,7 +392,7 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
     if (p->skip_history)
         o.history_size = 0;
     bool oom = false;
-    bool hooked = ns_hooks(g, ns, &oom) & GATE_HAS_PUB;
+    bool hooked = gate_ns_hooks(g, ns, &oom) & GATE_HAS_PUB;
     if (oom)
         return deliver(call, ERR_INTERNAL, proto_error_message(ERR_INTERNAL), false);
     struct publication *pub = publication_new(p->channel, p->data, p->is_json, p->info);
@@ -415,138 +418,4 @@ void gate_publish(struct gate *g, const struct gate_pub *p, struct gate_call *ca
                            .o = o, .origin = p->origin, .api_user = api_user};
     call->req = r;
     run_chain(r);
-}
-
-/* ---- history views ---- */
-
-/* One history read of a namespace with view hooks. Owned by the gate from
- * gate_history() until the caller's cb has run. */
-struct gate_view {
-    struct gate *g;                 /* borrowed */
-    store_history_cb *cb;           /* the caller's */
-    void *arg;
-    const struct ns_config *ns;     /* borrowed while synchronous; NULL after an async hook */
-    char *ns_name;                  /* owned */
-    struct span channel;            /* points into mem */
-    char *epoch;                    /* owned copy of the store's epoch */
-    uint64_t top;
-    struct publication **pubs;      /* owned array of owned refs */
-    size_t npubs;
-    uint32_t at;                    /* index of the view hook that runs (or ran) */
-    bool in_hook;                   /* a hook is running synchronously */
-    bool resumed;                   /* ... and it already called gate_view_resume() */
-    int err;
-    char mem[];
-};
-
-static void view_free(struct gate_view *v)
-{
-    for (size_t i = 0; i < v->npubs; i++)
-        publication_unref(v->pubs[i]);
-    free(v->pubs);
-    free(v->epoch);
-    free(v->ns_name);
-    free(v);
-}
-
-static void view_answer(struct gate_view *v)
-{
-    struct history_result res = {.err = v->err, .top = v->top, .epoch = v->epoch ? v->epoch : "",
-                                 .pubs = v->err ? NULL : v->pubs, .npubs = v->err ? 0 : v->npubs};
-    v->cb(v->arg, &res);
-    view_free(v);
-}
-
-/* Runs the view hooks from v->at on; a hook that answers later resumes it. */
-static void view_run(struct gate_view *v)
-{
-    struct gate *g = v->g;
-    while (!v->err && v->at < g->nhooks) {
-        struct gate_hook *h = &g->hooks[v->at];
-        if (!h->view || !hook_applies(g, h, v->ns_name, v->ns)) {
-            v->at++;
-            continue;
-        }
-        v->in_hook = true;
-        v->resumed = false;
-        h->view(h->ctx, v);
-        v->in_hook = false;
-        if (!v->resumed) { /* answers later: gate_view_resume() goes on */
-            v->ns = NULL;
-            return;
-        }
-        v->at++;
-    }
-    view_answer(v);
-}
-
-void gate_view_resume(struct gate_view *v, int err)
-{
-    if (err)
-        v->err = err;
-    if (v->in_hook) {
-        v->resumed = true;
-        return;
-    }
-    v->at++;
-    view_run(v);
-}
-
-struct span gate_view_channel(const struct gate_view *v) { return v->channel; }
-const char *gate_view_epoch(const struct gate_view *v) { return v->epoch ? v->epoch : ""; }
-const struct ns_config *gate_view_ns(const struct gate_view *v) { return v->ns; }
-
-struct publication **gate_view_pubs(struct gate_view *v, size_t *n)
-{
-    *n = v->npubs;
-    return v->pubs;
-}
-
-static void on_view_history(void *arg, const struct history_result *res)
-{
-    struct gate_view *v = arg;
-    if (res->err || !res->npubs) { /* nothing to rewrite */
-        v->cb(v->arg, res);
-        view_free(v);
-        return;
-    }
-    v->top = res->top;
-    v->epoch = strdup(res->epoch ? res->epoch : "");
-    v->pubs = malloc(res->npubs * sizeof(*v->pubs));
-    if (!v->epoch || !v->pubs) {
-        struct history_result e = {.err = ENGINE_ENOMEM, .epoch = ""};
-        v->cb(v->arg, &e);
-        view_free(v);
-        return;
-    }
-    for (size_t i = 0; i < res->npubs; i++)
-        v->pubs[i] = publication_ref(res->pubs[i]);
-    v->npubs = res->npubs;
-    view_run(v);
-}
-
-int gate_history(struct gate *g, struct span channel, const struct ns_config *ns,
-                 const struct history_query *q, store_history_cb *cb, void *arg)
-{
-    struct store *st = g->node->store;
-    bool oom = false;
-    if (!(ns_hooks(g, ns, &oom) & GATE_HAS_VIEW)) {
-        if (oom)
-            return ENGINE_ENOMEM;
-        return st->ops->history(st, channel, ns, q, cb, arg);
-    }
-    struct gate_view *v = calloc(1, sizeof(*v) + channel.n + 1);
-    char *name = strdup(ns->name);
-    if (!v || !name) {
-        free(v);
-        free(name);
-        return ENGINE_ENOMEM;
-    }
-    *v = (struct gate_view){.g = g, .cb = cb, .arg = arg, .ns = ns, .ns_name = name,
-                            .channel = {(const uint8_t *)v->mem, channel.n}};
-    memcpy(v->mem, channel.p, channel.n);
-    int rc = st->ops->history(st, v->channel, ns, q, on_view_history, v);
-    if (rc)
-        view_free(v);
-    return rc;
 }

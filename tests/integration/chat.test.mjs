@@ -18,8 +18,10 @@ const REDIS = process.env.HEARTH_CHAT_REDIS === '1';
 
 const NAMESPACES = [
   { name: 'room', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, force_recovery: true },
-  { name: 'quick', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, chat_edit_window: 1 },
-  { name: 'tight', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, chat_max_text: 5,
+  { name: 'quick', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, chat_edit_window: 1,
+    force_recovery: true },
+  // positioned subscriptions: on Redis a subscribe answers after the node's SUBSCRIBE is confirmed
+  { name: 'tight', chat: true, history_size: 100, history_ttl: 300, allow_publish: true, force_recovery: true, chat_max_text: 5,
     chat_max_mentions: 2, chat_max_reactions: 2 },
   { name: 'plain', history_size: 10, history_ttl: 300, allow_publish: true },
 ];
@@ -412,4 +414,53 @@ test('wrong shapes over rpc are 107 (or 103 first), never a crash', async () => 
   await assert.rejects(alice.rpc('chat.pins', { channel: ch, extra: true }), code(107));
   assert.equal(alice.state, 'connected');
   assert.equal((await api(A, 'chat.edit', 'not json')).status, 400);
+});
+
+test('floods of reactions and typing calls are rate limited (111) and the node stays usable', async () => {
+  const ch = `room:${uniq('flood')}`;
+  const alice = await user('alice');
+  await alice.publish(ch, { text: 'target' });
+  const flooder = await user('flooder');
+  const calls = [];
+  // 214 calls at once: the burst (200) passes, the rest is 111 (fewer than
+  // the 20 strikes that would close the connection with 3013)
+  for (let i = 0; i < 107; i++) {
+    calls.push(flooder.rpc('chat.react', { channel: ch, offset: 1, emoji: '👍', remove: i % 2 === 1 }));
+    calls.push(flooder.rpc('chat.typing', { channel: ch }));
+  }
+  const res = await Promise.allSettled(calls);
+  const limited = res.filter((r) => r.status === 'rejected' && r.reason.code === 111).length;
+  const other = res.filter((r) => r.status === 'rejected' && r.reason.code !== 111);
+  assert.ok(limited > 0, 'nothing was rate limited');
+  assert.deepEqual(other, []);
+  // one reaction per user whatever the flood: the count is 0 or 1
+  const h = await alice.history(ch, { limit: 1 });
+  const n = h.publications[0].data.reactions?.['👍'] ?? 0;
+  assert.ok(n === 0 || n === 1, `count ${n}`);
+  await alice.publish(ch, { text: 'still here' });
+});
+
+test('a reload that turns "chat" on or off takes effect at once', async () => {
+  // (Redis: node A alone is reloaded; the hooks follow each node's running config)
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const ch = `plain:${uniq('reload')}`;
+  const alice = await user('alice');
+  await alice.publish(ch, { free: 'form' });
+  const cfg = JSON.parse(readFileSync(A.cfgFile, 'utf8'));
+  const plain = cfg.namespaces.find((n) => n.name === 'plain');
+  plain.chat = true;
+  writeFileSync(A.cfgFile, JSON.stringify(cfg));
+  A.proc.kill('SIGHUP');
+  await waitFor(async () => {
+    try { await alice.publish(ch, { free: 'form' }); return false; } catch (e) { return e.code === 107; }
+  }, 3000, 'chat rules in force');
+  await alice.publish(ch, { text: 'now a chat' });
+  const h = await alice.history(ch, { limit: 10 });
+  assert.equal(h.publications.at(-1).data.type, 'message');
+  delete plain.chat;
+  writeFileSync(A.cfgFile, JSON.stringify(cfg));
+  A.proc.kill('SIGHUP');
+  await waitFor(async () => {
+    try { await alice.publish(ch, { free: 'again' }); return true; } catch { return false; }
+  }, 3000, 'chat rules gone');
 });

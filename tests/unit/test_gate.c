@@ -390,6 +390,26 @@ static void test_watch(void **state)
     assert_int_equal(o.out.code, 4001);
 }
 
+/* A hook parked at teardown that sets a watcher on its late resume: the
+ * watcher still hears (100) once, so it can free what it holds. */
+static void test_watch_after_teardown(void **state)
+{
+    struct fixture *f = *state;
+    struct trace t = {0};
+    struct outcome o;
+    struct watched w = {.o = &o};
+    assert_int_equal(gate_hook_add(&f->node.gate, "chat", hook_async, &t), 0);
+    publish(f, "chat:room", "1", &o);
+    gate_free(&f->node.gate);
+    assert_int_equal(o.calls, 1);
+    gate_req_watch(t.parked, on_watch, &w);
+    gate_resume(t.parked, (struct gate_verdict){.kind = GATE_ALLOW});
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.code, ERR_INTERNAL);
+    assert_int_equal(o.calls, 1);
+    gate_init(&f->node.gate, &f->node);
+}
+
 static bool is_chat_ns(const struct ns_config *ns) { return ns->chat; }
 
 static void test_where_follows_reload(void **state)
@@ -588,6 +608,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trusted_skips_hooks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_after_teardown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_where_follows_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_droppable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view, setup, teardown),
