@@ -49,16 +49,26 @@ export function mountRitual(c, root, chat) {
   async function open(eventId) {
     ev = await rpc(c, 'event.get', { id: eventId });
     ui.title.textContent = ev.title;
-    const occ = ev.occurrences.find((o) => o.n === ev.current) || ev.occurrences[0];
+    let occ = ev.occurrences.find((o) => o.n === ev.current) || ev.occurrences[0];
     channel = occ.channel;
     setState(occ.state);
     renderStream(ev.stream_url);
     const evSub = c.newSubscription(`${ev.namespace}:${ev.id}`);
     evSub.on('publication', (ctx) => {
       const d = ctx.data;
-      if (d.type === 'event_state' && d.occurrence === occ.n) {
+      if (d.type !== 'event_state') return;
+      if (d.occurrence === occ.n) {
         setState(d.state);
         if (d.state === 'live' || d.state === 'after_party') chat.resubscribe();
+      } else if (d.occurrence > occ.n && ['green_room', 'live', 'after_party'].includes(d.state)) {
+        // the next occurrence opens: the room follows it (its own chat and history)
+        occ = { n: d.occurrence, channel: `${ev.namespace}:${ev.id}.${d.occurrence}` };
+        channel = occ.channel;
+        poll = null; myVote = null; total = 0;
+        ui.reactTotal.textContent = '0';
+        renderPoll();
+        setState(d.state);
+        chat.join(channel);
       }
     });
     evSub.subscribe();

@@ -267,6 +267,26 @@ test('the host closes the polls and ends the event; the console\'s numbers equal
   await shot(host, 'host-ended');
 });
 
+test('the next week: occurrence 2 goes live, an open member room follows it, returning and new members', async () => {
+  const { ann, host } = pages;
+  await host.waitForSelector('#current-state[data-state="scheduled"]', { timeout: T });
+  await host.click('#states button[data-state="live"]');
+  await host.waitForSelector('#current-state[data-state="live"]', { timeout: T });
+  await ann.waitForFunction((ch) => document.querySelector('#room-title').textContent === ch, `live:${eventId}.2`, { timeout: T });
+  await ann.waitForSelector('#event-state[data-state="live"]', { timeout: T });
+  await ann.waitForSelector('#chat[data-ready]', { timeout: T });
+  assert.equal(await msgLi(ann, 'welcome to the ritual').count(), 0, 'each occurrence has its own chat');
+  const dee = await open('dee', `/?event=${eventId}`, tok('dee', ['member']));
+  await dee.waitForSelector('#chat[data-ready]', { timeout: T });
+  await send(dee, 'first time here!');
+  await msgLi(ann, 'first time here!').waitFor({ timeout: T });
+  await dee.close();
+  await host.click('#states button[data-state="ended"]');
+  await ann.waitForSelector('#event-state[data-state="ended"]', { timeout: T });
+  const st = (await api(h, 'stats.event', { id: eventId, occurrence: 2 })).json.result;
+  assert.ok(st.returning >= 1 && st.first_time >= 1 && st.retention > 0, JSON.stringify(st));
+});
+
 test('insights: the dashboard\'s numbers equal stats.community and stats.event', async () => {
   const ins = await open('insights', '/insights', tok('root', ['admin']));
   await ins.waitForSelector('body[data-loaded]', { timeout: T });
@@ -276,10 +296,15 @@ test('insights: the dashboard\'s numbers equal stats.community and stats.event',
     assert.equal(await ins.textContent(`#community [data-stat="${k}"]`), String(sc[k] ?? '—'), k);
   }
   assert.equal(await ins.textContent('#community [data-stat="stickiness"]'), Number.isInteger(sc.stickiness) ? String(sc.stickiness) : sc.stickiness.toFixed(2));
-  const st = (await api(h, 'stats.event', { id: eventId, occurrence: 1 })).json.result;
-  const row = ins.locator(`#occ-table tr[data-event="${eventId}"][data-n="1"]`);
-  for (const k of ['unique_attendees', 'first_time', 'returning', 'peak', 'messages', 'nps']) {
-    assert.equal(await row.locator(`[data-stat="${k}"]`).textContent(), String(st[k]), k);
+  assert.equal(await ins.locator('#occ-table tr').count(), 2, 'one row per occurrence that took place');
+  for (const n of [1, 2]) {
+    const st = (await api(h, 'stats.event', { id: eventId, occurrence: n })).json.result;
+    const row = ins.locator(`#occ-table tr[data-event="${eventId}"][data-n="${n}"]`);
+    for (const k of ['unique_attendees', 'first_time', 'returning', 'peak', 'messages']) {
+      assert.equal(await row.locator(`[data-stat="${k}"]`).textContent(), String(st[k]), `#${n} ${k}`);
+    }
+    assert.equal(await row.locator('[data-stat="nps"]').textContent(), st.nps === undefined || st.nps === null ? '—' : String(st.nps), `#${n} nps`);
+    assert.equal(await row.locator('[data-stat="retention"]').textContent(), st.retention === null ? '—' : `${Math.round(st.retention * 100)}%`, `#${n} retention`);
   }
   assert.equal(await ins.locator('.uplot').count(), 4, 'four uPlot charts');
   await shot(ins, 'insights');
