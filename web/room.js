@@ -46,6 +46,14 @@ function openRoom(r) {
   for (const a of document.querySelectorAll('#room-list a')) a.classList.toggle('current', a.textContent === r);
 }
 
+// a terminal close (banned, a refused sign-in): nothing on the page can act any more
+c.on('disconnected', (ctx) => {
+  if (ctx.code < 3500 || ctx.code >= 5000) return;
+  for (const b of document.querySelectorAll('main button, main input')) b.disabled = true;
+  presence.list.replaceChildren();
+  presence.count.textContent = '0';
+});
+
 $('#join-form').addEventListener('submit', (e) => { e.preventDefault(); const r = $('#room').value.trim(); if (r) openRoom(r); });
 
 c.once('connected', async () => {
