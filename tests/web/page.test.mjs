@@ -65,3 +65,17 @@ test('switching rooms shows that room only', async () => {
   assert.ok(!texts.some((t) => t.includes('hello from Ann')), 'lobby messages leaked into another room');
   await p.close();
 });
+
+test('the faces are served at /, /host and /insights (the query kept), with the SDK and uPlot from /vendor', async () => {
+  for (const [path, marker] of [['/', 'live room'], ['/host?token=x.y.z', 'host console'], ['/insights', 'community dashboard']]) {
+    const r = await fetch(`${h.http}${path}`, { redirect: 'manual' }); // no redirect: ?token= must stay
+    assert.equal(r.status, 200, path);
+    assert.match(r.headers.get('content-type'), /text\/html/, path);
+    assert.ok((await r.text()).includes(marker), path);
+  }
+  for (const f of ['/vendor/centrifuge.js', '/vendor/uPlot.iife.min.js', '/vendor/uPlot.min.css']) {
+    assert.equal((await fetch(`${h.http}${f}`)).status, 200, `${f} (scripts/web.sh installs it)`);
+  }
+  assert.equal((await fetch(`${h.http}/host/nothing-here`)).status, 404);
+  assert.equal((await fetch(`${h.http}/host`, { method: 'POST', body: 'x' })).status, 405);
+});
