@@ -36,6 +36,9 @@ export function mountChat(c, root, opts = {}) {
   let mode = null;            // {kind: 'reply'|'edit', offset}
   let lastTyping = 0;
   let slowUntil = 0;
+  let big = false;            // a big room: a live count, no roster
+  let bigCount = 0;
+  let statsTimer = null;
 
   const notice = (text, kind = 'info') => { ui.notice.textContent = text; ui.notice.dataset.kind = kind; };
 
@@ -97,6 +100,11 @@ export function mountChat(c, root, opts = {}) {
     const own = me && m.info && m.info.user === me;
     if (own) btn('act-edit', 'Edit', () => setMode({ kind: 'edit', offset: off }));
     if (own || canModerate()) btn('act-delete', 'Delete', () => act('chat.delete', { channel, offset: off }, 'Deleting'));
+    if (me && !own && !canModerate()) {
+      btn('act-report', 'Report', async () => {
+        if (await act('chat.report', { channel, offset: off, reason: 'reported from the room' }, 'Reporting') !== null) notice('Thanks: the moderators will look at it.', 'info');
+      }, 'Report to the moderators');
+    }
     if (canModerate()) {
       const pinned = pins.includes(off);
       btn('act-pin', pinned ? 'Unpin' : 'Pin', () => act(pinned ? 'chat.unpin' : 'chat.pin', { channel, offset: off }, 'Pinning'));
@@ -128,9 +136,9 @@ export function mountChat(c, root, opts = {}) {
 
   function renderPresence() {
     if (!presence) return;
-    presence.count.textContent = String(members.size);
+    presence.count.textContent = String(big ? bigCount : members.size);
     presence.list.replaceChildren();
-    if (members.size > ROSTER_MAX) { presence.list.append(el('li', { class: 'member' }, 'a big room: the count is live')); return; }
+    if (big) { presence.list.append(el('li', { class: 'member muted' }, 'a big room: the count is live')); return; }
     for (const [client, user] of members) presence.list.append(el('li', { class: 'member', dataset: { client } }, user || 'guest'));
   }
 
@@ -194,11 +202,22 @@ export function mountChat(c, root, opts = {}) {
     scrollDown(true);
   }
 
+  // small rooms: the roster (presence, then join/leave); big ones: the count
+  // (presence_stats, refreshed every 10 s, moved by join/leave between)
   async function loadPresence() {
     members.clear();
+    clearInterval(statsTimer);
     try {
-      const p = await sub.presence();
-      for (const [client, info] of Object.entries(p.clients || {})) members.set(client, info.user);
+      const st = await sub.presenceStats();
+      big = st.numClients > ROSTER_MAX;
+      bigCount = st.numClients;
+      if (big) {
+        const s0 = sub;
+        statsTimer = setInterval(() => s0.presenceStats().then((x) => { bigCount = x.numClients; renderPresence(); }).catch(() => {}), 10000);
+      } else {
+        const p = await sub.presence();
+        for (const [client, info] of Object.entries(p.clients || {})) members.set(client, info.user);
+      }
     } catch { /* presence may be off */ }
     renderPresence();
   }
@@ -270,6 +289,8 @@ export function mountChat(c, root, opts = {}) {
   // ---- joining ---------------------------------------------------------
   function join(ch) {
     if (sub) { sub.removeAllListeners(); sub.unsubscribe(); c.removeSubscription(sub); sub = null; }
+    clearInterval(statsTimer);
+    big = false;
     channel = ch;
     ui.title.textContent = ch;
     notice('', 'info');
@@ -278,8 +299,8 @@ export function mountChat(c, root, opts = {}) {
     renderPresence();
     sub = c.getSubscription(ch) || c.newSubscription(ch, { recoverable: true, joinLeave: true });
     sub.on('publication', (ctx) => { apply(ctx.data, ctx.offset, ctx.info); scrollDown(false); });
-    sub.on('join', (ctx) => { members.set(ctx.info.client, ctx.info.user); renderPresence(); });
-    sub.on('leave', (ctx) => { members.delete(ctx.info.client); renderPresence(); });
+    sub.on('join', (ctx) => { if (big) bigCount++; else members.set(ctx.info.client, ctx.info.user); renderPresence(); });
+    sub.on('leave', (ctx) => { if (big) bigCount = Math.max(0, bigCount - 1); else members.delete(ctx.info.client); renderPresence(); });
     sub.on('subscribing', (ctx) => { if (ctx.code !== 0) notice('Rejoining the room…', 'info'); });
     sub.on('subscribed', async (ctx) => {
       if (ui.notice.dataset.kind === 'info') notice('', 'info');

@@ -213,7 +213,7 @@ test('a network drop: the member sees reconnecting, then every missed message on
   assert.deepEqual(got, want);
 });
 
-test('moderation: slow mode, a held message approved from the live queue, a ban the member sees (needs i11-mod)', async () => {
+test('moderation: slow mode, a held message approved from the live queue, a report acted on, a ban the member sees (needs i11-mod)', async () => {
   const { ann, bob, host } = pages;
   // slow mode on: Ann's second quick message gets a countdown sentence
   await host.click('#slow-mode');
@@ -237,6 +237,15 @@ test('moderation: slow mode, a held message approved from the live queue, a ban 
   await host.locator('#queue li', { hasText: 'the cake is a lie' }).locator('.q-approve').click();
   await msgLi(ann, 'the cake is a lie').waitFor({ timeout: T });
   await bob.waitForSelector('#notice[data-kind="approved"]', { timeout: T });
+  await host.waitForFunction(() => !document.querySelector('#queue li[data-kind]'), null, { timeout: T });
+  // a member reports a message: it reaches the host's queue; the host deletes it and resolves the report
+  await msgLi(ann, 'hi Ann!').locator('.act-report').click();
+  await waitText(ann, '#notice', 'the moderators will look at it');
+  const report = host.locator('#queue li[data-kind="report"]', { hasText: 'hi Ann!' });
+  await report.waitFor({ timeout: T });
+  await report.locator('.q-delete').click();
+  await ann.waitForFunction(() => [...document.querySelectorAll('#messages .msg.deleted')].length === 2, null, { timeout: T });
+  await report.locator('.q-resolve').click();
   await host.waitForFunction(() => !document.querySelector('#queue li[data-kind]'), null, { timeout: T });
   // the host bans Bob from the community: Bob's page says so and stops
   await msgLi(host, 'the cake is a lie').locator('.act-ban').click();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { api, mintToken, sleep, startHearthd } from '../integration/lib/hearthd.mjs';
+import { api, mintToken, once, sdk, sleep, startHearthd } from '../integration/lib/hearthd.mjs';
 
 let h;
 let browser;
@@ -78,4 +78,25 @@ test('the faces are served at /, /host and /insights (the query kept), with the 
   }
   assert.equal((await fetch(`${h.http}/host/nothing-here`)).status, 404);
   assert.equal((await fetch(`${h.http}/host`, { method: 'POST', body: 'x' })).status, 405);
+});
+
+test('a big room shows a live count instead of a roster', async () => {
+  const crowd = [];
+  for (let i = 0; i < 51; i++) {
+    const c = sdk(h);
+    const s = c.newSubscription('chat:big');
+    s.subscribe();
+    c.connect();
+    crowd.push([c, s]);
+  }
+  await Promise.all(crowd.map(([, s]) => once(s, 'subscribed')));
+  const p = await browser.newPage();
+  await p.goto(`${h.http}/?room=chat:big`);
+  await p.waitForFunction(() => document.querySelector('#presence-count').textContent === '52', null, { timeout: 10000 });
+  assert.equal(await p.locator('#presence .member').count(), 1, 'no roster of 52 names');
+  assert.match(await p.textContent('#presence'), /big room/);
+  crowd[0][0].disconnect();
+  await p.waitForFunction(() => document.querySelector('#presence-count').textContent === '51', null, { timeout: 10000 });
+  for (const [c] of crowd) c.disconnect();
+  await p.close();
 });
