@@ -48,6 +48,9 @@ export function sentence(err, what = 'That') {
     if (/banned/.test(msg)) return 'You are banned from this room.';
     if (/kicked/.test(msg)) return 'A moderator removed you from this room; you can come back in a minute.';
     if (/filter/.test(msg)) return 'That message contains words this room does not allow.';
+    if (/audience/.test(msg)) return 'This pulse is for members who have been in the room a while: thanks for joining!';
+    if (/closed/.test(msg)) return 'This poll is closed.';
+    if (/read.only|ended/.test(msg)) return 'This room is read-only now.';
     if (!token) return `${what} needs you to be signed in: open the link your community gave you.`;
     return `${what} is not allowed for you here right now.`;
   }

@@ -100,3 +100,39 @@ test('a big room shows a live count instead of a roster', async () => {
   for (const [c] of crowd) c.disconnect();
   await p.close();
 });
+
+test('refusals read as sentences, not codes (web/common.js)', async () => {
+  const p = await browser.newPage();
+  await p.goto(`${h.http}/?token=${mintToken({ sub: 'zed' })}`);
+  const got = await p.evaluate(async () => {
+    const { sentence, closeSentence } = await import('/common.js');
+    return [
+      sentence({ code: 1001, message: 'held for review' }, 'Your message'),
+      sentence({ code: 111, message: 'slow mode: wait 4 s' }, 'Your message'),
+      sentence({ code: 103, message: 'muted' }, 'Your message'),
+      sentence({ code: 103, message: 'banned' }, 'Joining this room'),
+      sentence({ code: 103, message: 'blocked by a filter' }, 'Your message'),
+      sentence({ code: 103, message: 'permission denied' }, 'Your message'),
+      sentence({ code: 103, message: "not in this poll's audience" }, 'Your vote'),
+      sentence({ code: 1, message: 'timeout' }, 'Your message'),
+      closeSentence(3510, 'banned'),
+      closeSentence(2011, 'banned'),
+      closeSentence(2010, 'kicked'),
+    ];
+  });
+  assert.deepEqual(got, [
+    'Your message is waiting for a moderator to review it.',
+    'Slow mode is on: you can send again in 4 s.',
+    'You are muted here for now, so you cannot post or react.',
+    'You are banned from this room.',
+    'That message contains words this room does not allow.',
+    'Your message is not allowed for you here right now.',
+    'This pulse is for members who have been in the room a while: thanks for joining!',
+    'Your message did not go through: you are offline for a moment. Try again once the status says connected.',
+    'You are banned from this community.',
+    'You were banned from this room.',
+    'A moderator removed you from this room.',
+  ]);
+  for (const s of got) assert.doesNotMatch(s, /\b(1001|111|103)\b/, 'no bare codes');
+  await p.close();
+});
