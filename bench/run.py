@@ -221,9 +221,9 @@ class Bench:
 
     def start(self, name):
         if name == 'hearth-json':
-            return self.start_hearth(name, 'json')
+            return self.start_hearth(name, 'json', base=self.a.hearth_config)
         if name == 'hearth-msgpack':
-            return self.start_hearth(name, 'msgpack')
+            return self.start_hearth(name, 'msgpack', base=self.a.hearth_config)
         if name == 'nchan':
             return self.start_nchan()
         if name == 'node-ws':
@@ -254,6 +254,8 @@ class Bench:
                 cmd += ['--api-key', API_KEY]
         for pid in srv.pids:
             cmd += ['--server-pid', str(pid)]
+        if not ritual and srv.name.startswith('hearth'):
+            cmd += self.a.gen_arg
         cmd += extra or []
         la = loadavg()
         drops0 = softnet_drops()
@@ -772,6 +774,11 @@ def main():
     ap.add_argument('--reps', type=int, default=2)
     ap.add_argument('--only', default='bcast1k,bcast10k,manyrooms,idle,storm,crossnode,ritual')
     ap.add_argument('--servers', default='hearth-json,hearth-msgpack,nchan,node-ws,socketio')
+    ap.add_argument('--hearth-config', default=None,
+                    help='a config file the hearth servers start from (its listen is replaced), e.g. '
+                         'bench/configs/hearth-chat.json; default: the built-in one')
+    ap.add_argument('--gen-arg', action='append', default=[],
+                    help='an extra hearth-bench flag for the hearth runs (repeatable), e.g. --gen-arg=--chat')
     ap.add_argument('--out', default=None, help='results file (default bench/results/<date>.md)')
     ap.add_argument('--note', action='append', default=[], help='a line for the report header')
     ap.add_argument('--report', metavar='JSONL', help='only rewrite the report from a saved .jsonl')

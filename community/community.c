@@ -32,7 +32,7 @@ int community_init(struct community *c, struct node *node)
     if (!(c->events = events_new(node)) || !(c->polls = polls_new(node)) ||
         !(c->react = live_react_new(node, c->mod)) || !(c->mstats = members_stats_new(node)) ||
         attendance_init(node) != 0 || qa_init(node, c->mod) != 0 ||
-        stage_init(node) != 0 || stats_init(node) != 0 || activity_init(node) != 0) {
+        stage_init(node) != 0 || stats_init(node) != 0 || !(c->activity = activity_new(node))) {
         log_emit(LOG_ERROR, "community", "the rituals modules could not start");
         return -1;
     }
@@ -48,6 +48,7 @@ void community_stop(struct community *c)
     events_stop(c->events);
     polls_stop(c->polls);
     live_react_stop(c->react);
+    activity_stop(c->activity);
 }
 
 void community_free(struct community *c)
@@ -58,5 +59,6 @@ void community_free(struct community *c)
     polls_free(c->polls);
     live_react_free(c->react);
     members_stats_free(c->mstats);
+    activity_free(c->activity);
     memset(c, 0, sizeof(*c));
 }

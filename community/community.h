@@ -21,6 +21,7 @@ struct events;
 struct polls;
 struct live_react;
 struct members_stats;
+struct activity;
 
 struct community {
     struct node *node;            /* borrowed: the owner */
@@ -30,6 +31,7 @@ struct community {
     struct polls *polls;          /* owned (community/polls.h) */
     struct live_react *react;     /* owned (community/live_react.h) */
     struct members_stats *mstats; /* owned (community/members_stats.h) */
+    struct activity *activity;    /* owned (community/activity.h) */
 };
 
 /* Builds every module and registers its hooks, methods and verbs.

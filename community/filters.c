@@ -1,5 +1,5 @@
 /* community/filters.c — filters.block / filters.hold matching
- * (docs/moderation.md, "Filters"). Pure functions over the config's lists
+ * (docs/chat.md, "Filters"). Pure functions over the config's lists
  * (config/config.h struct chat_filter: words already ASCII-lower-cased).
  *
  * A word or phrase matches when it occurs in the message text compared

@@ -48,15 +48,20 @@ static int64_t num(struct span v)
 
 static int64_t today(struct node *node) { return node_now_ms(node) / DAY_MS; }
 
-static void counter(struct node *node, char tag, int64_t day)
+static void counter_by(struct node *node, char tag, int64_t day, int64_t by)
 {
     char k[16];
     int kl = snprintf(k, sizeof(k), "%c%07" PRId64, tag, day);
-    node->store->ops->record_incr(node->store, SPAN_OF(MSTAT_COUNT_KIND), sp(k, (size_t)kl), 1,
+    node->store->ops->record_incr(node->store, SPAN_OF(MSTAT_COUNT_KIND), sp(k, (size_t)kl), by,
                                   node_now_ms(node) + MSTAT_COUNT_TTL_MS, NULL, NULL);
 }
 
-void members_stats_message(struct node *node) { counter(node, 'm', today(node)); }
+static void counter(struct node *node, char tag, int64_t day) { counter_by(node, tag, day, 1); }
+
+void members_stats_messages(struct node *node, int64_t day, int64_t n)
+{
+    counter_by(node, 'm', day, n);
+}
 
 void members_stats_nps(struct node *node, int64_t nps)
 {

@@ -38,8 +38,9 @@ struct members_stats;
 struct members_stats *members_stats_new(struct node *node);
 void members_stats_free(struct members_stats *ms);
 
-/* Counts one chat message today (community/activity.c calls it). */
-void members_stats_message(struct node *node);
+/* Counts n chat messages on day (days since 1970-01-01, UTC;
+ * community/activity.c calls it). */
+void members_stats_messages(struct node *node, int64_t day, int64_t n);
 /* Records the latest NPS score (community/polls.c, when an NPS poll closes). */
 void members_stats_nps(struct node *node, int64_t nps);
 

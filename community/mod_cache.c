@@ -2,7 +2,7 @@
  * bans, kicks, slow-mode overrides), so the publish, subscribe and connect
  * checks cost a hash lookup, never a store round trip.
  *
- * Consistency (docs/moderation.md): the store records are the truth. A
+ * Consistency (docs/chat.md, "Moderation"): the store records are the truth. A
  * method that changes one writes the record first, then sends the control
  * verb "mod.sanction" which every node (this one at once) applies to its
  * cache. Every MOD_RESYNC_MS the cache is rebuilt from a scan of the four

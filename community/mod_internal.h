@@ -3,7 +3,7 @@
  * (moderation.c) and each concern's entry points. Not for other modules
  * (they use moderation.h).
  *
- * Record kinds (rooms/store.h records; docs/moderation.md "State"):
+ * Record kinds (rooms/store.h records; docs/chat.md, "State"):
  *   mod.mute, mod.ban  key "<channel>\x1f<user>" ("" channel = every room /
  *                      the community), JSON value, expiry = the sanction's end
  *   mod.kick           same key, expires 60 s after the kick

@@ -1,6 +1,6 @@
 /* community/moderation.h — moderation: mutes, bans, kicks, slow mode, the
  * word/link filters, the moderation queue (held messages and reports, the
- * live mod:<namespace> channel) and the audit query (docs/moderation.md).
+ * live mod:<namespace> channel) and the audit query (docs/chat.md, "Moderation").
  * One module object per node, built by community_init() after chat (so its
  * publish hooks see the canonical chat message) and freed by
  * community_free(). Loop thread only; no globals.
@@ -34,7 +34,7 @@ void moderation_free(struct moderation *m);
  * from the room or the community (not yet expired)? For the chat half:
  * chat.react and chat.typing (and edits) answer 103 when it is true. Reads this node's sanction cache (no store round trip), which
  * follows every node's mutes within moments and heals within
- * MOD_RESYNC_MS (docs/moderation.md, "Consistency"). user "" is never
+ * MOD_RESYNC_MS (docs/chat.md, "Consistency"). user "" is never
  * muted. */
 bool moderation_is_muted(const struct moderation *m, const char *user, struct span channel);
 

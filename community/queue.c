@@ -1,4 +1,4 @@
-/* community/queue.c — the moderation queue (docs/moderation.md, "Queue"):
+/* community/queue.c — the moderation queue (docs/chat.md, "Queue"):
  * held messages (a filters.hold match, from the publish check) and member
  * reports (chat.report, reports.c), as store records of kind mod.queue keyed by the
  * item id (new_id(): time first, so a forward scan is oldest first), kept MOD_QUEUE_RETENTION_MS. mod.queue lists them;

@@ -307,7 +307,7 @@ static int parse_ns(json_t *o, struct ns_config *ns, char *err, size_t errlen)
     return 0;
 }
 
-/* The moderators' live channels mod:<namespace> (docs/moderation.md): when
+/* The moderators' live channels mod:<namespace> (docs/chat.md, "Moderation"): when
  * any namespace is a chat namespace and the config names no "mod"
  * namespace, an implicit one is added — history 100 items for a day, staff
  * (host, moderator, bot, admin) may subscribe and read history, nobody

@@ -5,7 +5,7 @@
 # Suites: cmocka unit tests and fuzz-corpus replay (normal build and under
 # AddressSanitizer+UBSan), the integration suite (real hearthd driven by the
 # official centrifuge SDK, raw sockets and a msgpack client; normal and ASan
-# builds), the chat page in headless Chromium, and a short libFuzzer run of
+# builds), the faces (web/) in headless Chromium, and a short libFuzzer run of
 # each decoder, and the bench smoke (hearth-bench against hearthd at tiny
 # sizes, checking loss and ordering). Set HEARTH_FUZZ_SECONDS (default 20) to
 # fuzz longer.
@@ -108,7 +108,7 @@ if want hostile; then
 fi
 
 if want web; then
-  note "chat page in headless Chromium"
+  note "the faces (web/) in headless Chromium"
   node_suite "web" tests/web/run.sh "$root/build/hearthd"
 fi
 

@@ -16,6 +16,7 @@
 
 #include "clients/client.h"
 #include "server/http.h"
+#include "server/http_parse.h"
 #include "server/admission.h"
 #include "util/log.h"
 #include "server/server.h"
@@ -203,9 +204,41 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* The faces' pages by exact path (query ignored): GET /host and
+ * /insights are web_root's host.html and insights.html. NULL: not a face. */
+static const char *face_file(struct lws *wsi)
+{
+    static const char *const faces[][2] = {{"/host", "host.html"}, {"/insights", "insights.html"}};
+    char uri[256];
+    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+    if (n <= 0)
+        return NULL;
+    size_t pl = http_path_len(uri, (size_t)n);
+    for (size_t i = 0; i < sizeof(faces) / sizeof(faces[0]); i++)
+        if (pl == strlen(faces[i][0]) && !memcmp(uri, faces[i][0], pl))
+            return faces[i][1];
+    return NULL;
+}
+
+static int serve_face(struct lws *wsi, const char *file)
+{
+    const struct config *cfg = srv_of(wsi)->node.cfg;
+    char path[1024];
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", cfg->web_root, file) >= sizeof(path))
+        return -1;
+    static const char no_store[] = "cache-control: no-store\x0d\x0a";
+    int n = lws_serve_http_file(wsi, path, "text/html", no_store, (int)strlen(no_store));
+    if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+        return -1;
+    return 0;
+}
+
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
+    const char *face;
+    if (reason == LWS_CALLBACK_HTTP && (face = face_file(wsi)))
+        return serve_face(wsi, face);
     return http_callback(wsi, (int)reason, user, in, len);
 }
 
@@ -240,24 +273,28 @@ int ws_server_start(struct server *srv)
     const struct config *cfg = srv->node.cfg;
     lws_set_log_level(LLL_ERR | LLL_WARN, emit_lws_log);
 
-    /* lws keeps pointing at the mounts for the vhost's life: they live in srv */
-    static const char *const dynamic[] = {"/health", "/metrics", "/api"};
-    struct lws_http_mount *mounts = calloc(4, sizeof(*mounts));
+    /* lws keeps pointing at the mounts for the vhost's life: they live in srv.
+     * /host and /insights (the faces, web/) are callback mounts too: a file
+     * mount would redirect /host to /host/ and lose the ?token= query, so
+     * cb_http serves their page itself (serve_face). */
+    static const char *const dynamic[] = {"/health", "/metrics", "/api", "/host", "/insights"};
+    enum { NDYN = 5 };
+    struct lws_http_mount *mounts = calloc(NDYN + 1, sizeof(*mounts));
     if (!mounts)
         return -1;
     srv->mounts = mounts;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NDYN; i++) {
         mounts[i].mountpoint = dynamic[i];
         mounts[i].mountpoint_len = (unsigned char)strlen(dynamic[i]);
         mounts[i].origin = "hearth-http";
         mounts[i].origin_protocol = LWSMPRO_CALLBACK;
         mounts[i].mount_next = &mounts[i + 1];
     }
-    mounts[3].mountpoint = "/";
-    mounts[3].mountpoint_len = 1;
-    mounts[3].origin = cfg->web_root;
-    mounts[3].def = "index.html";
-    mounts[3].origin_protocol = LWSMPRO_FILE;
+    mounts[NDYN].mountpoint = "/";
+    mounts[NDYN].mountpoint_len = 1;
+    mounts[NDYN].origin = cfg->web_root;
+    mounts[NDYN].def = "index.html";
+    mounts[NDYN].origin_protocol = LWSMPRO_FILE;
 
     /* hearth runs its own ping/pong (client_tick). lws's default retry
      * policy would give every connection a "validity" timer, re-armed on

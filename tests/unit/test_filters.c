@@ -1,7 +1,7 @@
 /* tests/unit/test_filters.c — community/filters.c: word and phrase matching
  * (ASCII case-insensitive, whitespace runs, word boundaries, non-ASCII
  * bytes) and the "links" rule (schemes, www., bare domains with a known
- * TLD), as docs/moderation.md "Filters" states them; and filter_text_of()
+ * TLD), as docs/chat.md, "Filters" states them; and filter_text_of()
  * against jansson on every shape of data. */
 #include <setjmp.h>
 #include <stdarg.h>
