@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertServing, BASE_CONFIG, mintToken, rssKiB, sdk, sleep, startHearthd } from './lib.mjs';
+import { api, assertServing, BASE_CONFIG, mintToken, rssKiB, sdk, sleep, startHearthd, signedIn } from './lib.mjs';
 
 // AddressSanitizer keeps freed memory in quarantine: RSS says nothing there
 // (as in rooms-api.test.mjs), so the memory bound is asserted on the normal build.
@@ -14,13 +14,7 @@ const sanitized = (pid) => /libasan|libclang_rt\.asan/.test(readFileSync(`/proc/
 
 let h;
 const clients = [];
-async function user(id, roles = ['member']) {
-  const c = sdk(h, { token: mintToken({ sub: id, roles }) });
-  clients.push(c);
-  c.connect();
-  await c.ready(5000);
-  return c;
-}
+const user = (id, roles) => signedIn(h, clients, id, roles);
 before(async () => {
   h = await startHearthd({ client_command_rate: 0, namespaces: [...BASE_CONFIG.namespaces,
     { name: 'live', chat: true, history_size: 100, history_ttl: 3600, allow_publish: true }] });

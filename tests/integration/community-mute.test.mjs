@@ -4,17 +4,11 @@
 // and Q&A questions (community/live_react, qa), until the mute ends by itself.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { api, mintToken, once, sdk, sleep, startHearthd, waitFor, signedIn } from './lib/hearthd.mjs';
 
 let h;
 const clients = [];
-async function user(id, roles = ['member']) {
-  const c = sdk(h, { token: mintToken({ sub: id, roles }) });
-  clients.push(c);
-  c.connect();
-  await c.ready(5000);
-  return c;
-}
+const user = (id, roles) => signedIn(h, clients, id, roles);
 before(async () => {
   h = await startHearthd({ namespaces: [
     { name: 'live', chat: true, history_size: 100, history_ttl: 3600, allow_publish: true }] });

@@ -5,7 +5,7 @@
 // and too many distinct emoji are refused.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { once, signedIn, sleep, startHearthd } from './lib/hearthd.mjs';
 
 const CONFIG = {
   namespaces: [{ name: 'live', chat: true, history_size: 100, history_ttl: 3600, allow_publish: true }],
@@ -13,13 +13,7 @@ const CONFIG = {
 
 let h;
 const clients = [];
-async function user(id) {
-  const c = sdk(h, { token: mintToken({ sub: id, roles: ['member'] }) });
-  clients.push(c);
-  c.connect();
-  await c.ready(5000);
-  return c;
-}
+const user = (id) => signedIn(h, clients, id);
 before(async () => { h = await startHearthd(CONFIG); });
 after(async () => { for (const c of clients) c.disconnect(); await sleep(100); await h.stop(); });
 

@@ -6,7 +6,7 @@
 // hostile polls (10,000 options).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { api, mintToken, once, sdk, sleep, startHearthd, waitFor, signedIn } from './lib/hearthd.mjs';
 
 const CONFIG = {
   namespaces: [
@@ -16,13 +16,7 @@ const CONFIG = {
 
 let h;
 const clients = [];
-async function member(user, roles = ['member']) {
-  const c = sdk(h, { token: mintToken({ sub: user, roles }) });
-  clients.push(c);
-  c.connect();
-  await c.ready(5000);
-  return c;
-}
+const member = (id, roles) => signedIn(h, clients, id, roles);
 before(async () => { h = await startHearthd(CONFIG); });
 after(async () => { for (const c of clients) c.disconnect(); await sleep(100); await h.stop(); });
 

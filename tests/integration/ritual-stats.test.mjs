@@ -5,7 +5,7 @@
 // the energy timeline, polls and NPS, Q&A; and who may read it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { api, mintToken, once, sdk, sleep, startHearthd, waitFor, signedIn } from './lib/hearthd.mjs';
 
 const CONFIG = {
   namespaces: [
@@ -16,13 +16,7 @@ const CONFIG = {
 
 let h;
 const clients = [];
-async function user(id, roles = ['member']) {
-  const c = sdk(h, { token: mintToken({ sub: id, roles }) });
-  clients.push(c);
-  c.connect();
-  await c.ready(5000);
-  return c;
-}
+const user = (id, roles) => signedIn(h, clients, id, roles);
 async function join(c, ch) {
   const s = c.newSubscription(ch);
   s.subscribe();

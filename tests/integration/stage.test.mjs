@@ -3,7 +3,7 @@
 // everyone in the room sees {"type":"stage",...}, members cannot accept.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mintToken, once, sdk, sleep, startHearthd, waitFor } from './lib/hearthd.mjs';
+import { mintToken, once, sdk, sleep, startHearthd, waitFor, signedIn } from './lib/hearthd.mjs';
 
 const CONFIG = {
   namespaces: [{ name: 'live', chat: true, history_size: 100, history_ttl: 3600, allow_publish: true }],
@@ -11,13 +11,7 @@ const CONFIG = {
 
 let h;
 const clients = [];
-async function user(id, roles = ['member']) {
-  const c = sdk(h, { token: mintToken({ sub: id, roles }) });
-  clients.push(c);
-  c.connect();
-  await c.ready(5000);
-  return c;
-}
+const user = (id, roles) => signedIn(h, clients, id, roles);
 before(async () => { h = await startHearthd(CONFIG); });
 after(async () => { for (const c of clients) c.disconnect(); await sleep(100); await h.stop(); });
 

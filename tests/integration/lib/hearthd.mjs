@@ -224,6 +224,16 @@ export function redisNodeConfig(redis, extra = {}) {
     redis_connect_timeout_ms: 500, redis_command_timeout_ms: 2000, ...extra };
 }
 
+/** A connected SDK client signed in as user id with token roles; pushed onto
+ * list (the test's clients, disconnected in its after()). */
+export async function signedIn(h, list, id, roles = ['member']) {
+  const c = sdk(h, { token: mintToken({ sub: id, roles }) });
+  list.push(c);
+  c.connect();
+  await c.ready(5000);
+  return c;
+}
+
 /** An official SDK client (not yet connected). */
 export function sdk(h, opts = {}) {
   return new Centrifuge(h.ws, { websocket: WebSocket, minReconnectDelay: 100, maxReconnectDelay: 500,
