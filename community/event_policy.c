@@ -194,6 +194,8 @@ static struct gate_verdict on_publish(void *ctx, struct gate_req *req)
     return (struct gate_verdict){.kind = GATE_ALLOW};
 }
 
+static bool is_chat(const struct ns_config *ns) { return ns->chat; }
+
 struct event_policy *event_policy_new(struct node *node)
 {
     struct event_policy *p = calloc(1, sizeof(*p));
@@ -201,14 +203,11 @@ struct event_policy *event_policy_new(struct node *node)
         return NULL;
     p->node = node;
     dict_init(&p->events);
-    const struct config *cfg = node->cfg;
-    for (size_t i = 0; i < cfg->nnamespaces; i++) {
-        const char *name = cfg->namespaces[i].name;
-        if (cfg->namespaces[i].chat && (gate_sub_hook_add(&node->gate, name, on_subscribe, p) ||
-                                        gate_hook_add(&node->gate, name, on_publish, p))) {
-            event_policy_free(p);
-            return NULL;
-        }
+    /* every chat namespace, in whatever config runs (reloads are followed) */
+    if (gate_sub_hook_add_where(&node->gate, is_chat, on_subscribe, p) ||
+        gate_hook_add_where(&node->gate, is_chat, on_publish, p)) {
+        event_policy_free(p);
+        return NULL;
     }
     return p;
 }

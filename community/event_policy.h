@@ -41,8 +41,8 @@ struct event_policy {
     uint64_t generation;    /* of the scan that is filling the cache */
 };
 
-/* Registers the subscribe and publish hooks on every chat namespace.
- * NULL on OOM. */
+/* Registers the subscribe and publish hooks on every chat namespace (by
+ * predicate, so a reload that adds one is followed). NULL on OOM. */
 struct event_policy *event_policy_new(struct node *node);
 void event_policy_free(struct event_policy *p);
 

@@ -9,11 +9,6 @@
 #include "community/publish.h"
 #include "node/node.h"
 
-static void publish(struct node *node, const char *channel, json_t *obj)
-{
-    community_publish(node, channel, obj, true);
-}
-
 static const char *id_of(json_t *doc)
 {
     return json_string_value(json_object_get(doc, "id"));
@@ -27,8 +22,8 @@ void event_publish_state(struct node *node, json_t *doc, uint32_t n, enum event_
                           "state", event_state_name(st), "occurrence", (json_int_t)n, "ts",
                           (json_int_t)ts);
     if (event_channel(doc, ch, sizeof(ch)) >= 0)
-        publish(node, ch, json_incref(o));
-    publish(node, node->cfg->announcements_channel, o);
+        community_publish(node, ch, json_incref(o), true);
+    community_publish(node, node->cfg->announcements_channel, o, true);
 }
 
 void event_publish_live_now(struct node *node, json_t *doc, uint32_t n, int64_t ts)
@@ -42,7 +37,7 @@ void event_publish_live_now(struct node *node, json_t *doc, uint32_t n, int64_t 
     json_t *url = json_object_get(doc, "stream_url");
     if (o && url)
         json_object_set(o, "stream_url", url);
-    publish(node, node->cfg->announcements_channel, o);
+    community_publish(node, node->cfg->announcements_channel, o, true);
 }
 
 void event_publish_reminder(struct node *node, json_t *doc, uint32_t n, int64_t start_ms,
@@ -56,5 +51,5 @@ void event_publish_reminder(struct node *node, json_t *doc, uint32_t n, int64_t 
                           id_of(doc), "occurrence", (json_int_t)n, "title",
                           json_object_get(doc, "title"), "start", start, "starts_in",
                           (json_int_t)before_s, "channel", ch, "ts", (json_int_t)ts);
-    publish(node, node->cfg->announcements_channel, o);
+    community_publish(node, node->cfg->announcements_channel, o, true);
 }
