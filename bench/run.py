@@ -30,6 +30,7 @@ SERVER_CPU = '0'
 GEN_CPU = '1'
 API_KEY = 'bench-key'
 PUB_CONNS = 32  # publisher keep-alive connections, one request in flight each (same for every server)
+ONEBOT_INFLIGHT = 8  # the one-bot scenario: requests in flight at most (HTTP connections / WebSocket publishes)
 RITUAL_CONFIG = os.path.join(HERE, 'configs', 'hearth-ritual.json')  # the ritual scenario's hearthd config
 STARTED = []  # every Popen we own, stopped at exit
 
@@ -302,22 +303,44 @@ class Bench:
 
     # ---- scenarios ----
 
-    def broadcast(self, servers, subs, ladder, seconds=3.0, scenario=None):
+    def broadcast(self, servers, subs, ladder, seconds=3.0, scenario=None, modes=None):
+        """modes(srv) -> [(scenario, extra generator flags)]: the publisher variants run on each server
+        (default: one, the server's own publisher with PUB_CONNS connections)."""
         scenario = scenario or f'bcast{subs // 1000}k'
         for name in servers:
             srv = self.start(name)
             try:
-                for target in ladder:
-                    rate = target / subs
-                    runs = [self.gen(srv, scenario, f'{target}', subs, 1, rate, seconds) for _ in range(self.a.reps)]
-                    ok = [self.sustained(r, subs) for r in runs]
-                    if not all(ok):
-                        if any(r and r['gen_saturated'] for r in runs):
-                            log(f'  {name}: failed at {target}/s with the generator saturated: '
-                                'this ceiling is the generator\'s, a lower bound for the server')
-                        break
+                for scen, extra in (modes(srv) if modes else [(scenario, None)]):
+                    self.ladder(srv, scen, subs, ladder, seconds, extra)
             finally:
                 srv.stop()
+
+    def onebot(self, servers, ladder, subs=1000, seconds=3.0):
+        """One bot publishing into one 1,000-member room as a new user would: through the HTTP API on
+        ONEBOT_INFLIGHT keep-alive connections (one request in flight each), and for hearth also as one
+        WebSocket client with at most ONEBOT_INFLIGHT publishes awaiting their reply. nchan takes the
+        HTTP variant (its publisher is HTTP)."""
+        def modes(srv):
+            m = [('onebot-http', ['--pub-conns', str(ONEBOT_INFLIGHT)])]
+            if srv.name.startswith('hearth'):
+                m.append(('onebot-ws', ['--pub', 'ws', '--pub-url', srv.urls[0],
+                                        '--ws-inflight', str(ONEBOT_INFLIGHT)]))
+            return m
+        self.broadcast(servers, subs, ladder, seconds, modes=modes)
+
+    def ladder(self, srv, scenario, subs, ladder, seconds, extra=None):
+        """Steps the publish rate up until a point fails."""
+        name = srv.name
+        for target in ladder:
+            rate = target / subs
+            runs = [self.gen(srv, scenario, f'{target}', subs, 1, rate, seconds, extra)
+                    for _ in range(self.a.reps)]
+            ok = [self.sustained(r, subs) for r in runs]
+            if not all(ok):
+                if any(r and r['gen_saturated'] for r in runs):
+                    log(f'  {name}: failed at {target}/s with the generator saturated: '
+                        'this ceiling is the generator\'s, a lower bound for the server')
+                break
 
     def manyrooms(self, servers, rates, rooms=1000, per_room=10, seconds=5.0):
         for name in servers:
@@ -339,7 +362,7 @@ class Bench:
                 finally:
                     srv.stop()
 
-    def storm(self, servers, n=10000, conc=(256, 1024, 4096)):
+    def storm(self, servers, n=10000, conc=(256, 500, 1024, 4096)):
         for name in servers:
             srv = self.start(name)
             try:
@@ -554,6 +577,11 @@ def write_report(results, path, meta, notes):
 
     # broadcast summaries
     for scen, subs, title in (('bcast1k', 1000, 'Broadcast: 1 room × 1,000 subscribers, 64-byte payloads'),
+                              ('onebot-http', 1000, f'One bot: HTTP API, {ONEBOT_INFLIGHT} keep-alive connections '
+                                                    '(one request in flight each), 1 room × 1,000 subscribers'),
+                              ('onebot-ws', 1000, f'One bot: one WebSocket client, at most {ONEBOT_INFLIGHT} '
+                                                  'publishes in flight, 1 room × 1,000 subscribers (peer: '
+                                                  'its HTTP one-bot figure)'),
                               ('bcast10k', 10000, 'Broadcast: 1 room × 10,000 subscribers, 64-byte payloads'),
                               ('crossnode', 1000, 'Cross-node: 2 nodes on Redis, 1,000 subscribers split, '
                                                   'publisher on node 1')):
@@ -565,25 +593,34 @@ def write_report(results, path, meta, notes):
               'server could not take the publishes: < 97 % of the target accepted). "Highest sustained" is the '
               'highest point where every run passed; deliveries/s is measured (unique deliveries over the time '
               'from the first publish to the last delivery), not the target.', '',
-              '| server | highest sustained deliveries/s | p50 ms | p99 ms (worst run) | server CPU % | hearth ÷ peer |',
-              '|---|---:|---:|---:|---:|---:|']
+              'Messages per frame: deliveries per WebSocket frame the subscribers received (hearth writes one '
+              'frame per write, so this is messages per write; nchan sends one message per frame).', '',
+              '| server | highest sustained deliveries/s | p50 ms | p99 ms (worst run) | server CPU % | '
+              'messages per frame | hearth ÷ peer |',
+              '|---|---:|---:|---:|---:|---:|---:|']
         hearth_best = None
         for s in srvs:
             if s.startswith('hearth') and not s.endswith('-before'):
                 b = sustained_best(scen, s, subs)
                 if b and (not hearth_best or b[0] > hearth_best[0]):
                     hearth_best = b
-        for s in srvs:
-            skipped = [r for r in by.get((scen, s), []) if r.get('point') == 'skipped']
+        peers = list(srvs)
+        if scen == 'onebot-ws':  # nchan publishes over HTTP only: compare with its HTTP one-bot figure
+            peers += [s for s in servers_in('onebot-http') if not s.startswith('hearth') and s not in peers]
+        for s in peers:
+            pscen = scen if (scen, s) in by else 'onebot-http'
+            skipped = [r for r in by.get((pscen, s), []) if r.get('point') == 'skipped']
             if skipped:
-                L.append(f'| {s} | skipped: {skipped[0]["skipped"][:120]} | | | | |')
+                L.append(f'| {s} | skipped: {skipped[0]["skipped"][:120]} | | | | | |')
                 continue
-            b = sustained_best(scen, s, subs)
+            b = sustained_best(pscen, s, subs)
             if not b:
-                L.append(f'| {s} | none of the points passed | | | | |')
+                L.append(f'| {s} | none of the points passed | | | | | |')
                 continue
+            mpf = sum(r.get('msgs_per_frame', 0) for r in b[5]) / len(b[5])
             ratio = f'{hearth_best[0] / b[0]:.2f}×' if hearth_best and not s.startswith('hearth') else ''
-            L.append(f'| {s} | {fmt_int(b[0])} | {b[2]:.2f} | {b[1]:.2f} | {b[3]:.0f} | {ratio} |')
+            name = s if pscen == scen else f'{s} (HTTP)'
+            L.append(f'| {name} | {fmt_int(b[0])} | {b[2]:.2f} | {b[1]:.2f} | {b[3]:.0f} | {mpf:.1f} | {ratio} |')
         L.append('')
 
     # many rooms
@@ -772,7 +809,7 @@ def main():
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--label', default='', help='suffix for the smoke summary line, e.g. " (asan)"')
     ap.add_argument('--reps', type=int, default=2)
-    ap.add_argument('--only', default='bcast1k,bcast10k,manyrooms,idle,storm,crossnode,ritual')
+    ap.add_argument('--only', default='bcast1k,onebot,bcast10k,manyrooms,idle,storm,crossnode,ritual')
     ap.add_argument('--servers', default='hearth-json,hearth-msgpack,nchan,node-ws,socketio')
     ap.add_argument('--hearth-config', default=None,
                     help='a config file the hearth servers start from (its listen is replaced), e.g. '
@@ -828,6 +865,10 @@ def main():
             log('== broadcast, 1 room x 1,000 subscribers')
             b.broadcast(servers, 1000, [50000, 100000, 150000, 200000, 300000, 400000, 500000, 700000,
                                         1000000, 1300000, 1600000, 2000000])
+        if 'onebot' in only:
+            log(f'== one bot ({ONEBOT_INFLIGHT} in flight), 1 room x 1,000 subscribers')
+            b.onebot([s for s in servers if s in ('hearth-json', 'nchan')],
+                     [50000, 100000, 200000, 400000, 700000, 1000000, 1300000, 1600000, 2000000])
         if 'bcast10k' in only:
             log('== broadcast, 1 room x 10,000 subscribers')
             b.broadcast([s for s in servers if s != 'hearth-msgpack'], 10000,

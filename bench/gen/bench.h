@@ -105,6 +105,7 @@ struct opts {
     double taps;             /* ritual: live.react taps per second over all tappers */
     uint32_t tappers;        /* ritual: members that tap (0 = taps / 2.5) */
     uint32_t chatters;       /* ritual: members that publish the chat (--rate in all) */
+    uint32_t ws_inflight;    /* --pub ws: publishes in flight at most (0 = no cap but the ring's) */
 };
 
 struct proc_sample {

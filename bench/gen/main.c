@@ -39,6 +39,7 @@ static void usage(void)
         "  --payload B          payload bytes (default 64)\n"
         "  --chat               publish data as {\"text\": payload} (hearth chat namespace)\n"
         "  --pub-conns N        HTTP publisher connections (default 8)\n"
+        "  --ws-inflight N      --pub ws: at most N publishes awaiting their reply (default: no cap)\n"
         "  --concurrency N      connects in flight (default 256)\n"
         "  --connect-rate R     connects started per second (default: unlimited)\n"
         "  --src-addrs N        spread source addresses over 127.0.0.1..N (default 1)\n"
@@ -355,13 +356,13 @@ int main(int argc, char **argv)
     o->chatters = 5;
     const char *pub_url = NULL;
     enum { O_DIALECT = 256, O_URL, O_PUB, O_PUBURL, O_KEY, O_SUBS, O_ROOMS, O_PREFIX, O_RATE, O_SECONDS,
-           O_PAYLOAD, O_CHAT, O_PUBCONNS, O_CONC, O_CRATE, O_SRC, O_SRCBASE, O_PID, O_SETTLE, O_DRAIN, O_TIMEOUT,
+           O_PAYLOAD, O_CHAT, O_PUBCONNS, O_WSINFL, O_CONC, O_CRATE, O_SRC, O_SRCBASE, O_PID, O_SETTLE, O_DRAIN, O_TIMEOUT,
            O_LABEL, O_JSON, O_QUIET, O_HELP, O_SECRET, O_RITUAL, O_TAPS, O_TAPPERS, O_CHATTERS };
     static const struct option lo[] = {
         {"dialect", 1, 0, O_DIALECT}, {"url", 1, 0, O_URL}, {"pub", 1, 0, O_PUB}, {"pub-url", 1, 0, O_PUBURL},
         {"api-key", 1, 0, O_KEY}, {"subs", 1, 0, O_SUBS}, {"rooms", 1, 0, O_ROOMS},
         {"room-prefix", 1, 0, O_PREFIX}, {"rate", 1, 0, O_RATE}, {"seconds", 1, 0, O_SECONDS},
-        {"payload", 1, 0, O_PAYLOAD}, {"chat", 0, 0, O_CHAT}, {"pub-conns", 1, 0, O_PUBCONNS}, {"concurrency", 1, 0, O_CONC},
+        {"payload", 1, 0, O_PAYLOAD}, {"chat", 0, 0, O_CHAT}, {"pub-conns", 1, 0, O_PUBCONNS}, {"ws-inflight", 1, 0, O_WSINFL}, {"concurrency", 1, 0, O_CONC},
         {"connect-rate", 1, 0, O_CRATE}, {"src-addrs", 1, 0, O_SRC}, {"src-base", 1, 0, O_SRCBASE},
         {"server-pid", 1, 0, O_PID}, {"settle", 1, 0, O_SETTLE}, {"drain", 1, 0, O_DRAIN},
         {"timeout", 1, 0, O_TIMEOUT}, {"label", 1, 0, O_LABEL}, {"json", 0, 0, O_JSON},
@@ -400,6 +401,7 @@ int main(int argc, char **argv)
         case O_PAYLOAD: o->payload = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CHAT: o->chat = 1; break;
         case O_PUBCONNS: o->pub_conns = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case O_WSINFL: o->ws_inflight = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CONC: o->concurrency = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CRATE: o->connect_rate = atof(optarg); break;
         case O_SRC: o->src_addrs = (uint32_t)strtoul(optarg, NULL, 10); break;

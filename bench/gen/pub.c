@@ -4,7 +4,9 @@
  *     server API (POST /api/publish with X-API-Key) or a raw POST whose body
  *     is the payload (nchan /pub, the Node peers' /pub/<room>), or
  *   - one WebSocket client speaking hearth JSON (publish commands, several
- *     per frame), for namespaces with allow_publish.
+ *     per frame), for namespaces with allow_publish; --ws-inflight caps the
+ *     publishes awaiting a reply (a bot that waits for its acks), and a reply
+ *     sends the next due publish at once, as an HTTP response does.
  * A publish counts as published when the server acknowledged it (2xx without
  * an "error" member / a publish reply without error); only acknowledged
  * publishes add to the deliveries expected. */
@@ -153,6 +155,8 @@ size_t pub_http_parse(struct conn *c, const uint8_t *p, size_t n)
     return total;
 }
 
+static void ws_send_batch(struct bench *b, struct conn *c);
+
 void pub_ws_on_reply(struct conn *c, uint32_t id, bool ok)
 {
     struct bench *b = c->b;
@@ -164,13 +168,16 @@ void pub_ws_on_reply(struct conn *c, uint32_t id, bool ok)
     b->ws_head = (b->ws_head + 1) % WS_INFLIGHT_MAX;
     b->ws_count--;
     bench_on_pub_ack(b, room, ok);
+    if (b->phase == 2 && b->pub_pending && c->state == CS_READY && !c->closed)
+        ws_send_batch(b, c);
 }
 
 static void ws_send_batch(struct bench *b, struct conn *c)
 {
     char frame[65536];
     size_t len = 0;
-    while (b->pub_pending && b->ws_count < WS_INFLIGHT_MAX && len + 4600 < sizeof(frame)) {
+    uint32_t cap = b->o.ws_inflight && b->o.ws_inflight < WS_INFLIGHT_MAX ? b->o.ws_inflight : WS_INFLIGHT_MAX;
+    while (b->pub_pending && b->ws_count < cap && len + 4600 < sizeof(frame)) {
         uint32_t room, seq;
         next_pub(b, 0, &room, &seq);
         char payload[4096];
