@@ -61,6 +61,26 @@ def softnet_drops():
         return 0
 
 
+def tcp_retransmits():
+    """The kernel's TCP retransmitted segments so far (/proc/net/snmp RetransSegs): on loopback each
+    one is a lost segment waiting out a retransmission timeout (>= 200 ms), i.e. a latency spike."""
+    try:
+        with open('/proc/net/snmp') as f:
+            rows = [line.split() for line in f if line.startswith('Tcp:')]
+        return int(rows[1][rows[0].index('RetransSegs')])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def steal_ms():
+    """CPU time the hypervisor took from this VM so far (/proc/stat steal), in ms."""
+    try:
+        with open('/proc/stat') as f:
+            return int(f.readline().split()[8]) * 1000 // os.sysconf('SC_CLK_TCK')
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def wait_port(port, proc, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -259,7 +279,7 @@ class Bench:
             cmd += self.a.gen_arg
         cmd += extra or []
         la = loadavg()
-        drops0 = softnet_drops()
+        drops0, retrans0, steal0 = softnet_drops(), tcp_retransmits(), steal_ms()
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
         except subprocess.TimeoutExpired:
@@ -273,7 +293,8 @@ class Bench:
             log(f'  {scenario} {srv.name} {point}: no result (rc {out.returncode}): {out.stderr.strip()[-300:]}')
             return None
         res.update({'scenario': scenario, 'server': srv.name, 'point': point, 'loadavg': la,
-                    'kernel_drops': softnet_drops() - drops0,
+                    'kernel_drops': softnet_drops() - drops0, 'tcp_retransmits': tcp_retransmits() - retrans0,
+                    'steal_ms': steal_ms() - steal0,
                     'time': datetime.datetime.now().isoformat(timespec='seconds')})
         self.results.append(res)
         if self.jsonl:
@@ -284,7 +305,8 @@ class Bench:
             f'dps {res["deliveries_per_s"]:.0f} p50 {res["p50_ms"]:.2f} p99 {res["p99_ms"]:.2f} ms '
             f'srv {res["server_cpu_pct"]:.0f}% gen {res["gen_cpu_pct"]:.0f}% '
             f'rss/conn {res["rss_per_conn_b"]:.0f} B conn/s {res["connect_per_s"]:.0f} '
-            f'drops {res["kernel_drops"]} load {la}')
+            f'drops {res["kernel_drops"]} retrans {res["tcp_retransmits"]} steal {res["steal_ms"]} ms '
+            f'max {res.get("max_ms", 0):.0f} ms load {la}')
         if res.get('ritual'):
             log(f'  {"":10} {"":14} {"":>10}  taps {res["taps_sent"]}/{res["taps_target"]:.0f} accepted '
                 f'{res["taps_accepted"]} over-limit {res["taps_refused"]} totals {res["totals_received"]}/'
@@ -294,6 +316,19 @@ class Bench:
                 f'{res["totals_fanout_p99_ms"]:.2f} ms dps all {res["all_deliveries_per_s"]:.0f} '
                 f'rss peak {res["server_hwm_kib"]} KiB')
         return res
+
+    @staticmethod
+    def metric(srv, name):
+        """One counter from hearthd's /metrics (the first node), or None."""
+        url = srv.pub_url.replace('/api/publish', '/metrics')
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                for line in resp.read().decode().splitlines():
+                    if line.startswith(name + ' '):
+                        return float(line.split()[1])
+        except OSError:
+            return None
+        return None
 
     @staticmethod
     def sustained(r, subs):
@@ -476,6 +511,24 @@ class Bench:
                                srv.urls[0]], timeout=30), 100)
                 check(f'many rooms {dialect} 50x4, 8 publisher streams',
                       self.gen(srv, 'smoke-rooms', '400', 200, 50, 400, 1.0, timeout=30), 200)
+                if dialect == 'json':
+                    # the self-batching fan-out: a pass to 2,000 sockets is heavy, so the next one
+                    # is deferred; one bot (8 in flight) over HTTP and over WebSocket still gets
+                    # every publication to every member once and in order, and the server did defer
+                    before = self.metric(srv, 'hearth_flush_deferred_total')
+                    check(f'one bot {dialect} 2,000 subs, HTTP API, 8 in flight',
+                          self.gen(srv, 'smoke-onebot', '200k', 2000, 1, 100, 1.5,
+                                   ['--pub-conns', str(ONEBOT_INFLIGHT)], timeout=40), 2000)
+                    check(f'one bot {dialect} 2,000 subs, WebSocket, 8 in flight',
+                          self.gen(srv, 'smoke-onebot-ws', '200k', 2000, 1, 100, 1.5,
+                                   ['--pub', 'ws', '--pub-url', srv.urls[0], '--ws-inflight',
+                                    str(ONEBOT_INFLIGHT)], timeout=40), 2000)
+                    after = self.metric(srv, 'hearth_flush_deferred_total')
+                    ok = before is not None and after is not None and after > before
+                    print(f'bench-smoke {"ok  " if ok else "FAIL"} one bot: fan-out passes were deferred '
+                          f'(hearth_flush_deferred_total {before} -> {after})')
+                    passed += ok
+                    failed += not ok
                 check(f'idle {dialect} 300 subs', self.gen(srv, 'smoke-idle', '300', 300, 300, 0, 0,
                                                            ['--settle', '0.2'], timeout=30), 300, False)
                 check(f'connect storm {dialect} 500 subs', self.gen(srv, 'smoke-storm', '500', 500, 500, 0, 0,
@@ -713,11 +766,11 @@ def write_report(results, path, meta, notes):
     L += ['## Every run', '',
           '| scenario | server | point | subscribed | published/target | expected | loss | dup | order | '
           'deliveries/s | msgs/frame | p50 | p90 | p99 | max ms | srv CPU % | gen CPU % | RSS/conn B | conn/s | '
-          'kernel drops | load avg |',
-          '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+          'kernel drops | TCP retrans | steal ms | load avg |',
+          '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
     for r in results:
         if r.get('point') == 'skipped':
-            L.append(f'| {r["scenario"]} | {r["server"]} | skipped | {r["skipped"][:100]} |' + ' |' * 17)
+            L.append(f'| {r["scenario"]} | {r["server"]} | skipped | {r["skipped"][:100]} |' + ' |' * 19)
             continue
         L.append(f'| {r["scenario"]} | {r["server"]} | {r["point"]} | {r["subscribed"]}/{r["subs"]} | '
                  f'{r["published"]}/{r["publish_target"]:.0f} | {r["expected"]} | {r["loss"]} | {r["duplicates"]} | '
@@ -725,7 +778,7 @@ def write_report(results, path, meta, notes):
                  f'{r["p50_ms"]:.2f} | {r["p90_ms"]:.2f} | {r["p99_ms"]:.2f} | {r["max_ms"]:.1f} | '
                  f'{r["server_cpu_pct"]:.0f} | {r["gen_cpu_pct"]:.0f}{" (sat)" if r["gen_saturated"] else ""} | '
                  f'{r["rss_per_conn_b"]:.0f} | {fmt_int(r["connect_per_s"])} | {r.get("kernel_drops", "")} | '
-                 f'{r["loadavg"]} |')
+                 f'{r.get("tcp_retransmits", "")} | {r.get("steal_ms", "")} | {r["loadavg"]} |')
     L.append('')
     with open(path, 'w') as f:
         f.write('\n'.join(L))
