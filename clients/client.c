@@ -14,7 +14,9 @@
 
 _Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must match LWS_PRE");
 
-struct client *client_new(struct node *node, struct lws *wsi, enum wire w, const char *ip)
+const char client_anonymous[1] = "";
+
+struct client *client_new(struct node *node, struct lws *wsi, enum wire w)
 {
     struct client *c = calloc(1, sizeof(*c));
     if (!c)
@@ -27,8 +29,7 @@ struct client *client_new(struct node *node, struct lws *wsi, enum wire w, const
     c->created_ms = node_now_ms(c->node);
     c->rl_last_ms = c->created_ms;
     c->rl_tokens = node->cfg->client_command_burst * 1000u;
-    snprintf(c->ip, sizeof(c->ip), "%s", ip ? ip : "");
-    rand_uuid(c->id);
+    rand_pool_uuid(&node->rand, c->id);
     outq_init(&c->q);
     c->next = node->clients;
     if (node->clients)
@@ -48,8 +49,10 @@ void client_release(struct client *c)
     outq_free(&c->q);
     free(c->subs);
     free(c->rx);
-    free(c->user);
+    if (c->user != client_anonymous)
+        free((char *)c->user);
     free(c->conn_info);
+    free(c->close_reason);
     free(c);
 }
 
@@ -76,12 +79,13 @@ void client_on_closed(struct client *c)
     client_release(c);
 }
 
-/* Copies reason into dst (cap bytes incl. NUL), cut at a UTF-8 character
- * boundary: a close frame whose reason is invalid UTF-8 is a protocol error
- * for the peer, which then treats a terminal disconnect as a network failure. */
-static void copy_reason(char *dst, size_t cap, const char *reason)
+/* A copy of reason (owned by the caller; NULL without memory) of at most
+ * CLIENT_CLOSE_REASON_MAX bytes, cut at a UTF-8 character boundary: a close
+ * frame whose reason is invalid UTF-8 is a protocol error for the peer, which
+ * then treats a terminal disconnect as a network failure. */
+static char *copy_reason(const char *reason)
 {
-    size_t n = strlen(reason);
+    size_t n = strlen(reason), cap = CLIENT_CLOSE_REASON_MAX + 1;
     if (n >= cap) {
         n = cap - 1;
         /* back up over continuation bytes (10xxxxxx) to a lead byte, and drop
@@ -91,8 +95,12 @@ static void copy_reason(char *dst, size_t cap, const char *reason)
             i--;
         n = i;
     }
-    memcpy(dst, reason, n);
-    dst[n] = 0;
+    char *dst = malloc(n + 1);
+    if (dst) {
+        memcpy(dst, reason, n);
+        dst[n] = 0;
+    }
+    return dst;
 }
 
 void client_disconnect(struct client *c, uint16_t code, const char *reason, bool flush)
@@ -104,7 +112,8 @@ void client_disconnect(struct client *c, uint16_t code, const char *reason, bool
     c->state = CLIENT_CLOSING;
     c->close_code = code;
     c->close_flush = flush;
-    copy_reason(c->close_reason, sizeof(c->close_reason), reason);
+    free(c->close_reason);
+    c->close_reason = copy_reason(reason); /* NULL: the frame goes without a reason */
     log_debug("client", "client=%s disconnect code=%u reason=%s", c->id, code, reason);
     if (!flush)
         outq_free(&c->q);
@@ -186,6 +195,8 @@ int client_try_send_reply(struct client *c, const struct reply *r)
     }
     rc = client_send(c, f);
     frame_unref(f);
+    if (rc == 0)
+        c->urgent = true; /* a command waits for this: not held back by a deferred fan-out */
     return rc;
 }
 
@@ -251,7 +262,11 @@ int client_on_receive(struct client *c, void *in, size_t len, bool first, bool f
         return -1;
     }
     if (c->rx_len + len > c->rx_cap) {
-        size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+        /* room for the rest of this frame (lws says how much follows), so a
+         * command split by the small rx buffer takes one small allocation */
+        size_t ncap = c->rx_cap ? c->rx_cap : c->rx_len + len + remaining;
+        if (ncap < 256)
+            ncap = 256;
         while (ncap < c->rx_len + len)
             ncap *= 2;
         if (ncap > cfg->max_message_size)
@@ -260,10 +275,10 @@ int client_on_receive(struct client *c, void *in, size_t len, bool first, bool f
         if (!nb)
             return -1;
         c->rx = nb;
-        c->rx_cap = ncap;
+        c->rx_cap = (uint32_t)ncap; /* <= max_message_size */
     }
     memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
+    c->rx_len += (uint32_t)len; /* checked against max_message_size above */
     if (!final || remaining)
         return 0;
     size_t n = c->rx_len;
@@ -319,7 +334,7 @@ static int write_batch(struct client *c)
      * into its own buffer (buflist_out). That copy is still this client's
      * memory: count the whole write (an upper bound on the rest) against the
      * queue limit until lws says its buffer drained (release_lws_held). */
-    c->lws_held = lws_partial_buffered(c->wsi) ? total + LWS_PRE : 0;
+    c->lws_held = lws_partial_buffered(c->wsi) ? (uint32_t)(total + LWS_PRE) : 0;
     node->stats.frames_out++;
     node->stats.bytes_out += total;
     return 0;
@@ -386,16 +401,23 @@ static void flush_one(struct client *c)
     }
 }
 
-void client_flush_dirty(struct node *node)
+void client_flush_dirty(struct node *node, bool urgent_only)
 {
-    /* flushing never queues new messages, but index the array anyway */
+    /* flushing never queues new messages, but index the array anyway; the
+     * clients that wait for the deferred pass are packed to the front */
+    uint32_t keep = 0;
     for (uint32_t i = 0; i < node->ndirty; i++) {
         struct client *c = node->dirty[i];
+        if (urgent_only && !c->urgent) {
+            node->dirty[keep++] = c;
+            continue;
+        }
         c->dirty = false;
+        c->urgent = false;
         flush_one(c);
         client_release(c);
     }
-    node->ndirty = 0;
+    node->ndirty = keep;
 }
 
 /* Hands the close frame to lws, once. lws sends it and waits for the peer's
@@ -418,8 +440,8 @@ int client_on_timer(struct client *c)
     }
     c->close_sent = true;
     lws_set_timer_usecs(c->wsi, LWS_USEC_PER_SEC / 2);
-    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                     (unsigned char *)c->close_reason, strlen(c->close_reason));
+    const char *why = c->close_reason ? c->close_reason : "";
+    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)why, strlen(why));
     return -1;
 }
 

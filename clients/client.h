@@ -35,45 +35,56 @@ enum client_state {
     CLIENT_CLOSING,     /* disconnect decided; flushing then close */
 };
 
+/* Fields are grouped by size so the struct has no padding holes: one per
+ * connection (docs/design.md "Memory per connection"). */
 struct client {
     struct node *node;         /* borrowed */
     struct lws *wsi;            /* borrowed from lws; NULL once closed */
     struct client *prev, *next; /* node->clients list */
     uint32_t refs;
-    enum wire wire;
-    enum client_state state;
+    uint16_t nsubs, capsubs;    /* subs; max_channels_per_client <= 32768 */
+    uint32_t conn_info_len;     /* bounded by max_message_size */
+    uint32_t roles;             /* ROLE_* bits from the connection token (access.h) */
+    uint16_t nexpiring;         /* subs with a token expiry (tick checks them) */
+    uint32_t rl_tokens;         /* command rate token bucket, in 1/1000 commands */
+    uint16_t rl_strikes;        /* commands refused with 111 in a row (limit <= 65535) */
+    uint32_t rx_len, rx_cap;    /* rx; bounded by max_message_size */
+    uint32_t lws_held;          /* bytes of the last write lws may still hold (partial
+                                 * send; at most one batch or frame plus LWS_PRE);
+                                 * counted against the queue limit */
+    enum wire wire : 8;
+    enum client_state state : 8;
+    uint16_t close_code;
     bool close_flush;           /* flush queued messages before the close frame */
-    bool dirty;                 /* on node->dirty: flushed at the end of this loop turn */
+    bool dirty;                 /* on node->dirty: flushed at the end of this loop turn
+                                 * (or at the deferred pass, see client_flush_dirty) */
+    bool urgent;                /* a reply is queued: flushed this turn even when the
+                                 * fan-out pass is deferred */
     bool close_sent;            /* close frame handed to lws: it now lingers (reads and
                                  * discards input until the peer's close or 5 s) */
-    uint16_t close_code;
-    /* a close frame's payload is at most 125 bytes: code (2) + reason (123);
-     * client_disconnect() cuts longer reasons at a UTF-8 character boundary */
-    char close_reason[CLIENT_CLOSE_REASON_MAX + 1];
     char id[UUID_STR_LEN + 1];
-    char *user;                 /* owned, "" for anonymous */
+    /* owned, NULL until client_disconnect(): the close frame's reason. A
+     * close payload is at most 125 bytes: code (2) + reason (123), so longer
+     * reasons are cut at a UTF-8 character boundary. Allocated only when
+     * needed: an idle connection does not carry 124 bytes for it. */
+    char *close_reason;
+    const char *user;           /* owned, or client_anonymous (not owned); NULL before connect */
     char *conn_info;            /* owned raw JSON or NULL */
-    size_t conn_info_len;
-    uint32_t roles;             /* ROLE_* bits from the connection token (access.h) */
-    char ip[48];                /* peer address, for per-IP connection limits */
-    uint32_t nexpiring;         /* subs with a token expiry (tick checks them) */
-    uint32_t rl_tokens;         /* command rate token bucket, in 1/1000 commands */
-    uint32_t rl_strikes;        /* commands refused with 111 in a row */
     int64_t rl_last_ms;         /* last refill */
     int64_t created_ms;
     int64_t expires_ms;         /* connection token expiry, 0 = never */
     int64_t next_ping_ms;
     int64_t pong_deadline_ms;   /* 0 = no ping outstanding */
     struct outq q;
-    size_t lws_held;            /* bytes of the last write lws may still hold
-                                 * (partial send); counted against the queue limit */
     struct sub **subs;          /* owned array of owned subs */
-    uint32_t nsubs, capsubs;
     uint8_t *rx;                /* owned reassembly buffer for fragmented messages */
-    size_t rx_len, rx_cap;
 };
 
-struct client *client_new(struct node *node, struct lws *wsi, enum wire w, const char *ip);
+/* The user of every anonymous client: one shared "" instead of an
+ * allocation per connection (a constant, never freed). */
+extern const char client_anonymous[1];
+
+struct client *client_new(struct node *node, struct lws *wsi, enum wire w);
 void client_hold(struct client *c);
 void client_release(struct client *c);
 /* lws callbacks. Return -1 to make lws close the connection now. */
@@ -83,9 +94,11 @@ int client_on_writeable(struct client *c);
 void client_on_closed(struct client *c);
 /* LWS_CALLBACK_TIMER: sends the decided close frame. */
 int client_on_timer(struct client *c);
-/* Writes what every client queued during this loop turn (called once per
- * loop turn from the server's uv_check handle). */
-void client_flush_dirty(struct node *node);
+/* Writes what the clients on the flush list queued (the server calls it
+ * once per loop turn, or later when it defers the fan-out: server.c). With
+ * urgent_only, only clients with a queued reply are written (their whole
+ * queue, in order) and the rest stay on the list for the deferred pass. */
+void client_flush_dirty(struct node *node, bool urgent_only);
 /* Periodic checks (ping, pong, stale, expiry), now in ms. */
 void client_tick(struct client *c, int64_t now);
 

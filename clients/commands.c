@@ -122,9 +122,14 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
         client_disconnect(c, (uint16_t)refused, why, true);
         return -1;
     }
-    c->user = cl.sub;
+    if (*cl.sub) {
+        c->user = cl.sub;
+    } else {
+        free(cl.sub);
+        c->user = client_anonymous;
+    }
     c->conn_info = cl.info;
-    c->conn_info_len = cl.info_len;
+    c->conn_info_len = (uint32_t)cl.info_len; /* a token claim: bounded by max_message_size */
     c->roles = cl.roles;
     c->expires_ms = cl.exp * 1000; /* exp <= AUTH_MAX_DATE: no overflow */
     cl.sub = cl.info = NULL; /* now the client's */
@@ -155,7 +160,7 @@ static int cmd_connect(struct client *c, struct cmd *cmd)
     int64_t now = node_now_ms(c->node);
     /* first ping at a random point in [interval/2, interval) spreads the load */
     int64_t iv = (int64_t)cfg->ping_interval * 1000;
-    c->next_ping_ms = now + iv / 2 + (int64_t)rand_below((unsigned)(iv / 2 > 0 ? iv / 2 : 1));
+    c->next_ping_ms = now + iv / 2 + (int64_t)rand_pool_below(&c->node->rand, (unsigned)(iv / 2 > 0 ? iv / 2 : 1));
     struct reply r = {.id = cmd->id, .kind = REPLY_CONNECT, .client = c->id,
                       .version = HEARTH_VERSION, .ping = cfg->ping_interval,
                       .pong = cfg->pong_timeout > 0};

@@ -27,13 +27,15 @@
 #define OUTQ_MAX_FRAMES 16384u
 #define OUTQ_KEEP 64u            /* slots a drained ring may keep until outq_trim() */
 
-struct outq {
+struct outq {              /* fields ordered without padding holes: one per connection */
     struct frame **ring;  /* owned; NULL when empty and idle */
-    uint32_t cap, head, count;
-    size_t bytes;
-    uint32_t ndrop;       /* queued droppable frames */
-    size_t drop_bytes;    /* their bytes (included in bytes) */
     uint64_t dropped;     /* droppable frames dropped or evicted since outq_init/outq_free */
+    /* bytes queued: bounded by the caller's max_bytes (client_queue_max_size,
+     * at most 1 GB) plus one frame (at most max_message_size) */
+    uint32_t bytes;
+    uint32_t drop_bytes;  /* bytes of the queued droppable frames (included in bytes) */
+    uint32_t cap, head, count;
+    uint32_t ndrop;       /* queued droppable frames */
     uint32_t evicted;     /* frames the last push that returned OUTQ_EVICTED evicted */
 };
 

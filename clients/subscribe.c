@@ -66,12 +66,12 @@ static struct sub *sub_new(struct client *c, struct span ch, const struct ns_con
         return *code = ERR_LIMIT_EXCEEDED, NULL;
     *code = ERR_INTERNAL;
     if (c->nsubs == c->capsubs) {
-        uint32_t ncap = c->capsubs ? c->capsubs * 2 : 4;
+        uint32_t ncap = c->capsubs ? c->capsubs * 2 : 2; /* 2 pointers: glibc's smallest chunk */
         struct sub **ns2 = realloc(c->subs, sizeof(*ns2) * ncap);
         if (!ns2)
             return NULL;
         c->subs = ns2;
-        c->capsubs = ncap;
+        c->capsubs = (uint16_t)ncap; /* nsubs < max_channels_per_client <= 32768 here */
     }
     struct sub *s = calloc(1, sizeof(*s) + ch.n + 1);
     if (!s)

@@ -42,7 +42,7 @@ static const struct opt root_opts[] = {
     U32(client_command_rate), U32(client_command_burst), U32(client_rate_limit_strikes),
     U32(history_max_limit), U32(recovery_max_limit), U32(history_meta_ttl),
     U32(api_max_body_size), U32(api_max_broadcast_channels), U32(api_max_batch_commands),
-    U32(max_http_connections_per_ip), U32(http_body_timeout),
+    U32(max_http_connections_per_ip), U32(http_body_timeout), U32(write_delay_max_ms),
     STR(metrics_key), STR(announcements_channel), STR(data_dir), STR(durable_sync),
 };
 #undef U32
@@ -81,6 +81,7 @@ static void defaults(struct config *c)
     c->max_publication_size = 65536;
     c->channel_max_length = 255;
     c->client_queue_max_size = 1048576;
+    c->write_delay_max_ms = 5;
     c->max_channels_per_client = 128;
     c->max_connections = 100000;
     c->max_connections_per_ip = 1000;
@@ -393,8 +394,14 @@ static int check(struct config *c, char *err, size_t errlen)
         FAIL("need ping_interval > pong_timeout >= 0 (seconds)");
     if (c->max_message_size < 128)
         FAIL("max_message_size must be at least 128");
-    if (c->client_queue_max_size < 4096)
-        FAIL("client_queue_max_size must be at least 4096");
+    if (c->client_queue_max_size < 4096 || c->client_queue_max_size > (1u << 30))
+        FAIL("client_queue_max_size must be between 4096 and 1073741824");
+    if (c->max_channels_per_client > 32768)
+        FAIL("max_channels_per_client must be at most 32768");
+    if (c->client_rate_limit_strikes > 65535)
+        FAIL("client_rate_limit_strikes must be at most 65535");
+    if (c->write_delay_max_ms > 100)
+        FAIL("write_delay_max_ms must be at most 100");
     if (c->channel_max_length == 0 || c->channel_max_length > 1024)
         FAIL("channel_max_length must be 1..1024");
     if (c->handshake_timeout == 0)

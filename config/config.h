@@ -92,6 +92,8 @@ struct config {
     uint32_t max_publication_size;  /* bytes of a publication's data */
     uint32_t channel_max_length;    /* bytes of a channel name */
     uint32_t client_queue_max_size; /* bytes queued per client before 3008 */
+    uint32_t write_delay_max_ms;    /* longest deferral of a fan-out flush after a heavy one
+                                       (server.c, self-batching); 0 = never defer */
     uint32_t max_channels_per_client;
     uint32_t max_connections;       /* WebSockets on this node; 0 = unlimited */
     uint32_t max_connections_per_ip;/* WebSockets from one address; 0 = unlimited */

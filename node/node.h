@@ -34,6 +34,8 @@ struct node_stats {
     uint64_t messages_in;       /* commands received */
     uint64_t messages_out;      /* messages queued to clients */
     uint64_t frames_out;        /* WebSocket frames written */
+    uint64_t flush_passes;      /* full fan-out passes (server/flush.c) */
+    uint64_t flush_deferred;    /* passes deferred after a heavy one */
     uint64_t bytes_in, bytes_out;
     uint64_t publications;
     uint64_t queue_overflows;   /* 3008 disconnects */
@@ -66,6 +68,7 @@ struct node {
     int64_t started_ms;
     bool stopping;                   /* shutdown has begun */
     char node_id[UUID_STR_LEN + 1];  /* this process's node id */
+    struct rand_pool rand;           /* client ids and ping phases without a syscall each */
     char node_name[64];
     struct node_stats stats;
 };

@@ -64,7 +64,7 @@ int hub_link(struct hub *h, struct sub *s)
         created = true;
     }
     if (r->nsubs == r->cap) {
-        uint32_t ncap = r->cap ? r->cap * 2 : 4;
+        uint32_t ncap = r->cap ? r->cap * 2 : 2; /* 2 pointers: glibc's smallest chunk */
         struct sub **ns = realloc(r->subs, sizeof(*ns) * ncap);
         if (!ns) {
             if (created) {
@@ -122,7 +122,7 @@ static void buffer_pub(struct sub *s, struct publication *pub)
         if (!nb)
             return;
         s->buf = nb;
-        s->capbuf = ncap;
+        s->capbuf = (uint16_t)ncap; /* <= HUB_PENDING_MAX */
     }
     s->buf[s->nbuf++] = publication_ref(pub);
 }

@@ -22,28 +22,28 @@
 struct client;
 struct hub_room;
 
-struct sub {
+struct sub {                    /* ordered by size, bools as bits: one per subscription */
     struct client *client;      /* borrowed: the owner */
     struct hub_room *room;      /* borrowed; NULL while unlinked */
-    uint32_t index;             /* position in room->subs */
-    enum wire wire;             /* the client's format (cached for fan-out) */
-    bool push_join_leave;
-    bool positioned;            /* check offsets of live publications */
-    bool recoverable;
-    bool pending;               /* subscribe reply not written yet: buffer */
-    bool inflight;              /* an engine call holds this sub: its callback frees it
-                                   if the sub was removed meanwhile */
-    bool server_side;           /* made by the server (token "channels", API subscribe):
-                                   gaps disconnect with 3010 instead of unsubscribing */
     int64_t expires_ms;         /* subscription token expiry, 0 = never */
     char *chan_info;            /* owned raw JSON from the subscription token, or NULL */
-    size_t chan_info_len;
     uint64_t offset;            /* last offset delivered (positioned) */
-    char epoch[EPOCH_LEN + 1];
     struct publication **buf;   /* owned refs: live pubs held while pending */
-    uint32_t nbuf, capbuf;
     const struct ns_config *ns; /* borrowed from config */
-    size_t channel_len;
+    uint32_t index;             /* position in room->subs */
+    uint32_t chan_info_len;     /* bounded by max_message_size */
+    uint32_t channel_len;       /* bounded by channel_max_length */
+    uint16_t nbuf, capbuf;      /* buf; at most HUB_PENDING_MAX */
+    enum wire wire : 8;         /* the client's format (cached for fan-out) */
+    bool push_join_leave : 1;
+    bool positioned : 1;        /* check offsets of live publications */
+    bool recoverable : 1;
+    bool pending : 1;           /* subscribe reply not written yet: buffer */
+    bool inflight : 1;          /* an engine call holds this sub: its callback frees it
+                                   if the sub was removed meanwhile */
+    bool server_side : 1;       /* made by the server (token "channels", API subscribe):
+                                   gaps disconnect with 3010 instead of unsubscribing */
+    char epoch[EPOCH_LEN + 1];
     char channel[];             /* owned copy */
 };
 
@@ -69,7 +69,7 @@ struct hub_room {
     struct sub **subs;          /* owned array of borrowed subs */
     uint32_t nsubs, cap;
     uint32_t busy;              /* fan-outs in progress: defer freeing */
-    size_t name_len;
+    uint32_t name_len;          /* <= channel_max_length */
     char name[];
 };
 

@@ -66,6 +66,11 @@ char *server_metrics_text(struct server *srv, size_t *len)
            (double)s->messages_out);
     metric(&o, "hearth_frames_out_total", "counter", "WebSocket frames written (batched messages).",
            (double)s->frames_out);
+    metric(&o, "hearth_flush_passes_total", "counter", "Fan-out passes (every client with queued messages written).",
+           (double)s->flush_passes);
+    metric(&o, "hearth_flush_deferred_total", "counter",
+           "Fan-out passes deferred after a heavy one (self-batching, write_delay_max_ms).",
+           (double)s->flush_deferred);
     metric(&o, "hearth_bytes_in_total", "counter", "WebSocket payload bytes received.",
            (double)s->bytes_in);
     metric(&o, "hearth_bytes_out_total", "counter", "WebSocket payload bytes written.",

@@ -6,6 +6,7 @@
 #include "server/server.h"
 #include "protocol/errors.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,27 @@ static const struct hub_ops client_hub_ops = {
     .deliver_gap = client_deliver_gap,
 };
 
+/* Handshakes borrow big buffers (lws's header tables, 4 KB+ each) that are
+ * freed once the WebSocket is up, between the long-lived allocations of the
+ * connections made meanwhile; glibc keeps those holes resident. When a burst
+ * of connects or closes is over (no change since the last tick) or has gone
+ * on for TRIM_EVERY_MS, malloc_trim() hands whole free pages back (a walk of
+ * the heap's free chunks: about a millisecond for tens of MB). An idle or
+ * steady server never calls it. */
+#define TRIM_EVERY_MS 30000
+static void trim_after_churn(struct server *srv, int64_t now)
+{
+    uint64_t churn = srv->node.stats.connections_total * 2 + srv->node.nclients;
+    bool settled = churn == srv->churn_last_tick;
+    srv->churn_last_tick = churn;
+    if (churn == srv->churn_trimmed || (!settled && now - srv->trimmed_ms < TRIM_EVERY_MS))
+        return;
+    malloc_trim(0);
+    server_lws_alloc_trim();
+    srv->churn_trimmed = churn;
+    srv->trimmed_ms = now;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct server *srv = t->data;
@@ -40,18 +62,7 @@ static void on_tick(uv_timer_t *t)
     if (srv->node.engine->ops->sweep)
         srv->node.engine->ops->sweep(srv->node.engine, now);
     srv->node.store->ops->sweep(srv->node.store, now);
-}
-
-static void on_flush(uv_check_t *h) { client_flush_dirty(&((struct server *)h->data)->node); }
-
-/* Timers run before the loop polls and the check after it: messages a
- * timer queued (coalesced reactions, poll results, reminders) would wait for
- * the next wake-up. The prepare phase, just before the poll, writes them. */
-static void on_flush_early(uv_prepare_t *h)
-{
-    struct server *srv = h->data;
-    if (srv->node.ndirty)
-        client_flush_dirty(&srv->node);
+    trim_after_churn(srv, now);
 }
 
 static void on_stop_loop(uv_timer_t *t)
@@ -143,19 +154,16 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
         return -1;
     uv_timer_init(loop, &srv->tick);
     uv_timer_init(loop, &srv->drain);
-    uv_check_init(loop, &srv->flush);
-    uv_prepare_init(loop, &srv->flush_early);
-    srv->flush_early.data = srv;
+    server_flush_init(srv, loop);
     uv_signal_init(loop, &srv->sig_int);
     uv_signal_init(loop, &srv->sig_term);
     uv_signal_init(loop, &srv->sig_hup);
-    srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv->flush.data = srv;
+    srv->tick.data = srv->drain.data = srv->sig_int.data = srv->sig_term.data = srv;
     srv->sig_hup.data = srv;
     if (ws_server_start(srv) != 0)
         return -1;
     uv_timer_start(&srv->tick, on_tick, TICK_MS, TICK_MS);
-    uv_check_start(&srv->flush, on_flush);
-    uv_prepare_start(&srv->flush_early, on_flush_early);
+    server_flush_start(srv);
     uv_signal_start(&srv->sig_int, on_signal, SIGINT);
     uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
     uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
@@ -169,14 +177,14 @@ void server_finish(struct server *srv)
     ws_server_destroy(srv); /* second lws_context_destroy, after uv_run returned */
     gate_free(&srv->node.gate); /* answers publishes still held by an async hook */
     community_stop(&srv->community); /* closes its timers: the loop below runs their close */
-    client_flush_dirty(&srv->node); /* drops the references the flush list holds */
+    client_flush_dirty(&srv->node, false); /* drops the references the flush list holds */
     /* backend connections flush and close while the loop drains below */
     if (srv->node.engine && srv->node.engine->ops->shutdown)
         srv->node.engine->ops->shutdown(srv->node.engine);
     uv_handle_t *hs[] = {(uv_handle_t *)&srv->tick, (uv_handle_t *)&srv->drain,
                          (uv_handle_t *)&srv->sig_int, (uv_handle_t *)&srv->sig_term,
                          (uv_handle_t *)&srv->sig_hup, (uv_handle_t *)&srv->flush,
-                         (uv_handle_t *)&srv->flush_early};
+                         (uv_handle_t *)&srv->flush_early, (uv_handle_t *)&srv->flush_later};
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (hs[i]->loop && !uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed_handle);

@@ -30,13 +30,18 @@ struct server {
     struct admission admission;      /* connection counts per peer address */
     struct admission_peer *accepting;/* one admission reference between lws's accept
                                         filter and NEW_CLIENT_INSTANTIATED (ws_server.c) */
-    uv_check_t flush;                /* once per loop turn: client_flush_dirty() */
+    uv_check_t flush;                /* once per loop turn: the fan-out pass (flush.c) */
     uv_prepare_t flush_early;        /* before the loop blocks: what timers queued */
+    uv_timer_t flush_later;          /* the deferred pass after a heavy one */
+    uint64_t flush_after_ns;         /* uv_hrtime before which passes are deferred (0 = none) */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
     uv_signal_t sig_int, sig_term, sig_hup;
     int64_t stop_ms;                 /* when shutdown began */
     int64_t next_tick_ms;            /* when the tick should run: for loop lag */
+    uint64_t churn_last_tick, churn_trimmed; /* connection churn seen by the tick and at the
+                                                last malloc_trim (server.c) */
+    int64_t trimmed_ms;
 };
 
 _Static_assert(ADMIT_COUNT <= NODE_REFUSED_KINDS, "node_stats.refused_connections too small");
@@ -54,6 +59,17 @@ int ws_server_start(struct server *srv);
  * LWS_CALLBACK_CLOSED). The second destroy runs after uv_run returns. */
 void ws_server_stop(struct server *srv);
 void ws_server_destroy(struct server *srv);
+
+/* flush.c: the fan-out flush schedule (self-batching). init before
+ * ws_server_start, start after; server_finish closes the three handles. */
+void server_flush_init(struct server *srv, uv_loop_t *loop);
+void server_flush_start(struct server *srv);
+
+/* lws_alloc.c: gives lws's big short-lived buffers (handshake header
+ * tables) a region of their own, away from the connections' small blocks.
+ * Call once before the first lws context; a second call does nothing. */
+void server_lws_alloc_install(void);
+void server_lws_alloc_trim(void); /* pages of surplus free slots back to the kernel */
 
 /* server.c: set up everything on loop (0, or -1 after logging why), and
  * tear it down after uv_run() has returned. */

@@ -53,8 +53,13 @@ static int filter_upgrade(struct lws *wsi)
     struct server *srv = srv_of(wsi);
     if (!path_is_ws(wsi) || srv->node.stopping)
         return 1;
-    char ip[48] = "", origin[256], host[256];
-    lws_get_peer_simple(wsi, ip, sizeof(ip));
+    /* the address as filter_accept saw it (the key ESTABLISHED and CLOSED
+     * count under), without a getpeername */
+    const struct admission_peer *peer = lws_get_opaque_user_data(wsi);
+    if (!peer)
+        return 1;
+    const char *ip = peer->ip;
+    char origin[256], host[256];
     enum admit a = admission_check(&srv->admission, srv->node.cfg, srv->node.nclients, ip,
                                    header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin)),
                                    header(wsi, WSI_TOKEN_HOST, host, sizeof(host)));
@@ -147,7 +152,9 @@ static int filter_accept(struct lws *wsi, const struct lws_filter_network_conn_a
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
-    struct client **pc = user;
+    /* the client rides in the wsi's opaque parent pointer (lws does not use
+     * it on server sockets): no per-session allocation for an 8-byte pointer */
+    struct client *cl = lws_get_opaque_parent_data(wsi);
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         return filter_accept(wsi, user);
@@ -170,32 +177,37 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return filter_upgrade(wsi);
     case LWS_CALLBACK_ESTABLISHED: {
+        /* the socket's admission reference (filter_accept) names the peer:
+         * no getpeername, and the client does not carry the address */
         struct server *srv = srv_of(wsi);
         const struct lws_protocols *p = lws_get_protocol(wsi);
-        char ip[48] = "";
-        lws_get_peer_simple(wsi, ip, sizeof(ip));
-        if (admission_add(&srv->admission, ip) != 0)
+        const struct admission_peer *peer = lws_get_opaque_user_data(wsi);
+        if (!peer || admission_add(&srv->admission, peer->ip) != 0)
             return -1;
-        *pc = client_new(&srv->node, wsi, (enum wire)p->id, ip);
-        if (!*pc)
-            admission_remove(&srv->admission, ip);
-        return *pc ? 0 : -1;
+        cl = client_new(&srv->node, wsi, (enum wire)p->id);
+        if (!cl) {
+            admission_remove(&srv->admission, peer->ip);
+            return -1;
+        }
+        lws_set_opaque_parent_data(wsi, cl);
+        return 0;
     }
     case LWS_CALLBACK_RECEIVE:
-        if (!*pc)
+        if (!cl)
             return -1;
-        return client_on_receive(*pc, in, len, lws_is_first_fragment(wsi),
+        return client_on_receive(cl, in, len, lws_is_first_fragment(wsi),
                                  lws_is_final_fragment(wsi), lws_remaining_packet_payload(wsi),
                                  lws_frame_is_binary(wsi));
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return *pc ? client_on_writeable(*pc) : -1;
+        return cl ? client_on_writeable(cl) : -1;
     case LWS_CALLBACK_TIMER:
-        return *pc ? client_on_timer(*pc) : -1;
+        return cl ? client_on_timer(cl) : -1;
     case LWS_CALLBACK_CLOSED:
-        if (*pc) {
-            admission_remove(&srv_of(wsi)->admission, (*pc)->ip);
-            client_on_closed(*pc);
-            *pc = NULL;
+        if (cl) {
+            const struct admission_peer *peer = lws_get_opaque_user_data(wsi);
+            admission_remove(&srv_of(wsi)->admission, peer->ip); /* set: ESTABLISHED checked */
+            lws_set_opaque_parent_data(wsi, NULL);
+            client_on_closed(cl);
         }
         return 0;
     default:
@@ -243,16 +255,18 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 /* protocols[0] is the default for a WebSocket that offers no subprotocol.
- * rx_buffer_size is lws's per-connection receive buffer: client commands are
- * small, and larger messages arrive in pieces that client.c reassembles, so
- * it is kept small for idle memory. tx_packet_size lets one send() carry a
+ * rx_buffer_size is lws's per-connection receive buffer (lws allocates it
+ * for every WebSocket, idle or not): client commands are small — a
+ * subscribe or a 64-byte publish fits — and larger messages arrive in pieces
+ * that client.c reassembles, so it is kept small for idle memory (512 → 64
+ * saved 448 B per connection, docs/design.md "Memory per connection"). tx_packet_size lets one send() carry a
  * whole batched frame (lws otherwise caps each send at rx_buffer_size and
  * buffers the rest, costing writeable round trips). */
-#define WS_RX_BUFFER 512
+#define WS_RX_BUFFER 64
 #define WS_TX_PACKET (NODE_BATCH_MAX + 16)
 static const struct lws_protocols protocols[] = {
-    {"centrifuge-json", cb_ws, sizeof(struct client *), WS_RX_BUFFER, WIRE_JSON, NULL, WS_TX_PACKET},
-    {"hearth-msgpack", cb_ws, sizeof(struct client *), WS_RX_BUFFER, WIRE_MSGPACK, NULL, WS_TX_PACKET},
+    {"centrifuge-json", cb_ws, 0, WS_RX_BUFFER, WIRE_JSON, NULL, WS_TX_PACKET},
+    {"hearth-msgpack", cb_ws, 0, WS_RX_BUFFER, WIRE_MSGPACK, NULL, WS_TX_PACKET},
     {"hearth-http", cb_http, sizeof(struct http_pss), 0, 100, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -318,6 +332,7 @@ int ws_server_start(struct server *srv)
     info.max_http_header_data = 4096;
     info.timeout_secs = cfg->handshake_timeout; /* slow headers (slowloris) */
     info.retry_and_idle_policy = &no_validity;
+    server_lws_alloc_install();
     srv->lws = lws_create_context(&info);
     if (!srv->lws) {
         log_error("server", "libwebsockets context creation failed (is libwebsockets-evlib-uv installed?)");

@@ -68,7 +68,7 @@ static int setup(void **state)
     };
     for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
         assert_int_equal(methods_register(&node.methods, &specs[i]), 0);
-    c = client_new(&node, (struct lws *)(void *)&dummy_wsi, WIRE_JSON, "127.0.0.1");
+    c = client_new(&node, (struct lws *)(void *)&dummy_wsi, WIRE_JSON);
     assert_non_null(c);
     c->state = CLIENT_CONNECTED;
     c->user = strdup("");
