@@ -40,6 +40,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.nnamespaces, 2);
     assert_string_equal(c.data_dir, "./hearth-data"); /* the demo keeps its state */
     assert_false(c.durable_sync_full);
+    assert_int_equal(c.write_delay_max_ms, 5); /* self-batching fan-out on, bounded */
     assert_non_null(config_find_ns(&c, "lobby", 5));
     assert_non_null(config_find_ns(&c, "chat:lobby", 10));
     assert_null(config_find_ns(&c, "other:x", 7));
@@ -112,6 +113,10 @@ static void test_refused(void **state)
         "{\"durable_sync\":\"sometimes\"}",
         "{\"data_dir\":false}",
         "{\"max_message_size\":-1}",
+        "{\"write_delay_max_ms\":101}",
+        "{\"client_queue_max_size\":1073741825}",
+        "{\"max_channels_per_client\":32769}",
+        "{\"client_rate_limit_strikes\":65536}",
         "[1,2]",
         "{",
     };
