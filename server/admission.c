@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "config/config.h"
+#include "util/log.h"
 
 /* Descriptors kept free for what is not a client socket: Redis links, the
  * files lws serves, log and config reads. Accepting into them would let
@@ -17,9 +18,40 @@
  * EMFILE, which lws 4.1 retries in a busy loop). */
 #define FD_RESERVE 64
 
-void admission_init(struct admission *a)
+/* The descriptor limit, sized to what the config lets hearthd hold: every
+ * WebSocket (max_connections), a quarter more for HTTP API sockets and
+ * sockets being accepted or closed, and 1,024 for everything else — within
+ * the hard limit. libwebsockets 4.1 sizes its descriptor table by this
+ * limit at start and scans the whole table each time it closes a socket (a
+ * sanity check in __lws_close_free_wsi_final): with the 1,048,576 of a
+ * typical service unit that is ~1 M entries per close, milliseconds each,
+ * so a mass disconnect would hold the loop for a minute. Sized this way a
+ * close scans what the server can use, and a low default soft limit (1,024
+ * on Debian) is raised so max_connections is reachable at all. A limit of 0
+ * (no cap on connections) keeps the limit as it is. Logs what it did. */
+static void size_fd_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    if (!cfg->max_connections || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)cfg->max_connections + cfg->max_connections / 4 + 1024;
+    if (want < 4096)
+        want = 4096;
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        want = rl.rlim_max;
+    if (want == rl.rlim_cur)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_info("server", "descriptor limit %llu -> %llu (max_connections %u)",
+                 (unsigned long long)was, (unsigned long long)want, cfg->max_connections);
+}
+
+void admission_init(struct admission *a, const struct config *cfg)
 {
     dict_init(&a->ips);
+    size_fd_limit(cfg);
     struct rlimit rl;
     a->fd_limit = 1 << 30;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&

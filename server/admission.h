@@ -45,7 +45,9 @@ struct admission {
     uint32_t sockets;      /* accepted sockets open now, all addresses */
 };
 
-void admission_init(struct admission *a);
+/* Also sizes RLIMIT_NOFILE to cfg's max_connections (admission.c, before
+ * the lws context exists: lws sizes its descriptor table by it). */
+void admission_init(struct admission *a, const struct config *cfg);
 void admission_free(struct admission *a);
 
 /* A socket from ip was accepted with descriptor fd. On ADMIT_OK *peer is a

@@ -132,7 +132,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
     members_init(&srv->node.members);
     if (api_register(srv) != 0)
         return -1;
-    admission_init(&srv->admission);
+    admission_init(&srv->admission, cfg);
     struct engine_events ev = {.on_publication = hub_on_publication,
                                .on_join = hub_on_join,
                                .on_gap = hub_on_gap,
