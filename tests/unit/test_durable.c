@@ -4,7 +4,10 @@
  * commit and survive close + reopen; records and publications whose expiry
  * passed while closed are gone; publications come back with their offsets
  * and epoch, and the next one continues the offsets; a history_remove
- * covers publications still waiting for their commit. */
+ * covers publications still waiting for their commit. The store itself
+ * (rooms/durable.h), with one batch mixing publications, a history
+ * removal and fresh epochs on the same channels, reloads what the same
+ * changes made one by one would have left. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "rooms/durable.h"
 #include "rooms/engine.h"
 #include "util/clock.h"
 
@@ -360,6 +364,129 @@ static void test_disk_full_records(void **state)
     close_engine(f);
 }
 
+/* What a reopened store loads (test_batch_orderings). */
+struct loaded {
+    int nchans, npubs, done, errs;
+    struct { char name[8], epoch[8]; uint64_t top; } chans[8];
+    struct { char name[8], data[8]; uint64_t offset; } pubs[16];
+};
+
+static int ld_channel(void *ctx, struct span name, const char *epoch, uint64_t top,
+                      int64_t meta_expire_ms)
+{
+    struct loaded *l = ctx;
+    assert_true(l->nchans < 8);
+    snprintf(l->chans[l->nchans].name, 8, "%.*s", (int)name.n, (const char *)name.p);
+    snprintf(l->chans[l->nchans].epoch, 8, "%s", epoch);
+    l->chans[l->nchans++].top = top;
+    return 0;
+}
+
+static int ld_pub(void *ctx, struct publication *p, int64_t expire_ms)
+{
+    struct loaded *l = ctx;
+    assert_true(l->npubs < 16);
+    snprintf(l->pubs[l->npubs].name, 8, "%.*s", (int)p->channel.n, (const char *)p->channel.p);
+    snprintf(l->pubs[l->npubs].data, 8, "%.*s", (int)p->data.n, (const char *)p->data.p);
+    l->pubs[l->npubs++].offset = p->offset;
+    return 0;
+}
+
+static void ld_done(void *ctx, const struct durable_pub *dp, int err)
+{
+    struct loaded *l = ctx;
+    l->done++;
+    l->errs += err != 0;
+}
+
+static struct durable *store_open(struct fx *f, struct loaded *l)
+{
+    memset(l, 0, sizeof(*l));
+    struct durable_loader ld = {.channel = ld_channel, .pub = ld_pub, .ctx = l};
+    struct durable *d = durable_open(&f->cfg, &f->loop, T0 + 1000, &ld, ld_done, l);
+    assert_non_null(d);
+    return d;
+}
+
+/* Commits what is queued (as one batch: nothing was handed over yet). */
+static void store_close(struct fx *f, struct durable *d)
+{
+    durable_shutdown(d);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    durable_free(d);
+}
+
+static void jpub(struct durable *d, const char *ch, const char *data, const char *epoch,
+                 uint64_t offset, uint32_t history_size, bool fresh)
+{
+    struct publication *p = publication_new(span_str(ch), span_str(data), false, NULL);
+    assert_non_null(p);
+    assert_int_equal(durable_pub(d, p, epoch, offset, history_size, T0 + 600000, T0 + 600000,
+                                 fresh, NULL, NULL), 0);
+    publication_unref(p);
+}
+
+static void expect_chan(const struct loaded *l, const char *name, const char *epoch, uint64_t top)
+{
+    for (int i = 0; i < l->nchans; i++)
+        if (strcmp(l->chans[i].name, name) == 0) {
+            assert_string_equal(l->chans[i].epoch, epoch);
+            assert_int_equal(l->chans[i].top, top);
+            return;
+        }
+    fail_msg("channel %s not loaded", name);
+}
+
+/* One batch: x gets 1-3, a removal, then 4-5; y gets 1-5 keeping 2; z gets
+ * 1-3 of epoch e1 keeping 2, then a fresh epoch e2 with 1-2 (its rows are
+ * not trimmed by e1's deferred trim, and e1's rows are dropped). */
+static void test_batch_orderings(void **state)
+{
+    struct fx *f = *state;
+    struct loaded l;
+    struct durable *d = store_open(f, &l);
+    char data[8];
+    for (uint64_t i = 1; i <= 5; i++) {
+        snprintf(data, sizeof(data), "x%d", (int)i);
+        jpub(d, "x", data, "e1", i, 100, i == 1);
+        if (i == 3)
+            assert_int_equal(durable_remove(d, span_str("x")), 0);
+        snprintf(data, sizeof(data), "y%d", (int)i);
+        jpub(d, "y", data, "e1", i, 2, i == 1);
+    }
+    for (uint64_t i = 1; i <= 3; i++)
+        jpub(d, "z", "z1", "e1", i, 2, i == 1);
+    jpub(d, "z", "z2-1", "e2", 1, 2, true);
+    jpub(d, "z", "z2-2", "e2", 2, 2, false);
+    store_close(f, d);
+    assert_int_equal(l.done, 15);
+    assert_int_equal(l.errs, 0);
+
+    d = store_open(f, &l);
+    assert_int_equal(l.nchans, 3);
+    expect_chan(&l, "x", "e1", 5);
+    expect_chan(&l, "y", "e1", 5);
+    expect_chan(&l, "z", "e2", 2);
+    const char *want[6][2] = {{"x", "x4"}, {"x", "x5"}, {"y", "y4"}, {"y", "y5"},
+                              {"z", "z2-1"}, {"z", "z2-2"}};
+    const uint64_t offs[6] = {4, 5, 4, 5, 1, 2};
+    assert_int_equal(l.npubs, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_string_equal(l.pubs[i].name, want[i][0]);
+        assert_string_equal(l.pubs[i].data, want[i][1]);
+        assert_int_equal(l.pubs[i].offset, offs[i]);
+    }
+    /* the next batch continues on top of what was loaded */
+    jpub(d, "y", "y6", "e1", 6, 2, false);
+    store_close(f, d);
+    d = store_open(f, &l);
+    expect_chan(&l, "y", "e1", 6);
+    assert_int_equal(l.npubs, 6); /* y4 trimmed, y6 added */
+    assert_string_equal(l.pubs[2].data, "y5");
+    assert_string_equal(l.pubs[3].data, "y6");
+    store_close(f, d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remove_while_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unkept_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_orderings, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
