@@ -60,6 +60,22 @@ static const char *const migrations[DURABLE_SCHEMA_VERSION] = {
     "CREATE TABLE records(kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
     " expire_ms INTEGER NOT NULL, PRIMARY KEY(kind, key));"
     "CREATE INDEX records_expire ON records(expire_ms) WHERE expire_ms > 0;",
+    /* 1 → 2: channels and pubs become WITHOUT ROWID tables keyed by their
+     * primary key, so a publication updates two b-trees (pubs and
+     * pubs_expire) instead of three, and a position one instead of two */
+    "CREATE TABLE channels2(name BLOB PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL,"
+    " meta_expire_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO channels2 SELECT name, epoch, top, meta_expire_ms FROM channels;"
+    "DROP TABLE channels;"
+    "ALTER TABLE channels2 RENAME TO channels;"
+    "CREATE TABLE pubs2(channel BLOB NOT NULL, pos INTEGER NOT NULL, expire_ms INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, flags INTEGER NOT NULL, data BLOB NOT NULL, user BLOB,"
+    " client BLOB, conn_info BLOB, chan_info BLOB, PRIMARY KEY(channel, pos)) WITHOUT ROWID;"
+    "INSERT INTO pubs2 SELECT channel, pos, expire_ms, time_ms, flags, data, user, client,"
+    " conn_info, chan_info FROM pubs;"
+    "DROP TABLE pubs;"
+    "ALTER TABLE pubs2 RENAME TO pubs;"
+    "CREATE INDEX pubs_expire ON pubs(expire_ms);",
 };
 
 #define PUB_HAS_INFO 1

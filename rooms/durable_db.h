@@ -13,7 +13,7 @@
 #include "rooms/durable.h"
 #include "util/rand.h"
 
-#define DURABLE_SCHEMA_VERSION 1
+#define DURABLE_SCHEMA_VERSION 2
 
 enum dop_kind {
     DOP_PUB,        /* insert a publication, upsert its channel's position, trim */

@@ -7,7 +7,8 @@
  * covers publications still waiting for their commit. The store itself
  * (rooms/durable.h), with one batch mixing publications, a history
  * removal and fresh epochs on the same channels, reloads what the same
- * changes made one by one would have left. */
+ * changes made one by one would have left. A file of schema version 1 is
+ * upgraded and its data found; a newer one is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "rooms/durable.h"
@@ -366,7 +368,7 @@ static void test_disk_full_records(void **state)
 
 /* What a reopened store loads (test_batch_orderings). */
 struct loaded {
-    int nchans, npubs, done, errs;
+    int nchans, npubs, nrecs, done, errs;
     struct { char name[8], epoch[8]; uint64_t top; } chans[8];
     struct { char name[8], data[8]; uint64_t offset; } pubs[16];
 };
@@ -392,6 +394,12 @@ static int ld_pub(void *ctx, struct publication *p, int64_t expire_ms)
     return 0;
 }
 
+static int ld_record(void *ctx, struct span kind, const struct record *r)
+{
+    ((struct loaded *)ctx)->nrecs++;
+    return 0;
+}
+
 static void ld_done(void *ctx, const struct durable_pub *dp, int err)
 {
     struct loaded *l = ctx;
@@ -402,7 +410,8 @@ static void ld_done(void *ctx, const struct durable_pub *dp, int err)
 static struct durable *store_open(struct fx *f, struct loaded *l)
 {
     memset(l, 0, sizeof(*l));
-    struct durable_loader ld = {.channel = ld_channel, .pub = ld_pub, .ctx = l};
+    struct durable_loader ld = {.channel = ld_channel, .pub = ld_pub, .record = ld_record,
+                                .ctx = l};
     struct durable *d = durable_open(&f->cfg, &f->loop, T0 + 1000, &ld, ld_done, l);
     assert_non_null(d);
     return d;
@@ -487,6 +496,87 @@ static void test_batch_orderings(void **state)
     store_close(f, d);
 }
 
+/* The schema of version 1, as hearthd 0.1 wrote it, with a channel "v" at
+ * 7 (publications 6 and 7 kept) and one record. */
+static const char v1_file[] =
+    "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+    "INSERT INTO schema_version VALUES(1);"
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);"
+    "CREATE TABLE channels(name BLOB PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL,"
+    " meta_expire_ms INTEGER NOT NULL);"
+    "CREATE TABLE pubs(channel BLOB NOT NULL, pos INTEGER NOT NULL, expire_ms INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, flags INTEGER NOT NULL, data BLOB NOT NULL, user BLOB,"
+    " client BLOB, conn_info BLOB, chan_info BLOB, PRIMARY KEY(channel, pos));"
+    "CREATE INDEX pubs_expire ON pubs(expire_ms);"
+    "CREATE TABLE records(kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+    " expire_ms INTEGER NOT NULL, PRIMARY KEY(kind, key));"
+    "CREATE INDEX records_expire ON records(expire_ms) WHERE expire_ms > 0;"
+    "INSERT INTO channels VALUES(x'76', 'e1', 7, 1800000600000);"
+    "INSERT INTO pubs VALUES(x'76', 6, 1800000600000, 1800000000000, 0, x'6436', NULL, NULL,"
+    " NULL, NULL);"
+    "INSERT INTO pubs VALUES(x'76', 7, 1800000600000, 1800000000000, 0, x'6437', NULL, NULL,"
+    " NULL, NULL);"
+    "INSERT INTO records VALUES('ban', x'7531', x'666f7265766572', 0);";
+
+/* Runs sql on the test's database file; returns the first column of its
+ * last row as an integer (0 without rows). */
+static int64_t db_exec(struct fx *f, const char *sql)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/hearth.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    int64_t v = 0;
+    const char *rest = sql;
+    while (rest && *rest) {
+        assert_int_equal(sqlite3_prepare_v2(db, rest, -1, &s, &rest), SQLITE_OK);
+        if (!s)
+            break;
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            v = sqlite3_column_int64(s, 0);
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_upgrade_v1(void **state)
+{
+    struct fx *f = *state;
+    struct loaded l;
+    db_exec(f, v1_file);
+    struct durable *d = store_open(f, &l);
+    assert_int_equal(l.nchans, 1);
+    expect_chan(&l, "v", "e1", 7);
+    assert_int_equal(l.npubs, 2);
+    assert_string_equal(l.pubs[0].data, "d6");
+    assert_int_equal(l.pubs[0].offset, 6);
+    assert_string_equal(l.pubs[1].data, "d7");
+    assert_int_equal(l.nrecs, 1);
+    jpub(d, "v", "d8", "e1", 8, 2, false); /* keeps 7 and 8 */
+    store_close(f, d);
+    assert_int_equal(db_exec(f, "SELECT version FROM schema_version"), 2);
+    assert_int_equal(db_exec(f, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                "('pubs', 'channels') AND sql LIKE '%WITHOUT ROWID'"), 2);
+
+    d = store_open(f, &l);
+    expect_chan(&l, "v", "e1", 8);
+    assert_int_equal(l.npubs, 2);
+    assert_string_equal(l.pubs[0].data, "d7");
+    assert_string_equal(l.pubs[1].data, "d8");
+    assert_int_equal(l.nrecs, 1);
+    store_close(f, d);
+
+    /* written by a newer hearthd: refused, and left as it is */
+    db_exec(f, "UPDATE schema_version SET version = 3");
+    struct durable_loader ld = {.channel = ld_channel, .pub = ld_pub, .ctx = &l};
+    assert_null(durable_open(&f->cfg, &f->loop, T0 + 1000, &ld, ld_done, &l));
+    assert_int_equal(db_exec(f, "SELECT version FROM schema_version"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +586,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unkept_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_orderings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
