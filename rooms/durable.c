@@ -3,16 +3,13 @@
  *
  * Two batches: `acc` accumulates on the loop, `work` is the writer's while
  * it commits. A uv_check_t hands acc over at the end of each loop turn if
- * the writer is idle; the writer's uv_async_t brings the result back, and
- * when it committed the loop first hands over whatever accumulated
- * meanwhile (so the writer commits it during the fan-out), then completes
- * the committed batch in order; a failed batch is completed first (its
- * failure fails the batch behind it too). The async handle is referenced
- * only while a batch is with the writer, so an idle store never keeps the
- * loop alive, and a busy one keeps it running until its batch is answered
- * (the shutdown drain relies on it).
- * Owns both batches, the spare ops array, the thread, the handles and the
- * struct ddb. */
+ * the writer is idle; the writer's uv_async_t brings the result back,
+ * the loop completes it in order and hands over whatever accumulated
+ * meanwhile (with what the completions journalled). The async handle is
+ * referenced only while a batch is with the writer, so an idle store never
+ * keeps the loop alive, and a busy one keeps it running until its batch is
+ * answered (the shutdown drain relies on it).
+ * Owns both batches, the thread, the handles and the struct ddb. */
 #include "rooms/durable.h"
 
 #include <errno.h>
@@ -40,8 +37,6 @@ struct durable {
     uv_async_t async;               /* writer → loop: work is done */
     uv_check_t check;               /* end of a loop turn: hand acc over */
     struct batch bufs[2];
-    struct dop *spare;              /* owned: an empty ops array (see complete_after_handoff) */
-    size_t spare_cap;
     struct batch *acc;              /* loop: accumulating */
     struct batch *work;             /* with the writer (mu), NULL = idle */
     bool busy;                      /* loop: a batch is with the writer */
@@ -225,28 +220,6 @@ static void finalize(struct durable *d)
     }
 }
 
-/* b committed: hands over what accumulated first, so the writer commits
- * it while the loop fans b out and answers its publishers. b's ops move to
- * a local batch (b, emptied, takes the spare array and becomes acc); their
- * array is the next spare. */
-static void complete_after_handoff(struct durable *d, struct batch *b)
-{
-    struct batch fin = *b;
-    b->ops = d->spare;
-    b->cap = d->spare_cap;
-    b->n = 0;
-    d->spare = NULL;
-    d->spare_cap = 0;
-    handoff(d);
-    complete(d, &fin);
-    if (d->spare) { /* cannot happen: nothing else takes the spare */
-        free(fin.ops);
-        return;
-    }
-    d->spare = fin.ops;
-    d->spare_cap = fin.cap;
-}
-
 static void on_async(uv_async_t *h)
 {
     struct durable *d = h->data;
@@ -260,10 +233,9 @@ static void on_async(uv_async_t *h)
         return;
     d->busy = false;
     uv_unref((uv_handle_t *)&d->async);
-    if (b->err == 0)
-        complete_after_handoff(d, b);
-    else
-        complete(d, b);
+    /* completed before the next hand-over: what its callbacks journal (an
+     * audit entry after a sanction's commit) goes with the next commit */
+    complete(d, b);
     handoff(d);
     if (d->stopping && !d->busy)
         finalize(d);
@@ -469,7 +441,6 @@ void durable_free(struct durable *d)
         drop_batch(d, &d->bufs[i]);
         free(d->bufs[i].ops);
     }
-    free(d->spare);
     ddb_close(d->db);
     uv_cond_destroy(&d->cond);
     uv_mutex_destroy(&d->mu);
