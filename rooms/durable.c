@@ -5,9 +5,10 @@
  * it commits. A uv_check_t hands acc over at the end of each loop turn if
  * the writer is idle; the writer's uv_async_t brings the result back,
  * the loop completes it in order and hands over whatever accumulated
- * meanwhile. The async handle is referenced only while a batch is with the
- * writer, so an idle store never keeps the loop alive, and a busy one keeps
- * it running until its batch is answered (the shutdown drain relies on it).
+ * meanwhile (with what the completions journalled). The async handle is
+ * referenced only while a batch is with the writer, so an idle store never
+ * keeps the loop alive, and a busy one keeps it running until its batch is
+ * answered (the shutdown drain relies on it).
  * Owns both batches, the thread, the handles and the struct ddb. */
 #include "rooms/durable.h"
 
@@ -68,7 +69,11 @@ static void writer_main(void *arg)
         uv_mutex_lock(&d->mu);
         d->done = true;
         uv_cond_broadcast(&d->cond);
+        uv_mutex_unlock(&d->mu);
+        /* outside mu, so the woken loop does not block on it; the handle
+         * outlives this call: it is closed only after the join */
         uv_async_send(&d->async);
+        uv_mutex_lock(&d->mu);
     }
     uv_mutex_unlock(&d->mu);
 }
@@ -228,6 +233,8 @@ static void on_async(uv_async_t *h)
         return;
     d->busy = false;
     uv_unref((uv_handle_t *)&d->async);
+    /* completed before the next hand-over: what its callbacks journal (an
+     * audit entry after a sanction's commit) goes with the next commit */
     complete(d, b);
     handoff(d);
     if (d->stopping && !d->busy)
@@ -313,7 +320,7 @@ int durable_pub(struct durable *d, struct publication *p, const char *epoch, uin
     if (!o)
         return ENGINE_ENOMEM;
     o->fresh = fresh;
-    snprintf(o->epoch, sizeof(o->epoch), "%s", epoch);
+    memcpy(o->epoch, epoch, strnlen(epoch, EPOCH_LEN)); /* push zeroed the rest */
     o->history_size = history_size;
     o->offset = offset;
     o->expire_ms = expire_ms;

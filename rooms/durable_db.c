@@ -3,8 +3,16 @@
  * database: a second one is refused at start, and WAL needs no shared
  * memory file). Auto-checkpoint stays on: it is a PASSIVE checkpoint run by
  * the committing connection, and after start only the writer thread
- * commits. Owns the connection and its prepared statements. Rows are
- * checked as they load: a value no hearthd writes is reported as corrupt. */
+ * commits. Owns the connection, its prepared statements and the per-batch
+ * table of channel positions (struct pend). Rows are checked as they load:
+ * a value no hearthd writes is reported as corrupt.
+ *
+ * Per batch the writer inserts each kept publication as it comes, but
+ * writes each channel's position (the upsert) and its trim once, when the
+ * batch ends: the last top, epoch and meta expiry, and the highest trim
+ * position. A channel's deferred position is written before anything that
+ * must see it: a fresh stream's drop or a history removal of that channel,
+ * or an expiry sweep (all channels). */
 #include "rooms/durable_db.h"
 
 #include <sqlite3.h>
@@ -12,9 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dict.h"
+
 enum {
     ST_CHAN_UPSERT, ST_PUB_INSERT, ST_PUB_TRIM, ST_PUB_DROP, ST_SWEEP_PUBS, ST_SWEEP_CHANS,
-    ST_SWEEP_RECS, ST_PROBE, ST_REC_PUT, ST_REC_DEL, ST_COUNT
+    ST_SWEEP_RECS, ST_PROBE, ST_REC_PUT, ST_REC_DEL, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -32,6 +42,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PROBE] = "INSERT OR REPLACE INTO meta(k, v) VALUES('written_ms', ?1)",
     [ST_REC_PUT] = "INSERT OR REPLACE INTO records(kind, key, value, expire_ms) VALUES(?1, ?2, ?3, ?4)",
     [ST_REC_DEL] = "DELETE FROM records WHERE kind = ?1 AND key = ?2",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
 };
 
 /* migrations[v] takes a database at schema version v to v + 1; [0] creates
@@ -47,15 +60,48 @@ static const char *const migrations[DURABLE_SCHEMA_VERSION] = {
     "CREATE TABLE records(kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
     " expire_ms INTEGER NOT NULL, PRIMARY KEY(kind, key));"
     "CREATE INDEX records_expire ON records(expire_ms) WHERE expire_ms > 0;",
+    /* 1 → 2: channels and pubs become WITHOUT ROWID tables keyed by their
+     * primary key, so a publication updates two b-trees (pubs and
+     * pubs_expire) instead of three, and a position one instead of two */
+    "CREATE TABLE channels2(name BLOB PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL,"
+    " meta_expire_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO channels2 SELECT name, epoch, top, meta_expire_ms FROM channels;"
+    "DROP TABLE channels;"
+    "ALTER TABLE channels2 RENAME TO channels;"
+    "CREATE TABLE pubs2(channel BLOB NOT NULL, pos INTEGER NOT NULL, expire_ms INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, flags INTEGER NOT NULL, data BLOB NOT NULL, user BLOB,"
+    " client BLOB, conn_info BLOB, chan_info BLOB, PRIMARY KEY(channel, pos)) WITHOUT ROWID;"
+    "INSERT INTO pubs2 SELECT channel, pos, expire_ms, time_ms, flags, data, user, client,"
+    " conn_info, chan_info FROM pubs;"
+    "DROP TABLE pubs;"
+    "ALTER TABLE pubs2 RENAME TO pubs;"
+    "CREATE INDEX pubs_expire ON pubs(expire_ms);",
 };
 
 #define PUB_HAS_INFO 1
 #define PUB_IS_JSON 2
 
+/* A channel's position not yet written in the batch being applied. */
+struct pend {
+    struct dict_entry de;           /* key: the channel, borrowed from last's publication */
+    const struct dop *last;         /* borrowed: its last kept publication; NULL = written */
+    uint64_t trim;                  /* delete rows at or below it (0: none) */
+};
+
 struct ddb {
     sqlite3 *db;                    /* owned */
     sqlite3_stmt *st[ST_COUNT];     /* owned */
+    struct dict chans;              /* the batch's pends by channel (owns its buckets) */
+    struct pend *pend;              /* owned: room for one per op of the batch */
+    size_t npend, pend_cap;
+    size_t pend_room;               /* pends this batch may add (they never move) */
 };
+
+/* A bigger page cache than the 2 MB default (the hot pages of many
+ * channels' histories stay in it), and checkpoints every 4096 WAL pages
+ * instead of 1000: a checkpoint syncs, and the same hot pages are
+ * rewritten by many commits, so fewer, larger checkpoints cost less. */
+#define TUNING "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
@@ -224,6 +270,7 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    dict_init(&d->chans);
     char text[64], wb[256];
     int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX, NULL);
@@ -239,7 +286,8 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
     }
     if (strcmp(text, "wal") != 0)
         FAIL("cannot use %s: WAL journal refused (journal_mode is \"%s\")", path, text);
-    if ((rc = exec1(d->db, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")))
+    if ((rc = exec1(d->db, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) ||
+        (rc = exec1(d->db, TUNING)))
         FAIL("cannot use %s: %s", path, why(d->db, wb, sizeof(wb)));
     if ((rc = pragma_text(d->db, "PRAGMA quick_check", text, sizeof(text))) != SQLITE_OK)
         FAIL("%s is unreadable or corrupt: %s", path, why(d->db, wb, sizeof(wb)));
@@ -288,70 +336,177 @@ fail:
     return NULL;
 }
 
-/* One op's statements; SQLITE_OK or the failing code. */
+static int step1(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Writes the position of channel as o (the last publication there). */
+static int chan_upsert(struct ddb *d, struct span channel, const struct dop *o)
+{
+    sqlite3_stmt *s = d->st[ST_CHAN_UPSERT];
+    bind_span(s, 1, channel);
+    sqlite3_bind_text(s, 2, o->epoch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (int64_t)o->offset);
+    sqlite3_bind_int64(s, 4, o->meta_expire_ms);
+    return step1(s);
+}
+
+/* Deletes channel's rows at or below pos (0: none). */
+static int pub_trim(struct ddb *d, struct span channel, uint64_t pos)
+{
+    if (pos == 0)
+        return SQLITE_DONE;
+    sqlite3_stmt *s = d->st[ST_PUB_TRIM];
+    bind_span(s, 1, channel);
+    sqlite3_bind_int64(s, 2, (int64_t)pos);
+    return step1(s);
+}
+
+static int pub_drop(struct ddb *d, struct span channel)
+{
+    sqlite3_stmt *s = d->st[ST_PUB_DROP];
+    bind_span(s, 1, channel);
+    return step1(s);
+}
+
+static int pub_insert(struct ddb *d, const struct dop *o)
+{
+    const struct publication *p = o->pub;
+    sqlite3_stmt *s = d->st[ST_PUB_INSERT];
+    bind_span(s, 1, p->channel);
+    sqlite3_bind_int64(s, 2, (int64_t)o->offset);
+    sqlite3_bind_int64(s, 3, o->expire_ms);
+    sqlite3_bind_int64(s, 4, p->time_ms);
+    sqlite3_bind_int(s, 5, (p->has_info ? PUB_HAS_INFO : 0) | (p->data_is_json ? PUB_IS_JSON : 0));
+    bind_span(s, 6, p->data);
+    const struct span *info[4] = {&p->info.user, &p->info.client, &p->info.conn_info,
+                                  &p->info.chan_info};
+    for (int i = 0; i < 4; i++)
+        if (p->has_info)
+            bind_span(s, 7 + i, *info[i]);
+        else
+            sqlite3_bind_null(s, 7 + i);
+    return step1(s);
+}
+
+/* The highest row o's trim deletes (0: none). */
+static uint64_t trim_pos(const struct dop *o)
+{
+    return o->offset > o->history_size ? o->offset - o->history_size : 0;
+}
+
+/* Writes e's deferred position and trim, if any. */
+static int pend_flush(struct ddb *d, struct pend *e)
+{
+    if (!e || !e->last)
+        return SQLITE_DONE;
+    struct span ch = e->last->pub->channel;
+    int rc = chan_upsert(d, ch, e->last);
+    if (rc == SQLITE_DONE)
+        rc = pub_trim(d, ch, e->trim);
+    e->last = NULL;
+    e->trim = 0;
+    return rc;
+}
+
+static int pend_flush_all(struct ddb *d)
+{
+    int rc = SQLITE_DONE;
+    for (size_t i = 0; rc == SQLITE_DONE && i < d->npend; i++)
+        rc = pend_flush(d, &d->pend[i]);
+    return rc;
+}
+
+static struct pend *pend_find(struct ddb *d, struct span channel)
+{
+    struct dict_entry *e = dict_find(&d->chans, channel.p, channel.n);
+    return e ? DICT_CONTAINER(e, struct pend, de) : NULL;
+}
+
+/* channel's pend, added if new; NULL when out of memory (then the
+ * publication is written on its own). */
+static struct pend *pend_get(struct ddb *d, struct span channel)
+{
+    struct pend *e = pend_find(d, channel);
+    if (e || d->npend == d->pend_room)
+        return e;
+    e = &d->pend[d->npend];
+    *e = (struct pend){.de = {.key = (const char *)channel.p, .klen = channel.n}};
+    if (dict_insert(&d->chans, &e->de) != 0)
+        return NULL;
+    d->npend++;
+    return e;
+}
+
+/* Room for one pend per op of a batch of n, so pends never move while
+ * the dict points at them. Out of memory: the room stays as it was. */
+static void pend_reserve(struct ddb *d, size_t n)
+{
+    if (n <= d->pend_cap)
+        return;
+    struct pend *p = realloc(d->pend, n * sizeof(*p));
+    if (!p)
+        return;
+    d->pend = p;
+    d->pend_cap = n;
+}
+
+/* Forgets the batch's pends (the dict keeps its buckets). */
+static void pend_reset(struct ddb *d)
+{
+    for (size_t i = 0; i < d->npend; i++)
+        dict_remove(&d->chans, &d->pend[i].de);
+    d->npend = 0;
+}
+
+/* A kept publication: a fresh stream drops the channel's older rows first
+ * (after writing what is deferred for it); the row is inserted now, the
+ * position and trim are deferred to its channel's pend. */
+static int apply_pub(struct ddb *d, const struct dop *o)
+{
+    struct span ch = o->pub->channel;
+    struct pend *e = pend_get(d, ch);
+    int rc = SQLITE_DONE;
+    if (o->fresh && (rc = pend_flush(d, e)) == SQLITE_DONE)
+        rc = pub_drop(d, ch);
+    if (rc == SQLITE_DONE)
+        rc = pub_insert(d, o);
+    if (rc != SQLITE_DONE)
+        return rc;
+    if (!e) { /* no pend: written at once, as it comes */
+        rc = chan_upsert(d, ch, o);
+        return rc == SQLITE_DONE ? pub_trim(d, ch, trim_pos(o)) : rc;
+    }
+    e->last = o;
+    if (trim_pos(o) > e->trim)
+        e->trim = trim_pos(o);
+    return SQLITE_DONE;
+}
+
+/* One op's statements; SQLITE_DONE or the failing code. */
 static int apply_op(struct ddb *d, const struct dop *o)
 {
     sqlite3_stmt *s;
-    int rc = SQLITE_OK;
+    int rc;
     switch (o->kind) {
-    case DOP_PUB: {
-        const struct publication *p = o->pub;
-        if (o->offset == 0) /* not kept: only its place in the order */
-            return SQLITE_DONE;
-        if (o->fresh) {
-            s = d->st[ST_PUB_DROP];
-            bind_span(s, 1, p->channel);
-            rc = sqlite3_step(s);
-            sqlite3_reset(s);
-            if (rc != SQLITE_DONE)
-                return rc;
-        }
-        s = d->st[ST_CHAN_UPSERT];
-        bind_span(s, 1, p->channel);
-        sqlite3_bind_text(s, 2, o->epoch, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, (int64_t)o->offset);
-        sqlite3_bind_int64(s, 4, o->meta_expire_ms);
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE)
-            return rc;
-        s = d->st[ST_PUB_INSERT];
-        bind_span(s, 1, p->channel);
-        sqlite3_bind_int64(s, 2, (int64_t)o->offset);
-        sqlite3_bind_int64(s, 3, o->expire_ms);
-        sqlite3_bind_int64(s, 4, p->time_ms);
-        sqlite3_bind_int(s, 5, (p->has_info ? PUB_HAS_INFO : 0) | (p->data_is_json ? PUB_IS_JSON : 0));
-        bind_span(s, 6, p->data);
-        const struct span *info[4] = {&p->info.user, &p->info.client, &p->info.conn_info,
-                                      &p->info.chan_info};
-        for (int i = 0; i < 4; i++)
-            if (p->has_info)
-                bind_span(s, 7 + i, *info[i]);
-            else
-                sqlite3_bind_null(s, 7 + i);
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE || o->offset <= o->history_size)
-            return rc;
-        s = d->st[ST_PUB_TRIM];
-        bind_span(s, 1, p->channel);
-        sqlite3_bind_int64(s, 2, (int64_t)(o->offset - o->history_size));
-        break;
+    case DOP_PUB:
+        /* offset 0: not kept, only its place in the order */
+        return o->offset ? apply_pub(d, o) : SQLITE_DONE;
+    case DOP_REMOVE: {
+        struct span ch = {o->buf, o->len_a};
+        rc = pend_flush(d, pend_find(d, ch));
+        return rc == SQLITE_DONE ? pub_drop(d, ch) : rc;
     }
-    case DOP_REMOVE:
-        s = d->st[ST_PUB_DROP];
-        bind_span(s, 1, (struct span){o->buf, o->len_a});
-        break;
     case DOP_SWEEP:
-        for (int i = ST_SWEEP_PUBS; i <= ST_SWEEP_RECS; i++) {
-            s = d->st[i];
-            sqlite3_bind_int64(s, 1, o->now_ms);
-            rc = sqlite3_step(s);
-            sqlite3_reset(s);
-            if (rc != SQLITE_DONE)
-                return rc;
+        rc = pend_flush_all(d); /* the sweep must see every position */
+        for (int i = ST_SWEEP_PUBS; rc == SQLITE_DONE && i <= ST_SWEEP_RECS; i++) {
+            sqlite3_bind_int64(d->st[i], 1, o->now_ms);
+            rc = step1(d->st[i]);
         }
-        return SQLITE_DONE;
+        return rc;
     case DOP_PROBE:
         s = d->st[ST_PROBE];
         sqlite3_bind_int64(s, 1, o->now_ms);
@@ -372,29 +527,38 @@ static int apply_op(struct ddb *d, const struct dop *o)
     default:
         return SQLITE_DONE;
     }
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
+    return step1(s);
+}
+
+/* b's ops, then the deferred positions, in one transaction; SQLITE_DONE
+ * or the failing code. */
+static int apply_batch(struct ddb *d, const struct batch *b)
+{
+    /* out of memory: fewer pends (or none), the others written as they come */
+    pend_reserve(d, b->n);
+    d->pend_room = b->n < d->pend_cap ? b->n : d->pend_cap;
+    int rc = step1(d->st[ST_BEGIN]);
+    for (size_t i = 0; rc == SQLITE_DONE && i < b->n; i++)
+        rc = apply_op(d, &b->ops[i]);
+    if (rc == SQLITE_DONE)
+        rc = pend_flush_all(d);
+    if (rc == SQLITE_DONE)
+        rc = step1(d->st[ST_COMMIT]);
+    pend_reset(d);
     return rc;
 }
 
 void ddb_apply(struct ddb *d, struct batch *b)
 {
     b->err = 0;
-    int rc = exec1(d->db, "BEGIN IMMEDIATE");
-    for (size_t i = 0; rc == SQLITE_OK && i < b->n; i++) {
-        rc = apply_op(d, &b->ops[i]);
-        if (rc == SQLITE_DONE)
-            rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_OK)
-        rc = exec1(d->db, "COMMIT");
-    if (rc == SQLITE_OK)
+    int rc = apply_batch(d, b);
+    if (rc == SQLITE_DONE)
         return;
     b->err = ENGINE_ETEMP;
     char wb[200];
     snprintf(b->errmsg, sizeof(b->errmsg), "%s", why(d->db, wb, sizeof(wb)));
     if (!sqlite3_get_autocommit(d->db))
-        exec1(d->db, "ROLLBACK");
+        step1(d->st[ST_ROLLBACK]);
 }
 
 void ddb_close(struct ddb *d)
@@ -404,5 +568,7 @@ void ddb_close(struct ddb *d)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(d->st[i]);
     sqlite3_close(d->db);
+    dict_free(&d->chans);
+    free(d->pend);
     free(d);
 }

@@ -13,10 +13,10 @@
 #include "rooms/durable.h"
 #include "util/rand.h"
 
-#define DURABLE_SCHEMA_VERSION 1
+#define DURABLE_SCHEMA_VERSION 2
 
 enum dop_kind {
-    DOP_PUB,        /* insert a publication, upsert its channel's position, trim */
+    DOP_PUB,        /* insert a publication; its channel position and trim once per batch */
     DOP_REMOVE,     /* delete a channel's publications (history_remove) */
     DOP_SWEEP,      /* delete expired publications, positions and records */
     DOP_PROBE,      /* write a row: does the disk take writes again? */

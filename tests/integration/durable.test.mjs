@@ -286,7 +286,7 @@ c = sqlite3.connect(sys.argv[1]); c.execute('UPDATE schema_version SET version =
   join(dir, 'hearth.db')]);
   const r = await runToExit({ data_dir: dir });
   assert.equal(r.code, 1, r.logs);
-  assert.match(r.logs, /schema version 99, newer than this hearthd knows \(1\).*refusing/, r.logs);
+  assert.match(r.logs, /schema version 99, newer than this hearthd knows \(2\).*refusing/, r.logs);
 });
 
 test('a data_dir that cannot be used is refused at start (read-only place, a file, an unreadable database, a full disk)', async () => {

@@ -4,7 +4,11 @@
  * commit and survive close + reopen; records and publications whose expiry
  * passed while closed are gone; publications come back with their offsets
  * and epoch, and the next one continues the offsets; a history_remove
- * covers publications still waiting for their commit. */
+ * covers publications still waiting for their commit. The store itself
+ * (rooms/durable.h), with one batch mixing publications, a history
+ * removal and fresh epochs on the same channels, reloads what the same
+ * changes made one by one would have left. A file of schema version 1 is
+ * upgraded and its data found; a newer one is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +19,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <uv.h>
 
+#include "rooms/durable.h"
 #include "rooms/engine.h"
 #include "util/clock.h"
 
@@ -360,6 +366,217 @@ static void test_disk_full_records(void **state)
     close_engine(f);
 }
 
+/* What a reopened store loads (test_batch_orderings). */
+struct loaded {
+    int nchans, npubs, nrecs, done, errs;
+    struct { char name[8], epoch[8]; uint64_t top; } chans[8];
+    struct { char name[8], data[8]; uint64_t offset; } pubs[16];
+};
+
+static int ld_channel(void *ctx, struct span name, const char *epoch, uint64_t top,
+                      int64_t meta_expire_ms)
+{
+    struct loaded *l = ctx;
+    assert_true(l->nchans < 8);
+    snprintf(l->chans[l->nchans].name, 8, "%.*s", (int)name.n, (const char *)name.p);
+    snprintf(l->chans[l->nchans].epoch, 8, "%s", epoch);
+    l->chans[l->nchans++].top = top;
+    return 0;
+}
+
+static int ld_pub(void *ctx, struct publication *p, int64_t expire_ms)
+{
+    struct loaded *l = ctx;
+    assert_true(l->npubs < 16);
+    snprintf(l->pubs[l->npubs].name, 8, "%.*s", (int)p->channel.n, (const char *)p->channel.p);
+    snprintf(l->pubs[l->npubs].data, 8, "%.*s", (int)p->data.n, (const char *)p->data.p);
+    l->pubs[l->npubs++].offset = p->offset;
+    return 0;
+}
+
+static int ld_record(void *ctx, struct span kind, const struct record *r)
+{
+    ((struct loaded *)ctx)->nrecs++;
+    return 0;
+}
+
+static void ld_done(void *ctx, const struct durable_pub *dp, int err)
+{
+    struct loaded *l = ctx;
+    l->done++;
+    l->errs += err != 0;
+}
+
+static struct durable *store_open(struct fx *f, struct loaded *l)
+{
+    memset(l, 0, sizeof(*l));
+    struct durable_loader ld = {.channel = ld_channel, .pub = ld_pub, .record = ld_record,
+                                .ctx = l};
+    struct durable *d = durable_open(&f->cfg, &f->loop, T0 + 1000, &ld, ld_done, l);
+    assert_non_null(d);
+    return d;
+}
+
+/* Commits what is queued (as one batch: nothing was handed over yet). */
+static void store_close(struct fx *f, struct durable *d)
+{
+    durable_shutdown(d);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    durable_free(d);
+}
+
+static void jpub(struct durable *d, const char *ch, const char *data, const char *epoch,
+                 uint64_t offset, uint32_t history_size, bool fresh)
+{
+    struct publication *p = publication_new(span_str(ch), span_str(data), false, NULL);
+    assert_non_null(p);
+    assert_int_equal(durable_pub(d, p, epoch, offset, history_size, T0 + 600000, T0 + 600000,
+                                 fresh, NULL, NULL), 0);
+    publication_unref(p);
+}
+
+static void expect_chan(const struct loaded *l, const char *name, const char *epoch, uint64_t top)
+{
+    for (int i = 0; i < l->nchans; i++)
+        if (strcmp(l->chans[i].name, name) == 0) {
+            assert_string_equal(l->chans[i].epoch, epoch);
+            assert_int_equal(l->chans[i].top, top);
+            return;
+        }
+    fail_msg("channel %s not loaded", name);
+}
+
+/* One batch: x gets 1-3, a removal, then 4-5; y gets 1-5 keeping 2; z gets
+ * 1-3 of epoch e1 keeping 2, then a fresh epoch e2 with 1-2 (its rows are
+ * not trimmed by e1's deferred trim, and e1's rows are dropped). */
+static void test_batch_orderings(void **state)
+{
+    struct fx *f = *state;
+    struct loaded l;
+    struct durable *d = store_open(f, &l);
+    char data[8];
+    for (uint64_t i = 1; i <= 5; i++) {
+        snprintf(data, sizeof(data), "x%d", (int)i);
+        jpub(d, "x", data, "e1", i, 100, i == 1);
+        if (i == 3)
+            assert_int_equal(durable_remove(d, span_str("x")), 0);
+        snprintf(data, sizeof(data), "y%d", (int)i);
+        jpub(d, "y", data, "e1", i, 2, i == 1);
+    }
+    for (uint64_t i = 1; i <= 3; i++)
+        jpub(d, "z", "z1", "e1", i, 2, i == 1);
+    jpub(d, "z", "z2-1", "e2", 1, 2, true);
+    jpub(d, "z", "z2-2", "e2", 2, 2, false);
+    store_close(f, d);
+    assert_int_equal(l.done, 15);
+    assert_int_equal(l.errs, 0);
+
+    d = store_open(f, &l);
+    assert_int_equal(l.nchans, 3);
+    expect_chan(&l, "x", "e1", 5);
+    expect_chan(&l, "y", "e1", 5);
+    expect_chan(&l, "z", "e2", 2);
+    const char *want[6][2] = {{"x", "x4"}, {"x", "x5"}, {"y", "y4"}, {"y", "y5"},
+                              {"z", "z2-1"}, {"z", "z2-2"}};
+    const uint64_t offs[6] = {4, 5, 4, 5, 1, 2};
+    assert_int_equal(l.npubs, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_string_equal(l.pubs[i].name, want[i][0]);
+        assert_string_equal(l.pubs[i].data, want[i][1]);
+        assert_int_equal(l.pubs[i].offset, offs[i]);
+    }
+    /* the next batch continues on top of what was loaded */
+    jpub(d, "y", "y6", "e1", 6, 2, false);
+    store_close(f, d);
+    d = store_open(f, &l);
+    expect_chan(&l, "y", "e1", 6);
+    assert_int_equal(l.npubs, 6); /* y4 trimmed, y6 added */
+    assert_string_equal(l.pubs[2].data, "y5");
+    assert_string_equal(l.pubs[3].data, "y6");
+    store_close(f, d);
+}
+
+/* The schema of version 1, as hearthd 0.1 wrote it, with a channel "v" at
+ * 7 (publications 6 and 7 kept) and one record. */
+static const char v1_file[] =
+    "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+    "INSERT INTO schema_version VALUES(1);"
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);"
+    "CREATE TABLE channels(name BLOB PRIMARY KEY, epoch TEXT NOT NULL, top INTEGER NOT NULL,"
+    " meta_expire_ms INTEGER NOT NULL);"
+    "CREATE TABLE pubs(channel BLOB NOT NULL, pos INTEGER NOT NULL, expire_ms INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL, flags INTEGER NOT NULL, data BLOB NOT NULL, user BLOB,"
+    " client BLOB, conn_info BLOB, chan_info BLOB, PRIMARY KEY(channel, pos));"
+    "CREATE INDEX pubs_expire ON pubs(expire_ms);"
+    "CREATE TABLE records(kind TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+    " expire_ms INTEGER NOT NULL, PRIMARY KEY(kind, key));"
+    "CREATE INDEX records_expire ON records(expire_ms) WHERE expire_ms > 0;"
+    "INSERT INTO channels VALUES(x'76', 'e1', 7, 1800000600000);"
+    "INSERT INTO pubs VALUES(x'76', 6, 1800000600000, 1800000000000, 0, x'6436', NULL, NULL,"
+    " NULL, NULL);"
+    "INSERT INTO pubs VALUES(x'76', 7, 1800000600000, 1800000000000, 0, x'6437', NULL, NULL,"
+    " NULL, NULL);"
+    "INSERT INTO records VALUES('ban', x'7531', x'666f7265766572', 0);";
+
+/* Runs sql on the test's database file; returns the first column of its
+ * last row as an integer (0 without rows). */
+static int64_t db_exec(struct fx *f, const char *sql)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/hearth.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    int64_t v = 0;
+    const char *rest = sql;
+    while (rest && *rest) {
+        assert_int_equal(sqlite3_prepare_v2(db, rest, -1, &s, &rest), SQLITE_OK);
+        if (!s)
+            break;
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            v = sqlite3_column_int64(s, 0);
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_upgrade_v1(void **state)
+{
+    struct fx *f = *state;
+    struct loaded l;
+    db_exec(f, v1_file);
+    struct durable *d = store_open(f, &l);
+    assert_int_equal(l.nchans, 1);
+    expect_chan(&l, "v", "e1", 7);
+    assert_int_equal(l.npubs, 2);
+    assert_string_equal(l.pubs[0].data, "d6");
+    assert_int_equal(l.pubs[0].offset, 6);
+    assert_string_equal(l.pubs[1].data, "d7");
+    assert_int_equal(l.nrecs, 1);
+    jpub(d, "v", "d8", "e1", 8, 2, false); /* keeps 7 and 8 */
+    store_close(f, d);
+    assert_int_equal(db_exec(f, "SELECT version FROM schema_version"), 2);
+    assert_int_equal(db_exec(f, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                "('pubs', 'channels') AND sql LIKE '%WITHOUT ROWID'"), 2);
+
+    d = store_open(f, &l);
+    expect_chan(&l, "v", "e1", 8);
+    assert_int_equal(l.npubs, 2);
+    assert_string_equal(l.pubs[0].data, "d7");
+    assert_string_equal(l.pubs[1].data, "d8");
+    assert_int_equal(l.nrecs, 1);
+    store_close(f, d);
+
+    /* written by a newer hearthd: refused, and left as it is */
+    db_exec(f, "UPDATE schema_version SET version = 3");
+    struct durable_loader ld = {.channel = ld_channel, .pub = ld_pub, .ctx = &l};
+    assert_null(durable_open(&f->cfg, &f->loop, T0 + 1000, &ld, ld_done, &l));
+    assert_int_equal(db_exec(f, "SELECT version FROM schema_version"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +585,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remove_while_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unkept_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_orderings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
