@@ -15,13 +15,22 @@
 #include "rooms/store.h"
 #include "util/log.h"
 
+struct put_wait {
+    audit_done *done;
+    void *arg;
+};
+
 static void on_put(void *arg, int err, const struct record *recs, size_t n)
 {
-    (void)arg;
     (void)recs;
     (void)n;
     if (err)
         log_emit(LOG_WARN, "audit", "an audit entry was not stored (error %d)", err);
+    struct put_wait *w = arg;
+    if (w) {
+        w->done(w->arg, err);
+        free(w);
+    }
 }
 
 static int set_str(json_t *o, const char *k, const char *v)
@@ -29,7 +38,7 @@ static int set_str(json_t *o, const char *k, const char *v)
     return v ? json_object_set_new(o, k, json_string(v)) : 0;
 }
 
-int audit_record(struct node *node, const struct audit_entry *e)
+int audit_record(struct node *node, const struct audit_entry *e, audit_done *done, void *arg)
 {
     int64_t ts = node_now_ms(node);
     json_t *o = json_object();
@@ -52,15 +61,24 @@ int audit_record(struct node *node, const struct audit_entry *e)
      * clock in 256 ns steps (two entries are never that close) */
     uint32_t r = (uint32_t)(uv_hrtime() >> 8);
     int klen = snprintf(key, sizeof(key), "%016" PRIx64 "-%08" PRIx32, (uint64_t)ts, r);
+    struct put_wait *w = NULL;
+    if (done && !(w = malloc(sizeof(*w)))) {
+        free(val);
+        return -1;
+    }
+    if (w)
+        *w = (struct put_wait){.done = done, .arg = arg};
     struct record rec = {.key = {(const uint8_t *)key, (size_t)klen},
                          .value = {(const uint8_t *)val, strlen(val)},
                          .expire_ms = ts + AUDIT_RETENTION_MS};
     int err = node->store->ops->record_put(node->store, (struct span){(const uint8_t *)AUDIT_KIND,
                                                                       sizeof(AUDIT_KIND) - 1},
-                                           &rec, 0, on_put, NULL);
+                                           &rec, 0, on_put, w);
     free(val);
-    if (err)
+    if (err) {
+        free(w); /* the store took nothing: on_put will not run */
         log_emit(LOG_WARN, "audit", "an audit entry was not stored (error %d)", err);
+    }
     return err;
 }
 

@@ -34,9 +34,13 @@ struct audit_entry {
     bool has_duration;
 };
 
-/* Writes e with ts = the node clock's now. Fire and forget: a store error
- * is logged (the action it records has already happened). 0, or a negative
- * error when the record could not even be started. */
-int audit_record(struct node *node, const struct audit_entry *e);
+/* Writes e with ts = the node clock's now. A store error is logged (the
+ * action it records has already happened). done (may be NULL) runs once
+ * the store answered the write (err 0 = stored; on the durable store:
+ * committed), never before return; it does not run when audit_record
+ * returns an error: 0, or a negative error when the record could not even
+ * be started. */
+typedef void audit_done(void *arg, int err);
+int audit_record(struct node *node, const struct audit_entry *e, audit_done *done, void *arg);
 
 #endif

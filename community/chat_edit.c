@@ -126,7 +126,7 @@ static void on_found(void *arg, const struct chat_found *f)
             struct audit_entry e = {.actor = x->actor, .action = "chat.delete",
                                     .channel = x->channel, .target_user = x->author,
                                     .target = x->offset};
-            audit_record(x->c->node, &e);
+            audit_record(x->c->node, &e, NULL, NULL);
         }
         x->state = json_pack("{s:b}", "deleted", 1);
         x->event = json_pack("{s:s,s:I}", "type", "delete", "target", (json_int_t)x->offset);

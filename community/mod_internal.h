@@ -151,8 +151,12 @@ struct mod_op {
 struct mod_op *mod_op_new(struct moderation *m, const struct method_call *call, method_done *done,
                           void *arg, const char *action);
 void mod_op_free(struct mod_op *op);
-/* Records op's audit entry (target: a message offset, 0 = none). */
-void mod_op_audit(struct mod_op *op, uint64_t target);
+/* Records op's audit entry (target: a message offset, 0 = none) and then
+ * answers op like mod_op_finish(op, 0, NULL, result): once the entry is
+ * stored (committed on the durable store), so an acknowledged action's
+ * audit entry outlives a crash. If the entry cannot be written the action
+ * still succeeded: it is answered anyway (the failure is logged). */
+void mod_op_audit_finish(struct mod_op *op, uint64_t target, json_t *result);
 /* Answers op and frees it: code 0 = ok with result (stolen; NULL = {}). */
 void mod_op_finish(struct mod_op *op, uint32_t code, const char *msg, json_t *result);
 

@@ -82,10 +82,9 @@ static void on_put(void *arg, int err, const struct record *recs, size_t n)
                           0) != 0)
         log_warn("moderation", "%s: other nodes not told at once (the resync will)", op->action);
     act(op, k);
-    mod_op_audit(op, 0);
     json_t *res = json_object();
     json_object_set_new(res, "expires", op->expire_ms ? json_integer(op->expire_ms) : json_null());
-    mod_op_finish(op, 0, NULL, res);
+    mod_op_audit_finish(op, 0, res);
 }
 
 /* Shared by mute, ban and kick: check, build the record, put it. */
@@ -150,8 +149,7 @@ static void on_del(void *arg, int err, const struct record *recs, size_t n)
     char k = (char)json_integer_value(json_object_get(op->extra, "k"));
     /* told even when nothing was there: heals a node whose cache is behind */
     mod_sanction_send(op->m, k, (struct span){(const uint8_t *)key, kn}, false, 0, 0);
-    mod_op_audit(op, 0);
-    mod_op_finish(op, 0, NULL, json_pack("{s:b}", "removed", n == 1));
+    mod_op_audit_finish(op, 0, json_pack("{s:b}", "removed", n == 1));
 }
 
 static void unset_sanction(const struct method_call *call, json_t *params, method_done *done,

@@ -45,8 +45,7 @@ static void on_put(void *arg, int err, const struct record *recs, size_t n)
     if (err)
         return mod_op_finish(op, proto_error_from_errno(err), NULL, NULL);
     mod_sanction_send(op->m, MODK_SLOW, span_str(op->channel), true, 0, op->duration);
-    mod_op_audit(op, 0);
-    mod_op_finish(op, 0, NULL, NULL);
+    mod_op_audit_finish(op, 0, NULL);
 }
 
 static void m_slow_mode(const struct method_call *call, json_t *p, method_done *done, void *arg)

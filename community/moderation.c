@@ -412,14 +412,30 @@ void mod_quota(struct moderation *m, const char *kind, struct span user, int64_t
         on_quota(q, e, NULL, 0);
 }
 
-void mod_op_audit(struct mod_op *op, uint64_t target)
+struct audit_wait {
+    struct mod_op *op;    /* owned until answered */
+    json_t *result;       /* owned */
+};
+
+static void on_audited(void *arg, int err)
 {
-    if (op->m->stopped) /* the store is being torn down */
-        return;
+    (void)err; /* logged by audit.c; the action itself succeeded */
+    struct audit_wait *w = arg;
+    mod_op_finish(w->op, 0, NULL, w->result);
+    free(w);
+}
+
+void mod_op_audit_finish(struct mod_op *op, uint64_t target, json_t *result)
+{
+    struct audit_wait *w;
+    if (op->m->stopped || !(w = malloc(sizeof(*w)))) /* stopped: the store is being torn down */
+        return mod_op_finish(op, 0, NULL, result);
+    *w = (struct audit_wait){.op = op, .result = result};
     struct audit_entry e = {.actor = op->actor, .action = op->action, .channel = op->channel,
                             .target_user = op->user, .target = target, .reason = op->reason,
                             .duration = op->duration, .has_duration = op->duration >= 0};
-    audit_record(op->m->node, &e);
+    if (audit_record(op->m->node, &e, on_audited, w) != 0)
+        on_audited(w, -1);
 }
 
 void mod_op_finish(struct mod_op *op, uint32_t code, const char *msg, json_t *result)

@@ -302,9 +302,8 @@ static void on_approved(void *arg, const struct gate_outcome *out)
     }
     review_push(op, true);
     removed(op);
-    mod_op_audit(op, out->offset);
-    mod_op_finish(op, 0, NULL,
-                  out->offset ? json_pack("{s:I}", "offset", (json_int_t)out->offset) : NULL);
+    mod_op_audit_finish(op, out->offset,
+                        out->offset ? json_pack("{s:I}", "offset", (json_int_t)out->offset) : NULL);
 }
 
 static void on_approved_stopped(struct mod_op *op, json_t *rec)
@@ -340,15 +339,13 @@ static void reject_then(struct mod_op *op, json_t *rec)
     (void)rec;
     review_push(op, false);
     removed(op);
-    mod_op_audit(op, 0);
-    mod_op_finish(op, 0, NULL, NULL);
+    mod_op_audit_finish(op, 0, NULL);
 }
 
 static void resolve_then(struct mod_op *op, json_t *rec)
 {
     removed(op);
-    mod_op_audit(op, (uint64_t)json_integer_value(json_object_get(rec, "offset")));
-    mod_op_finish(op, 0, NULL, NULL);
+    mod_op_audit_finish(op, (uint64_t)json_integer_value(json_object_get(rec, "offset")), NULL);
 }
 
 static void m_approve(const struct method_call *c, json_t *p, method_done *d, void *a)
