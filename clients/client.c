@@ -405,12 +405,18 @@ void client_flush_dirty(struct node *node, bool urgent_only)
 {
     /* flushing never queues new messages, but index the array anyway; the
      * clients that wait for the deferred pass are packed to the front */
-    uint32_t keep = 0;
+    uint32_t keep = 0, repeats = 0, written = 0;
+    uint16_t pass = (uint16_t)(node->flush_pass + 1), prev = node->flush_pass;
     for (uint32_t i = 0; i < node->ndirty; i++) {
         struct client *c = node->dirty[i];
         if (urgent_only && !c->urgent) {
             node->dirty[keep++] = c;
             continue;
+        }
+        if (!urgent_only) {
+            repeats += c->pass == prev;
+            written++;
+            c->pass = pass;
         }
         c->dirty = false;
         c->urgent = false;
@@ -418,6 +424,11 @@ void client_flush_dirty(struct node *node, bool urgent_only)
         client_release(c);
     }
     node->ndirty = keep;
+    if (!urgent_only) {
+        node->flush_pass = pass;
+        node->flush_written = written;
+        node->flush_repeats = repeats;
+    }
 }
 
 /* Hands the close frame to lws, once. lws sends it and waits for the peer's

@@ -46,6 +46,8 @@ struct client {
     uint32_t conn_info_len;     /* bounded by max_message_size */
     uint32_t roles;             /* ROLE_* bits from the connection token (access.h) */
     uint16_t nexpiring;         /* subs with a token expiry (tick checks them) */
+    uint16_t pass;              /* the last full flush pass that wrote this client
+                                 * (node->flush_pass, wraps): see client_flush_dirty */
     uint32_t rl_tokens;         /* command rate token bucket, in 1/1000 commands */
     uint16_t rl_strikes;        /* commands refused with 111 in a row (limit <= 65535) */
     uint32_t rx_len, rx_cap;    /* rx; bounded by max_message_size */
@@ -97,7 +99,11 @@ int client_on_timer(struct client *c);
 /* Writes what the clients on the flush list queued (the server calls it
  * once per loop turn, or later when it defers the fan-out: server.c). With
  * urgent_only, only clients with a queued reply are written (their whole
- * queue, in order) and the rest stay on the list for the deferred pass. */
+ * queue, in order) and the rest stay on the list for the deferred pass.
+ * A full pass counts in node->flush_written the clients it wrote and in
+ * node->flush_repeats those the previous full pass wrote too: when most
+ * are repeats (one big room, a steady stream), deferring the next pass
+ * batches; when few are (many small rooms), it would only add latency. */
 void client_flush_dirty(struct node *node, bool urgent_only);
 /* Periodic checks (ping, pong, stale, expiry), now in ms. */
 void client_tick(struct client *c, int64_t now);

@@ -64,6 +64,9 @@ struct node {
     uint8_t *scratch;                /* owned: FRAME_PRE + NODE_BATCH_MAX, batch writes */
     struct client **dirty;           /* owned array of refs: clients with unsent messages */
     uint32_t ndirty, capdirty;
+    uint16_t flush_pass;             /* full flush passes so far (wraps; client.pass) */
+    uint32_t flush_written, flush_repeats; /* the last full pass: clients written, and of
+                                               those, written by the pass before too */
     struct clock clock;              /* owned: the one wall clock; engines borrow it */
     int64_t started_ms;
     bool stopping;                   /* shutdown has begun */

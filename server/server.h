@@ -33,7 +33,8 @@ struct server {
     uv_check_t flush;                /* once per loop turn: the fan-out pass (flush.c) */
     uv_prepare_t flush_early;        /* before the loop blocks: what timers queued */
     uv_timer_t flush_later;          /* the deferred pass after a heavy one */
-    uint64_t flush_after_ns;         /* uv_hrtime before which passes are deferred (0 = none) */
+    uint64_t flush_end_ns;           /* uv_hrtime when the last fan-out pass ended */
+    uint64_t flush_cost_ns;          /* how long it took if it was heavy, else 0 (flush.c) */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
     uv_signal_t sig_int, sig_term, sig_hup;
