@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -45,6 +46,7 @@ struct durable {
     bool thread_up, handles_up;
     bool stopping;                  /* durable_shutdown was called */
     bool healthy;
+    bool one_cpu;                   /* the process may run on one CPU only (handoff yields) */
     bool failing;                   /* failing batches: new publications are refused */
     bool paused;                    /* after a failed commit: the next try waits for the tick */
     int64_t last_sweep_ms;
@@ -130,6 +132,11 @@ static void handoff(struct durable *d)
     d->done = false;
     uv_cond_broadcast(&d->cond);
     uv_mutex_unlock(&d->mu);
+    /* Confined to one CPU (a 1-vCPU host, or pinned), the writer would wait
+     * for the busy loop's time slice to end (milliseconds) before it could
+     * commit, and every acknowledgement with it: give it the CPU now. */
+    if (d->one_cpu)
+        sched_yield();
 }
 
 /* Moves b's history removals and record changes to the accumulating batch
@@ -289,6 +296,8 @@ struct durable *durable_open(const struct config *cfg, struct uv_loop_s *loop, i
     d->loop = loop;
     d->acc = &d->bufs[0];
     d->healthy = true;
+    cpu_set_t cpus;
+    d->one_cpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) == 1;
     d->last_sweep_ms = now_ms;
     d->pub_done = done;
     d->ctx = ctx;
