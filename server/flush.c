@@ -9,15 +9,15 @@
  * clients it wrote were written by the pass before too (the same members
  * again and again: a big room; with many small rooms each member gets a
  * message now and then and waiting would batch nothing) — and the next messages come
- * while it runs or soon after (within half its length: a steady stream, not
- * an occasional publication), the next pass is deferred to as long after
+ * while it runs or right after (within an eighth of its length: passes back
+ * to back, the server about to fall behind), the next pass is deferred to as long after
  * the heavy one as that took, at most write_delay_max_ms: the loop meanwhile
  * reads more publications, and each member then gets all of them in one
  * write instead of one write per publication. Replies are not deferred (a
  * client with a queued reply is written at the end of the turn, its whole
  * queue in order), and nothing is deferred after a light pass or when the
  * next message comes later than that, so an idle or lightly loaded server
- * (100 publications/s into 1,000 members: a 6 ms pass every 10 ms) writes
+ * (100 publications/s into 1,000 members: a ~6.5 ms pass every 10 ms) writes
  * at once exactly as before. docs/design.md "Self-batching
  * fan-out" has the reasoning and the figures. Owns nothing but the server's
  * flush handles' callbacks. */
@@ -43,14 +43,22 @@ static void flush_pass(struct server *srv, uint64_t start)
 }
 
 /* Should the pass due now wait? Only after a heavy pass, when this turn's
- * messages came during it or within half its length after it (a steady
- * stream), and only until that pass's end plus its length (at most
- * write_delay_max_ms). Returns the deadline, or 0 to write now. */
-static uint64_t defer_until(const struct server *srv, uint64_t now)
+ * messages came during it or within an eighth of its length after it (the
+ * passes run back to back: the server is about to fall behind) and that was
+ * so for the pass before too (FLUSH_STREAK: two publications that merely
+ * happened to come close together do not make a stream), and only until
+ * that pass's end plus its length (at most write_delay_max_ms). Returns the
+ * deadline, or 0 to write now. */
+#define FLUSH_STREAK 2
+static uint64_t defer_until(struct server *srv, uint64_t now)
 {
     uint64_t cost = srv->flush_cost_ns;
     uint64_t max = (uint64_t)srv->node.cfg->write_delay_max_ms * 1000000ull;
-    if (!cost || !max || now - srv->flush_end_ns > cost / 2)
+    if (!cost || !max || now - srv->flush_end_ns > cost / 8) {
+        srv->flush_streak = 0;
+        return 0;
+    }
+    if (++srv->flush_streak < FLUSH_STREAK)
         return 0;
     uint64_t until = srv->flush_end_ns + (cost < max ? cost : max);
     return until > now ? until : 0;
@@ -96,6 +104,7 @@ void server_flush_init(struct server *srv, uv_loop_t *loop)
     uv_timer_init(loop, &srv->flush_later);
     srv->flush.data = srv->flush_early.data = srv->flush_later.data = srv;
     srv->flush_end_ns = srv->flush_cost_ns = 0;
+    srv->flush_streak = 0;
 }
 
 void server_flush_start(struct server *srv)

@@ -35,6 +35,7 @@ struct server {
     uv_timer_t flush_later;          /* the deferred pass after a heavy one */
     uint64_t flush_end_ns;           /* uv_hrtime when the last fan-out pass ended */
     uint64_t flush_cost_ns;          /* how long it took if it was heavy, else 0 (flush.c) */
+    uint32_t flush_streak;           /* heavy passes in a row followed back to back */
     uv_timer_t tick;                 /* 500 ms housekeeping */
     uv_timer_t drain;                /* shutdown drain */
     uv_signal_t sig_int, sig_term, sig_hup;
