@@ -4,23 +4,24 @@
  * Every client that was sent something sits on the node's flush list; a
  * pass writes each one's queue in one write (clients/client.c). Normally a
  * pass runs at the end of every loop turn (uv_check) and before the loop
- * blocks (uv_prepare: what timers queued). When a pass was heavy — it took
- * at least FLUSH_HEAVY_NS, e.g. ~1,000 sockets, and at least half of the
- * clients it wrote were written by the pass before too (the same members
- * again and again: a big room; with many small rooms each member gets a
- * message now and then and waiting would batch nothing) — and the next messages come
- * while it runs or right after (within an eighth of its length: passes back
- * to back, the server about to fall behind), the next pass is deferred to as long after
- * the heavy one as that took, at most write_delay_max_ms: the loop meanwhile
- * reads more publications, and each member then gets all of them in one
- * write instead of one write per publication. Replies are not deferred (a
- * client with a queued reply is written at the end of the turn, its whole
- * queue in order), and nothing is deferred after a light pass or when the
- * next message comes later than that, so an idle or lightly loaded server
- * (100 publications/s into 1,000 members: a ~6.5 ms pass every 10 ms) writes
- * at once exactly as before. docs/design.md "Self-batching
- * fan-out" has the reasoning and the figures. Owns nothing but the server's
- * flush handles' callbacks. */
+ * blocks (uv_prepare: what timers queued).
+ *
+ * The next pass is deferred when the last one was heavy — it took at least
+ * FLUSH_HEAVY_NS (~1,000 sockets) and at least half of the clients it wrote
+ * were written by the pass before too (the same members again and again: a
+ * big room; with many small rooms each member gets a message now and then
+ * and waiting would batch nothing) — and passes run back to back (the next
+ * messages came within an eighth of its length after it, twice in a row).
+ * It then waits until as long after the heavy pass as that took, at most
+ * write_delay_max_ms: the loop meanwhile reads more publications, and each
+ * member gets all of them in one write instead of one write per
+ * publication. Replies are not deferred (a client with a queued reply is
+ * written at the end of the turn, its whole queue in order). Nothing is
+ * deferred after a light pass or when messages come further apart, so an
+ * idle or lightly loaded server (100 publications/s into 1,000 members: a
+ * ~6.5 ms pass every 10 ms) writes at once, exactly as before.
+ * docs/design.md "Self-batching fan-out" has the reasoning and the figures.
+ * Owns nothing but the server's flush handles' callbacks. */
 #include "server/server.h"
 
 #include "clients/client.h"
