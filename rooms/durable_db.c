@@ -1,11 +1,15 @@
 /* rooms/durable_db.c — the SQL of the durable store (see durable_db.h):
- * SQLite 3.40 (Debian 12), WAL journal, EXCLUSIVE locking (one hearthd per
- * database: a second one is refused at start, and WAL needs no shared
- * memory file). Auto-checkpoint stays on: it is a PASSIVE checkpoint run by
- * the committing connection, and after start only the writer thread
- * commits. Owns the connection, its prepared statements and the per-batch
- * table of channel positions (struct pend). Rows are checked as they load:
- * a value no hearthd writes is reported as corrupt.
+ * SQLite 3.40 (Debian 12), WAL journal. One hearthd per database: an
+ * exclusive flock() on "<db>.lock", taken before the database is opened,
+ * refuses a second one at start. Checkpoints are not the committing
+ * connection's (wal_autocheckpoint=0): a checkpointer thread with its own
+ * connection runs a PASSIVE checkpoint every CKPT_EVERY_MS, so a commit —
+ * and every acknowledgement waiting for it — never pays for copying the
+ * WAL into the database (that cost tens of ms every ~4,096 pages, the
+ * store's p99). Owns both connections, the lock descriptor, the
+ * checkpointer thread, the prepared statements and the per-batch table of
+ * channel positions (struct pend). Rows are checked as they load: a value
+ * no hearthd writes is reported as corrupt.
  *
  * Per batch the writer inserts each kept publication as it comes, but
  * writes each channel's position (the upsert) and its trim once, when the
@@ -15,10 +19,15 @@
  * or an expiry sweep (all channels). */
 #include "rooms/durable_db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <uv.h>
 
 #include "util/dict.h"
 
@@ -89,7 +98,14 @@ struct pend {
 };
 
 struct ddb {
-    sqlite3 *db;                    /* owned */
+    sqlite3 *db;                    /* owned: the writer's connection */
+    int lock_fd;                    /* owned: flock()ed "<db>.lock", -1 = none */
+    sqlite3 *ck_db;                 /* owned: the checkpointer's connection */
+    uv_thread_t ck_thread;
+    uv_mutex_t ck_mu;
+    uv_cond_t ck_cond;              /* ck_quit was set */
+    bool ck_quit;                   /* ck_mu */
+    bool ck_up;                     /* the thread runs (join at close) */
     sqlite3_stmt *st[ST_COUNT];     /* owned */
     struct dict chans;              /* the batch's pends by channel (owns its buckets) */
     struct pend *pend;              /* owned: room for one per op of the batch */
@@ -98,10 +114,11 @@ struct ddb {
 };
 
 /* A bigger page cache than the 2 MB default (the hot pages of many
- * channels' histories stay in it), and checkpoints every 4096 WAL pages
- * instead of 1000: a checkpoint syncs, and the same hot pages are
- * rewritten by many commits, so fewer, larger checkpoints cost less. */
-#define TUNING "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY"
+ * channels' histories stay in it); no checkpoints by the committing
+ * connection (the checkpointer thread's). */
+#define TUNING "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=MEMORY"
+#define CKPT_EVERY_MS 200   /* the checkpointer's period */
+#define BUSY_MS 1000        /* either connection waits this long for the other's lock */
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
@@ -262,6 +279,73 @@ static int load_records(sqlite3 *db, int64_t now, const struct durable_loader *l
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The checkpointer thread: a PASSIVE checkpoint every CKPT_EVERY_MS on its
+ * own connection. It copies what the WAL holds into the database and syncs
+ * it while the writer keeps committing (PASSIVE takes no lock a writer
+ * needs); once everything is copied the writer's next commit starts the WAL
+ * over, so it stays small. BUSY and I/O errors are left for the next round
+ * (a full disk shows in the writer's commits, which answer 100). */
+static void ck_main(void *arg)
+{
+    struct ddb *d = arg;
+    uv_mutex_lock(&d->ck_mu);
+    while (!d->ck_quit) {
+        uv_cond_timedwait(&d->ck_cond, &d->ck_mu, (uint64_t)CKPT_EVERY_MS * 1000000u);
+        if (d->ck_quit)
+            break;
+        uv_mutex_unlock(&d->ck_mu);
+        sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        uv_mutex_lock(&d->ck_mu);
+    }
+    uv_mutex_unlock(&d->ck_mu);
+}
+
+static int ck_start(struct ddb *d, const char *path)
+{
+    if (sqlite3_open_v2(path, &d->ck_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_busy_timeout(d->ck_db, BUSY_MS);
+    if (exec1(d->ck_db, "PRAGMA wal_autocheckpoint=0") != SQLITE_OK)
+        return -1;
+    if (uv_mutex_init(&d->ck_mu) != 0)
+        return -1;
+    if (uv_cond_init(&d->ck_cond) != 0) {
+        uv_mutex_destroy(&d->ck_mu);
+        return -1;
+    }
+    if (uv_thread_create(&d->ck_thread, ck_main, d) != 0) {
+        uv_cond_destroy(&d->ck_cond);
+        uv_mutex_destroy(&d->ck_mu);
+        return -1;
+    }
+    d->ck_up = true;
+    return 0;
+}
+
+/* One hearthd per database: an exclusive, non-blocking flock() on
+ * "<path>.lock", held until ddb_close (the kernel drops it if the process
+ * dies). 0, or -1 with err set. */
+static int take_lock(struct ddb *d, const char *path, char *err, size_t errlen)
+{
+    char lp[4096];
+    snprintf(lp, sizeof(lp), "%s.lock", path);
+    d->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lock_fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", lp, strerror(errno));
+        return -1;
+    }
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            snprintf(err, errlen, "%s is in use by another process (another hearthd with the "
+                     "same data_dir?)", path);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", lp, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
                      const struct durable_loader *ld, char *err, size_t errlen)
 {
@@ -270,15 +354,18 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    d->lock_fd = -1;
     dict_init(&d->chans);
     char text[64], wb[256];
+    if (take_lock(d, path, err, errlen) != 0)
+        goto fail;
     int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         FAIL("cannot open %s: %s", path, d->db ? why(d->db, wb, sizeof(wb)) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(d->db, 1);
-    if ((rc = exec1(d->db, "PRAGMA locking_mode=EXCLUSIVE")) != SQLITE_OK ||
-        (rc = pragma_text(d->db, "PRAGMA journal_mode=WAL", text, sizeof(text))) != SQLITE_OK) {
+    sqlite3_busy_timeout(d->db, BUSY_MS);
+    if ((rc = pragma_text(d->db, "PRAGMA journal_mode=WAL", text, sizeof(text))) != SQLITE_OK) {
         if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
             FAIL("%s is in use by another process (another hearthd with the same data_dir?)",
                  path);
@@ -330,6 +417,9 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
         (rc = load_records(d->db, now_ms, ld)) != SQLITE_OK)
         FAIL("cannot load %s: %s", path, rc == SQLITE_CORRUPT ? "a row holds values no hearthd "
              "writes (corrupt file)" : rc == SQLITE_NOMEM ? "out of memory" : why(d->db, wb, sizeof(wb)));
+    if (ck_start(d, path) != 0)
+        FAIL("cannot open %s for checkpoints: %s", path,
+             d->ck_db ? why(d->ck_db, wb, sizeof(wb)) : "out of memory");
     return d;
 fail:
     ddb_close(d);
@@ -565,10 +655,22 @@ void ddb_close(struct ddb *d)
 {
     if (!d)
         return;
+    if (d->ck_up) {
+        uv_mutex_lock(&d->ck_mu);
+        d->ck_quit = true;
+        uv_cond_signal(&d->ck_cond);
+        uv_mutex_unlock(&d->ck_mu);
+        uv_thread_join(&d->ck_thread);
+        uv_cond_destroy(&d->ck_cond);
+        uv_mutex_destroy(&d->ck_mu);
+    }
+    sqlite3_close(d->ck_db);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(d->st[i]);
-    sqlite3_close(d->db);
+    sqlite3_close(d->db); /* the last connection: checkpoints what is left */
     dict_free(&d->chans);
     free(d->pend);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* releases the flock */
     free(d);
 }
