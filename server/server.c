@@ -39,7 +39,9 @@ static const struct hub_ops client_hub_ops = {
 #define TRIM_EVERY_MS 30000
 static void trim_after_churn(struct server *srv, int64_t now)
 {
-    uint64_t churn = srv->node.stats.connections_total * 2 + srv->node.nclients;
+    /* connects plus closes so far (every client ever made is counted in
+     * connections_total; the ones still open in nclients) */
+    uint64_t churn = srv->node.stats.connections_total * 2 - srv->node.nclients;
     bool settled = churn == srv->churn_last_tick;
     srv->churn_last_tick = churn;
     if (churn == srv->churn_trimmed || (!settled && now - srv->trimmed_ms < TRIM_EVERY_MS))

@@ -41,8 +41,8 @@ struct server {
     uv_signal_t sig_int, sig_term, sig_hup;
     int64_t stop_ms;                 /* when shutdown began */
     int64_t next_tick_ms;            /* when the tick should run: for loop lag */
-    uint64_t churn_last_tick, churn_trimmed; /* connection churn seen by the tick and at the
-                                                last malloc_trim (server.c) */
+    uint64_t churn_last_tick, churn_trimmed; /* connects + closes seen by the last tick and
+                                                at the last malloc_trim (server.c) */
     int64_t trimmed_ms;
 };
 
