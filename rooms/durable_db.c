@@ -6,7 +6,11 @@
  * connection runs a PASSIVE checkpoint every CKPT_EVERY_MS, so a commit —
  * and every acknowledgement waiting for it — never pays for copying the
  * WAL into the database (that cost tens of ms every ~4,096 pages, the
- * store's p99). Owns both connections, the lock descriptor, the
+ * store's p99). A WAL starts over only when a transaction begins with all
+ * of it copied, which never happens while commits keep coming: once it
+ * holds RESTART_FRAMES, the checkpointer copies the last few frames with
+ * the writer held off (wal_mu, around every batch), so the next commit
+ * starts it over. Owns both connections, the lock descriptor, the
  * checkpointer thread, the prepared statements and the per-batch table of
  * channel positions (struct pend). Rows are checked as they load: a value
  * no hearthd writes is reported as corrupt.
@@ -104,6 +108,7 @@ struct ddb {
     uv_thread_t ck_thread;
     uv_mutex_t ck_mu;
     uv_cond_t ck_cond;              /* ck_quit was set */
+    uv_mutex_t wal_mu;              /* held by the writer for a batch, by the checkpointer to finish */
     bool ck_quit;                   /* ck_mu */
     bool ck_up;                     /* the thread runs (join at close) */
     sqlite3_stmt *st[ST_COUNT];     /* owned */
@@ -116,8 +121,14 @@ struct ddb {
 /* A bigger page cache than the 2 MB default (the hot pages of many
  * channels' histories stay in it); no checkpoints by the committing
  * connection (the checkpointer thread's). */
-#define TUNING "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=MEMORY"
+#define TUNING "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=MEMORY; " \
+    "PRAGMA journal_size_limit=" WAL_KEEP_BYTES
 #define CKPT_EVERY_MS 200   /* the checkpointer's period */
+/* Frames (pages) after which the checkpointer makes the WAL start over:
+ * 4 MB of 4 KB pages. A file grown past WAL_KEEP_BYTES by a burst is cut
+ * back to it when it starts over. */
+#define RESTART_FRAMES 1024
+#define WAL_KEEP_BYTES "16777216"
 #define BUSY_MS 1000        /* either connection waits this long for the other's lock */
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
@@ -282,9 +293,13 @@ static int load_records(sqlite3 *db, int64_t now, const struct durable_loader *l
 /* The checkpointer thread: a PASSIVE checkpoint every CKPT_EVERY_MS on its
  * own connection. It copies what the WAL holds into the database and syncs
  * it while the writer keeps committing (PASSIVE takes no lock a writer
- * needs); once everything is copied the writer's next commit starts the WAL
- * over, so it stays small. BUSY and I/O errors are left for the next round
- * (a full disk shows in the writer's commits, which answer 100). */
+ * needs). Frames committed meanwhile stay behind, so under a steady load
+ * the WAL would never start over and grow without end: once it holds
+ * RESTART_FRAMES, a second PASSIVE copies that rest (little: what was
+ * committed during the first) with the writer held off, and the writer's
+ * next transaction starts the WAL over. BUSY and I/O errors are left for
+ * the next round (a full disk shows in the writer's commits, which answer
+ * 100). */
 static void ck_main(void *arg)
 {
     struct ddb *d = arg;
@@ -294,7 +309,14 @@ static void ck_main(void *arg)
         if (d->ck_quit)
             break;
         uv_mutex_unlock(&d->ck_mu);
-        sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int frames = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                           &copied);
+        if (rc == SQLITE_OK && frames >= RESTART_FRAMES) {
+            uv_mutex_lock(&d->wal_mu);
+            sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            uv_mutex_unlock(&d->wal_mu);
+        }
         uv_mutex_lock(&d->ck_mu);
     }
     uv_mutex_unlock(&d->ck_mu);
@@ -306,16 +328,25 @@ static int ck_start(struct ddb *d, const char *path)
         SQLITE_OK)
         return -1;
     sqlite3_busy_timeout(d->ck_db, BUSY_MS);
-    if (exec1(d->ck_db, "PRAGMA wal_autocheckpoint=0") != SQLITE_OK)
+    /* a first read opens the WAL: until then the connection does not know
+     * the database is in WAL mode and its checkpoints do nothing */
+    if (exec1(d->ck_db, "PRAGMA wal_autocheckpoint=0; SELECT 1 FROM schema_version LIMIT 1") !=
+        SQLITE_OK)
         return -1;
     if (uv_mutex_init(&d->ck_mu) != 0)
         return -1;
+    if (uv_mutex_init(&d->wal_mu) != 0) {
+        uv_mutex_destroy(&d->ck_mu);
+        return -1;
+    }
     if (uv_cond_init(&d->ck_cond) != 0) {
+        uv_mutex_destroy(&d->wal_mu);
         uv_mutex_destroy(&d->ck_mu);
         return -1;
     }
     if (uv_thread_create(&d->ck_thread, ck_main, d) != 0) {
         uv_cond_destroy(&d->ck_cond);
+        uv_mutex_destroy(&d->wal_mu);
         uv_mutex_destroy(&d->ck_mu);
         return -1;
     }
@@ -641,14 +672,18 @@ static int apply_batch(struct ddb *d, const struct batch *b)
 void ddb_apply(struct ddb *d, struct batch *b)
 {
     b->err = 0;
+    if (d->ck_up)
+        uv_mutex_lock(&d->wal_mu);
     int rc = apply_batch(d, b);
-    if (rc == SQLITE_DONE)
-        return;
-    b->err = ENGINE_ETEMP;
-    char wb[200];
-    snprintf(b->errmsg, sizeof(b->errmsg), "%s", why(d->db, wb, sizeof(wb)));
-    if (!sqlite3_get_autocommit(d->db))
-        step1(d->st[ST_ROLLBACK]);
+    if (rc != SQLITE_DONE) {
+        b->err = ENGINE_ETEMP;
+        char wb[200];
+        snprintf(b->errmsg, sizeof(b->errmsg), "%s", why(d->db, wb, sizeof(wb)));
+        if (!sqlite3_get_autocommit(d->db))
+            step1(d->st[ST_ROLLBACK]);
+    }
+    if (d->ck_up)
+        uv_mutex_unlock(&d->wal_mu);
 }
 
 void ddb_close(struct ddb *d)
@@ -662,6 +697,7 @@ void ddb_close(struct ddb *d)
         uv_mutex_unlock(&d->ck_mu);
         uv_thread_join(&d->ck_thread);
         uv_cond_destroy(&d->ck_cond);
+        uv_mutex_destroy(&d->wal_mu);
         uv_mutex_destroy(&d->ck_mu);
     }
     sqlite3_close(d->ck_db);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <uv.h>
@@ -543,6 +544,68 @@ static int64_t db_exec(struct fx *f, const char *sql)
     return v;
 }
 
+/* The WAL's checkpoint sequence (its header's bytes 12-15): how many times
+ * it started over. */
+static uint32_t wal_restarts(struct fx *f)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/hearth.db-wal", f->dir);
+    FILE *fp = fopen(path, "rb");
+    uint8_t h[16] = {0};
+    if (fp) {
+        if (fread(h, 1, sizeof(h), fp) != sizeof(h))
+            memset(h, 0, sizeof(h));
+        fclose(fp);
+    }
+    return (uint32_t)h[12] << 24 | (uint32_t)h[13] << 16 | (uint32_t)h[14] << 8 | h[15];
+}
+
+/* Commits back to back, with no pause for the WAL to be copied between
+ * them: the checkpointer still makes it start over (before, it grew by
+ * every commit for as long as they kept coming), and what it copied is in
+ * the database file. */
+static void test_wal_starts_over(void **state)
+{
+    struct fx *f = *state;
+    struct loaded l;
+    struct durable *d = store_open(f, &l);
+    char ch[8], data[200];
+    memset(data, 'w', sizeof(data) - 1);
+    data[sizeof(data) - 1] = 0;
+    uint64_t off[8] = {0};
+    int sent = 0;
+    uv_timer_start(&f->tick, on_tick, 1, 1);
+    /* about a second of commits is enough here; a slow machine gets 120 */
+    uint64_t until = uv_hrtime() + 120 * (uint64_t)1000000000;
+    while (wal_restarts(f) < 2 && uv_hrtime() < until) {
+        for (int c = 0; c < 8; c++) {
+            snprintf(ch, sizeof(ch), "c%d", c);
+            off[c]++;
+            jpub(d, ch, data, "e1", off[c], 1, off[c] == 1);
+            sent++;
+        }
+        while (l.done < sent)
+            uv_run(&f->loop, UV_RUN_ONCE);
+    }
+    uv_timer_stop(&f->tick);
+    assert_int_equal(l.errs, 0);
+    assert_true(wal_restarts(f) >= 2);
+    /* what was copied is in the database file, not only in the WAL */
+    char path[128];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/hearth.db", f->dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 4 * 4096);
+    store_close(f, d);
+    d = store_open(f, &l);
+    assert_int_equal(l.nchans, 8);
+    for (int c = 0; c < 8; c++) {
+        snprintf(ch, sizeof(ch), "c%d", c);
+        expect_chan(&l, ch, "e1", off[c]);
+    }
+    store_close(f, d);
+}
+
 static void test_upgrade_v1(void **state)
 {
     struct fx *f = *state;
@@ -587,6 +650,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disk_full_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_orderings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_starts_over, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
