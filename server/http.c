@@ -27,6 +27,27 @@ void http_req_release(struct http_req *r)
     free(r);
 }
 
+static int answer(struct http_pss *pss, struct lws *wsi);
+
+/* An answer that comes after its request's callbacks (an engine call
+ * completed later: a durable store's commit, Redis): on a plain HTTP/1.1
+ * keep-alive connection whose request is fully read, written at once —
+ * lws keeps what the socket does not take, as it does for any write —
+ * rather than after a writeable callback, which on lws's libuv glue costs
+ * two poll changes (four epoll_ctl calls) and a loop turn per answer.
+ * Anything else (an h2 stream, a connection to close after the answer)
+ * waits for WRITEABLE as before. The caller holds a reference to r. */
+static void answer_later(struct http_req *r)
+{
+    struct lws *wsi = r->wsi;
+    if (r->close_after || !r->body_done || lws_get_network_wsi(wsi) != wsi) {
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    if (answer(lws_wsi_user(wsi), wsi) != 0) /* outside a callback: close it from lws */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 void http_respond(struct http_req *r, int status, const char *ctype, char *body, size_t len)
 {
     if (r->status) { /* answered already */
@@ -38,7 +59,7 @@ void http_respond(struct http_req *r, int status, const char *ctype, char *body,
     r->resp = body;
     r->resp_len = len;
     if (r->wsi && !r->in_callback)
-        lws_callback_on_writable(r->wsi);
+        answer_later(r);
 }
 
 static void respond_text(struct http_req *r, int status, const char *ctype, const char *text)

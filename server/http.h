@@ -53,8 +53,10 @@ struct http_pss {
 
 /* The lws protocol callback for the "hearth-http" protocol. */
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
-/* Sets the response (takes ownership of body, a malloc'd buffer) and asks
- * lws for a writeable callback if the connection is still there. */
+/* Sets the response (takes ownership of body, a malloc'd buffer). Outside
+ * the request's own callbacks, writes it at once on an HTTP/1.1 keep-alive
+ * connection, or asks lws for a writeable callback if the connection is
+ * still there. The caller holds a reference to r. */
 void http_respond(struct http_req *r, int status, const char *ctype, char *body, size_t len);
 void http_req_hold(struct http_req *r);
 void http_req_release(struct http_req *r);
