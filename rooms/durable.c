@@ -5,7 +5,10 @@
  * it commits. A uv_check_t hands acc over at the end of each loop turn if
  * the writer is idle; the writer's uv_async_t brings the result back,
  * the loop completes it in order and hands over whatever accumulated
- * meanwhile (with what the completions journalled). The async handle is
+ * meanwhile (with what the completions journalled). On a process confined
+ * to one CPU the loop yields to the writer at the hand-over and, if the
+ * batch is committed when it gets the CPU back, completes it right there
+ * (the writer then sends no wake-up): no loop turn per commit. The async handle is
  * referenced only while a batch is with the writer, so an idle store never
  * keeps the loop alive, and a busy one keeps it running until its batch is
  * answered (the shutdown drain relies on it).
@@ -42,6 +45,7 @@ struct durable {
     struct batch *work;             /* with the writer (mu), NULL = idle */
     bool busy;                      /* loop: a batch is with the writer */
     bool done;                      /* mu: the writer finished work */
+    bool polling;                   /* mu: the loop looks for done itself (no async) */
     bool quit;                      /* mu: the writer should exit */
     bool thread_up, handles_up;
     bool stopping;                  /* durable_shutdown was called */
@@ -50,6 +54,7 @@ struct durable {
     bool failing;                   /* failing batches: new publications are refused */
     bool paused;                    /* after a failed commit: the next try waits for the tick */
     int64_t last_sweep_ms;
+    uint64_t commits, changes, failures; /* loop: batches completed */
     durable_pub_done_cb *pub_done;
     void *ctx;
 };
@@ -70,11 +75,13 @@ static void writer_main(void *arg)
         ddb_apply(d->db, b);
         uv_mutex_lock(&d->mu);
         d->done = true;
-        uv_cond_broadcast(&d->cond);
+        bool wake = !d->polling;
         uv_mutex_unlock(&d->mu);
+        uv_cond_broadcast(&d->cond); /* durable_free waits on it */
         /* outside mu, so the woken loop does not block on it; the handle
          * outlives this call: it is closed only after the join */
-        uv_async_send(&d->async);
+        if (wake)
+            uv_async_send(&d->async);
         uv_mutex_lock(&d->mu);
     }
     uv_mutex_unlock(&d->mu);
@@ -119,10 +126,13 @@ static void op_finish(struct durable *d, struct dop *o, int err)
     op_release(o);
 }
 
-static void handoff(struct durable *d)
+/* Hands acc to the writer if it is idle; true if it did. poll: the caller
+ * will look for the result itself right after (take_done), so the writer
+ * sends no wake-up unless the caller found it still at work. */
+static bool handoff_poll(struct durable *d, bool poll)
 {
     if (d->busy || d->paused || !d->acc->n || !d->thread_up)
-        return;
+        return false;
     struct batch *b = d->acc;
     d->acc = b == &d->bufs[0] ? &d->bufs[1] : &d->bufs[0];
     d->busy = true;
@@ -130,14 +140,18 @@ static void handoff(struct durable *d)
     uv_mutex_lock(&d->mu);
     d->work = b;
     d->done = false;
-    uv_cond_broadcast(&d->cond);
+    d->polling = poll;
     uv_mutex_unlock(&d->mu);
+    uv_cond_broadcast(&d->cond); /* after the unlock: the writer wakes to a free mutex */
     /* Confined to one CPU (a 1-vCPU host, or pinned), the writer would wait
      * for the busy loop's time slice to end (milliseconds) before it could
      * commit, and every acknowledgement with it: give it the CPU now. */
     if (d->one_cpu)
         sched_yield();
+    return true;
 }
+
+static void handoff(struct durable *d) { handoff_poll(d, false); }
 
 /* Moves b's history removals and record changes to the accumulating batch
  * (idempotent, so retrying them is safe), in order, and drops its sweeps and
@@ -173,6 +187,8 @@ static void fail_rest(struct durable *d, struct batch *b)
 static void complete(struct durable *d, struct batch *b)
 {
     if (b->err == 0) {
+        d->commits++;
+        d->changes += b->n;
         if (!d->healthy)
             log_info("durable", "writes succeed again: the store is healthy");
         d->healthy = true;
@@ -181,6 +197,7 @@ static void complete(struct durable *d, struct batch *b)
         b->n = 0;
         return;
     }
+    d->failures++;
     if (d->healthy)
         log_error("durable", "commit failed: %s; publishes get error 100 and /health is 503 "
                   "until a write succeeds", b->errmsg);
@@ -227,19 +244,31 @@ static void finalize(struct durable *d)
     }
 }
 
-static void on_async(uv_async_t *h)
+/* The writer's batch if it is committed (then the loop has it back), else
+ * NULL; stops polling either way, so a batch still at work is announced by
+ * the async handle. */
+static struct batch *take_done(struct durable *d)
 {
-    struct durable *d = h->data;
     uv_mutex_lock(&d->mu);
     bool finished = d->busy && d->done;
     struct batch *b = d->work;
     if (finished)
         d->work = NULL;
+    d->polling = false;
     uv_mutex_unlock(&d->mu);
     if (!finished)
-        return;
+        return NULL;
     d->busy = false;
     uv_unref((uv_handle_t *)&d->async);
+    return b;
+}
+
+static void on_async(uv_async_t *h)
+{
+    struct durable *d = h->data;
+    struct batch *b = take_done(d);
+    if (!b)
+        return;
     /* completed before the next hand-over: what its callbacks journal (an
      * audit entry after a sanction's commit) goes with the next commit */
     complete(d, b);
@@ -248,7 +277,29 @@ static void on_async(uv_async_t *h)
         finalize(d);
 }
 
-static void on_check(uv_check_t *h) { handoff(h->data); }
+/* Hand-overs completed in the same check callback, at most (what their
+ * completions journal goes in the next one); the rest is the async's. */
+#define INLINE_ROUNDS 4
+
+static void on_check(uv_check_t *h)
+{
+    struct durable *d = h->data;
+    if (!d->one_cpu || d->stopping) {
+        handoff(d);
+        return;
+    }
+    for (int i = 0; i < INLINE_ROUNDS && handoff_poll(d, true); i++) {
+        struct batch *b = take_done(d); /* the yield let the writer commit, mostly */
+        if (!b)
+            return;
+        complete(d, b);
+        if (d->stopping)
+            break;
+    }
+    handoff(d);
+    if (d->stopping && !d->busy)
+        finalize(d);
+}
 
 /* ---- public ---- */
 
@@ -412,6 +463,14 @@ void durable_sweep(struct durable *d, int64_t now_ms)
 }
 
 int durable_health(const struct durable *d) { return d->healthy ? 0 : ENGINE_ETEMP; }
+
+void durable_stats(const struct durable *d, struct store_durable_stats *out)
+{
+    out->commits = d->commits;
+    out->changes = d->changes;
+    out->commit_failures = d->failures;
+    ddb_ck_stats(d->db, &out->checkpoints, &out->wal_restarts, &out->wal_frames);
+}
 
 void durable_shutdown(struct durable *d)
 {

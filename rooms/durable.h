@@ -93,6 +93,8 @@ int durable_barrier(struct durable *d, void (*f)(void *arg, int err), void *arg)
 void durable_sweep(struct durable *d, int64_t now_ms);
 /* 0 while the last commit succeeded, else ENGINE_ETEMP. */
 int durable_health(const struct durable *d);
+/* Its commits and checkpoints so far (loop thread). */
+void durable_stats(const struct durable *d, struct store_durable_stats *out);
 /* Commits what is queued, then closes the writer and the loop handles; the
  * loop must run until they are closed (server_finish's drain does). */
 void durable_shutdown(struct durable *d);

@@ -111,6 +111,8 @@ struct ddb {
     uv_mutex_t wal_mu;              /* held by the writer for a batch, by the checkpointer to finish */
     bool ck_quit;                   /* ck_mu */
     bool ck_up;                     /* the thread runs (join at close) */
+    uint64_t ck_rounds, ck_restarts; /* written by the checkpointer, read by anyone (atomics) */
+    uint32_t ck_frames;
     sqlite3_stmt *st[ST_COUNT];     /* owned */
     struct dict chans;              /* the batch's pends by channel (owns its buckets) */
     struct pend *pend;              /* owned: room for one per op of the batch */
@@ -303,6 +305,7 @@ static int load_records(sqlite3 *db, int64_t now, const struct durable_loader *l
 static void ck_main(void *arg)
 {
     struct ddb *d = arg;
+    int last_copied = 0; /* frames the WAL had backfilled at the last round */
     uv_mutex_lock(&d->ck_mu);
     while (!d->ck_quit) {
         uv_cond_timedwait(&d->ck_cond, &d->ck_mu, (uint64_t)CKPT_EVERY_MS * 1000000u);
@@ -312,10 +315,18 @@ static void ck_main(void *arg)
         int frames = 0, copied = 0;
         int rc = sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                            &copied);
+        if (rc == SQLITE_OK && copied > 0 && copied != last_copied) /* else: nothing new */
+            __atomic_add_fetch(&d->ck_rounds, 1, __ATOMIC_RELAXED);
+        if (rc == SQLITE_OK)
+            last_copied = copied;
+        if (rc == SQLITE_OK)
+            __atomic_store_n(&d->ck_frames, (uint32_t)(frames > 0 ? frames : 0), __ATOMIC_RELAXED);
         if (rc == SQLITE_OK && frames >= RESTART_FRAMES) {
             uv_mutex_lock(&d->wal_mu);
-            sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            rc = sqlite3_wal_checkpoint_v2(d->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
             uv_mutex_unlock(&d->wal_mu);
+            if (rc == SQLITE_OK)
+                __atomic_add_fetch(&d->ck_restarts, 1, __ATOMIC_RELAXED);
         }
         uv_mutex_lock(&d->ck_mu);
     }
@@ -684,6 +695,13 @@ void ddb_apply(struct ddb *d, struct batch *b)
     }
     if (d->ck_up)
         uv_mutex_unlock(&d->wal_mu);
+}
+
+void ddb_ck_stats(struct ddb *d, uint64_t *checkpoints, uint64_t *restarts, uint32_t *frames)
+{
+    *checkpoints = __atomic_load_n(&d->ck_rounds, __ATOMIC_RELAXED);
+    *restarts = __atomic_load_n(&d->ck_restarts, __ATOMIC_RELAXED);
+    *frames = __atomic_load_n(&d->ck_frames, __ATOMIC_RELAXED);
 }
 
 void ddb_close(struct ddb *d)

@@ -60,5 +60,8 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
  * after which nothing of b is stored. */
 void ddb_apply(struct ddb *db, struct batch *b);
 void ddb_close(struct ddb *db);
+/* The checkpointer's figures (any thread): checkpoint rounds that copied
+ * frames, rounds that restarted the WAL, frames in it at the last round. */
+void ddb_ck_stats(struct ddb *db, uint64_t *checkpoints, uint64_t *restarts, uint32_t *frames);
 
 #endif

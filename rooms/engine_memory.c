@@ -392,6 +392,14 @@ static void mem_shutdown(struct engine *e) { durable_shutdown(((struct memengine
 
 static int mem_health(struct store *st) { return of_store(st)->dur ? durable_health(of_store(st)->dur) : 0; }
 
+static int mem_durable_stats(struct store *st, struct store_durable_stats *out)
+{
+    if (!of_store(st)->dur)
+        return -1;
+    durable_stats(of_store(st)->dur, out);
+    return 0;
+}
+
 static const struct engine_ops memory_ops = {
     .publish = mem_publish,
     .publish_join = mem_publish_join,
@@ -416,6 +424,7 @@ static const struct store_ops memory_store_ops = {
     .sweep = mem_sweep,
     .channel_count = mem_channel_count,
     .health = mem_health,
+    .durable_stats = mem_durable_stats,
     .destroy = NULL, /* freed with the engine (mem_destroy) */
 };
 

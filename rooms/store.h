@@ -100,6 +100,8 @@ typedef void store_records_cb(void *arg, int err, const struct record *recs, siz
 
 struct store;
 
+struct store_durable_stats;
+
 struct store_ops {
     int (*history)(struct store *s, struct span channel, const struct ns_config *ns,
                    const struct history_query *q, store_history_cb *cb, void *arg);
@@ -134,9 +136,22 @@ struct store_ops {
     /* Optional: 0 while the store takes writes, else ENGINE_ETEMP (the
      * durable store after a failed commit); /health answers 503 then. */
     int (*health)(struct store *s);
+    /* Optional: 0 and *out filled when the store keeps a durable copy
+     * (data_dir), else -1. */
+    int (*durable_stats)(struct store *s, struct store_durable_stats *out);
     /* Frees the store. NULL when the store is part of its engine's object
      * (both backends today): the engine's destroy frees it. */
     void (*destroy)(struct store *s);
+};
+
+/* The durable copy's work, for /metrics (store_ops.durable_stats). */
+struct store_durable_stats {
+    uint64_t commits;           /* transactions committed */
+    uint64_t changes;           /* publications, records and removals they held */
+    uint64_t commit_failures;   /* transactions that failed (answered 100) */
+    uint64_t checkpoints;       /* checkpoint rounds that copied the WAL into the database */
+    uint64_t wal_restarts;      /* rounds that held commits off so the WAL could start over */
+    uint32_t wal_frames;        /* frames in the WAL at the last checkpoint round */
 };
 
 struct store {

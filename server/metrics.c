@@ -60,6 +60,25 @@ char *server_metrics_text(struct server *srv, size_t *len)
         metric(&o, "hearth_engine_channels", "gauge",
                "Channels the engine keeps state for on this node (history streams, presence).",
                (double)srv->node.store->ops->channel_count(srv->node.store));
+    struct store_durable_stats ds;
+    if (srv->node.store && srv->node.store->ops->durable_stats &&
+        srv->node.store->ops->durable_stats(srv->node.store, &ds) == 0) {
+        metric(&o, "hearth_durable_commits_total", "counter",
+               "Transactions the durable store (data_dir) committed.", (double)ds.commits);
+        metric(&o, "hearth_durable_changes_total", "counter",
+               "Publications, records and removals those transactions held.", (double)ds.changes);
+        metric(&o, "hearth_durable_commit_failures_total", "counter",
+               "Transactions that failed (their writes answered error 100).",
+               (double)ds.commit_failures);
+        metric(&o, "hearth_durable_checkpoints_total", "counter",
+               "Checkpoint rounds that copied the WAL into the database file.",
+               (double)ds.checkpoints);
+        metric(&o, "hearth_durable_wal_restarts_total", "counter",
+               "Checkpoint rounds that held commits off briefly so the WAL could start over.",
+               (double)ds.wal_restarts);
+        metric(&o, "hearth_durable_wal_frames", "gauge",
+               "Pages in the WAL at the last checkpoint round (4 KB each).", (double)ds.wal_frames);
+    }
     metric(&o, "hearth_messages_in_total", "counter", "Protocol commands received.",
            (double)s->messages_in);
     metric(&o, "hearth_messages_out_total", "counter", "Protocol messages queued to clients.",
