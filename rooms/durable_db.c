@@ -99,6 +99,7 @@ struct pend {
     struct dict_entry de;           /* key: the channel, borrowed from last's publication */
     const struct dop *last;         /* borrowed: its last kept publication; NULL = written */
     uint64_t trim;                  /* delete rows at or below it (0: none) */
+    uint64_t trim_lo;               /* the batch's lowest trim position for it (0: none yet) */
 };
 
 struct ddb {
@@ -530,6 +531,20 @@ static uint64_t trim_pos(const struct dop *o)
     return o->offset > o->history_size ? o->offset - o->history_size : 0;
 }
 
+/* Rows past history_size are deleted once every TRIM_EVERY publications of
+ * a channel, not with each: a trim writes the b-tree pages of the oldest
+ * rows and their expiry index, which per publication was about a third of
+ * what a commit wrote. The loader keeps the newest history_size rows of a
+ * channel, so the (at most TRIM_EVERY - 1) rows left behind are never
+ * seen. Stateless: the trim runs in the batch whose trim positions lo..hi
+ * reach a multiple of TRIM_EVERY, and every position is committed once. */
+#define TRIM_EVERY 16
+
+static bool trim_due(uint64_t lo, uint64_t hi)
+{
+    return hi && hi / TRIM_EVERY > (lo ? lo - 1 : 0) / TRIM_EVERY;
+}
+
 /* Writes e's deferred position and trim, if any. */
 static int pend_flush(struct ddb *d, struct pend *e)
 {
@@ -537,10 +552,10 @@ static int pend_flush(struct ddb *d, struct pend *e)
         return SQLITE_DONE;
     struct span ch = e->last->pub->channel;
     int rc = chan_upsert(d, ch, e->last);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE && trim_due(e->trim_lo, e->trim))
         rc = pub_trim(d, ch, e->trim);
     e->last = NULL;
-    e->trim = 0;
+    e->trim = e->trim_lo = 0;
     return rc;
 }
 
@@ -608,13 +623,16 @@ static int apply_pub(struct ddb *d, const struct dop *o)
         rc = pub_insert(d, o);
     if (rc != SQLITE_DONE)
         return rc;
+    uint64_t t = trim_pos(o);
     if (!e) { /* no pend: written at once, as it comes */
         rc = chan_upsert(d, ch, o);
-        return rc == SQLITE_DONE ? pub_trim(d, ch, trim_pos(o)) : rc;
+        return rc == SQLITE_DONE && trim_due(t, t) ? pub_trim(d, ch, t) : rc;
     }
     e->last = o;
-    if (trim_pos(o) > e->trim)
-        e->trim = trim_pos(o);
+    if (t && (!e->trim_lo || t < e->trim_lo))
+        e->trim_lo = t;
+    if (t > e->trim)
+        e->trim = t;
     return SQLITE_DONE;
 }
 
