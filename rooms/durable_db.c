@@ -22,6 +22,7 @@
  * must see it: a fresh stream's drop or a history removal of that channel,
  * or an expiry sweep (all channels). */
 #include "rooms/durable_db.h"
+#include "rooms/durable_vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +105,7 @@ struct pend {
 
 struct ddb {
     sqlite3 *db;                    /* owned: the writer's connection */
+    struct dvfs *vfs;               /* owned: both connections open through it */
     int lock_fd;                    /* owned: flock()ed "<db>.lock", -1 = none */
     sqlite3 *ck_db;                 /* owned: the checkpointer's connection */
     uv_thread_t ck_thread;
@@ -336,8 +338,8 @@ static void ck_main(void *arg)
 
 static int ck_start(struct ddb *d, const char *path)
 {
-    if (sqlite3_open_v2(path, &d->ck_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_open_v2(path, &d->ck_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        dvfs_name(d->vfs)) != SQLITE_OK)
         return -1;
     sqlite3_busy_timeout(d->ck_db, BUSY_MS);
     /* a first read opens the WAL: until then the connection does not know
@@ -402,8 +404,10 @@ struct ddb *ddb_open(const char *path, bool sync_full, int64_t now_ms,
     char text[64], wb[256];
     if (take_lock(d, path, err, errlen) != 0)
         goto fail;
+    if (!(d->vfs = dvfs_new()))
+        FAIL("cannot open %s: out of memory", path);
     int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_NOMUTEX, dvfs_name(d->vfs));
     if (rc != SQLITE_OK)
         FAIL("cannot open %s: %s", path, d->db ? why(d->db, wb, sizeof(wb)) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(d->db, 1);
@@ -740,6 +744,7 @@ void ddb_close(struct ddb *d)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(d->st[i]);
     sqlite3_close(d->db); /* the last connection: checkpoints what is left */
+    dvfs_free(d->vfs);    /* after both connections */
     dict_free(&d->chans);
     free(d->pend);
     if (d->lock_fd >= 0)
