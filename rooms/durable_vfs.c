@@ -12,7 +12,8 @@
  * the next append) writes the gathered bytes first, so the file is always
  * as SQLite believes it to be when it looks. A failed write is reported by
  * the call that made it (the commit's last page write, or the sync):
- * SQLite rolls the transaction back, as for any I/O error. Files other
+ * SQLite rolls the transaction back, as for any I/O error. The gathered
+ * bytes go down in pieces of at most 124 KB (see WRITE_MAX). Files other
  * than WALs are the default VFS's own objects, untouched.
  * Owns the registered sqlite3_vfs (one per struct dvfs) and each WAL
  * file's buffer. */
@@ -43,13 +44,22 @@ struct wal_file {
 static sqlite3_vfs *real_vfs(sqlite3_vfs *v) { return v->pAppData; }
 static struct wal_file *wf(sqlite3_file *f) { return (struct wal_file *)f; }
 
+/* The unix VFS writes at most 128 KB per call — it masks the length with
+ * 0x1ffff rather than capping it, so a longer write loses bytes and fails
+ * as "disk full" — and SQLite itself never asks for more than a page. */
+#define WRITE_MAX (124u * 1024)
+
 /* Writes what is gathered; SQLITE_OK or the real write's error (the bytes
  * are dropped either way: SQLite treats the transaction as failed). */
 static int flush(struct wal_file *w)
 {
-    if (!w->len)
-        return SQLITE_OK;
-    int rc = w->real->pMethods->xWrite(w->real, w->buf, (int)w->len, w->off);
+    int rc = SQLITE_OK;
+    for (size_t done = 0; rc == SQLITE_OK && done < w->len;) {
+        size_t n = w->len - done < WRITE_MAX ? w->len - done : WRITE_MAX;
+        rc = w->real->pMethods->xWrite(w->real, w->buf + done, (int)n,
+                                        w->off + (sqlite3_int64)done);
+        done += n;
+    }
     w->len = 0;
     return rc;
 }
@@ -96,7 +106,7 @@ static int wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
         rc = flush(w); /* not the next append, or enough gathered */
     if (rc != SQLITE_OK)
         return rc;
-    if ((size_t)n > GATHER_MAX) /* never gathered */
+    if ((size_t)n > GATHER_MAX) /* never gathered (SQLite's writes are a page at most) */
         return w->real->pMethods->xWrite(w->real, p, n, off);
     if (!w->len)
         w->off = off;
