@@ -10,17 +10,19 @@
  * of it copied, which never happens while commits keep coming: once it
  * holds RESTART_FRAMES, the checkpointer copies the last few frames with
  * the writer held off (wal_mu, around every batch), so the next commit
- * starts it over. Owns both connections, the lock descriptor, the
- * checkpointer thread, the prepared statements and the per-batch table of
- * channel positions (struct pend). Rows are checked as they load: a value
- * no hearthd writes is reported as corrupt.
+ * starts it over. Both connections open through the WAL shim
+ * (durable_vfs.h: one write per commit). Owns both connections, the shim,
+ * the lock descriptor, the checkpointer thread, the prepared statements and
+ * the per-batch table of channel positions (struct pend). Rows are checked
+ * as they load: a value no hearthd writes is reported as corrupt.
  *
  * Per batch the writer inserts each kept publication as it comes, but
  * writes each channel's position (the upsert) and its trim once, when the
  * batch ends: the last top, epoch and meta expiry, and the highest trim
- * position. A channel's deferred position is written before anything that
- * must see it: a fresh stream's drop or a history removal of that channel,
- * or an expiry sweep (all channels). */
+ * position (the trim itself only every TRIM_EVERY publications). A
+ * channel's deferred position is written before anything that must see it:
+ * a fresh stream's drop or a history removal of that channel, or an expiry
+ * sweep (all channels). */
 #include "rooms/durable_db.h"
 #include "rooms/durable_vfs.h"
 
